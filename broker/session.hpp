@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "broker/connection.hpp"
+
+namespace broker {
+
+/// One STOMP session: parses what its connection reads, runs the frames, writes replies through
+/// the connection. Created by broker::open_session. Every member is called on the connection's
+/// strand only; other threads reach it through connection::post. The registry holds only weak
+/// references to it.
+class session {
+ public:
+  virtual ~session() = default;
+
+  /// Bytes read from the peer, in order (a WebSocket message or a TCP read; frames may span calls
+  /// and one call may hold many frames).
+  virtual void on_bytes(std::string_view bytes) = 0;
+
+  /// The connection's pending bytes passed the cap under the disconnect policy: the session sends
+  /// an ERROR and closes with close_reason::slow_consumer.
+  virtual void on_slow_consumer() = 0;
+
+  /// The connection has ended (any reason, exactly once): subscriptions are removed, unacked queue
+  /// messages go back to their queues, open transactions are aborted.
+  virtual void on_closed(close_reason why) = 0;
+};
+
+}  // namespace broker
