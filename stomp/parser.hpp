@@ -4,7 +4,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
+#include "stomp/error.hpp"
 #include "stomp/frame.hpp"
 #include "stomp/version.hpp"
 
@@ -13,10 +15,10 @@ namespace stomp {
 /// Size limits the parser enforces, each with its own error code. Checked on every path,
 /// including when a frame arrives split across many feeds.
 struct limits {
-  std::size_t max_command = 32;             ///< bytes in the command line, EOL excluded
-  std::size_t max_header_line = 8 * 1024;   ///< bytes in one header line, EOL excluded
-  std::size_t max_headers = 64;             ///< distinct header names per frame
-  std::size_t max_body = 4 * 1024 * 1024;   ///< body bytes
+  std::size_t max_command = 32;                         ///< bytes in the command line, EOL excluded
+  std::size_t max_header_line = 8 * 1024;               ///< bytes in one header line, EOL excluded
+  std::size_t max_headers = 64;                         ///< distinct header names per frame
+  std::size_t max_body = 4 * 1024 * 1024;               ///< body bytes
   std::size_t max_frame = 4 * 1024 * 1024 + 64 * 1024;  ///< every byte of the frame
 };
 
@@ -54,27 +56,53 @@ class parser {
   /// Why parsing failed, after parse_status::error.
   std::error_code error() const noexcept { return error_; }
 
-  /// Bytes of the frame in progress held in the parser's buffer.
-  std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// Bytes of the frame in progress held by the parser (parsed lines, body so far and any
+  /// partial line). 0 between frames.
+  std::size_t buffered() const noexcept {
+    return head_bytes_ + buffer_.size() + (phase_ == phase::body ? frame_.body.size() : 0);
+  }
 
   /// Forgets any partial frame and error; keeps version and limits.
   void reset();
 
  private:
+  enum class phase : unsigned char { command, headers, body };
+  enum class line_status : unsigned char { line, more, failed };
+  enum class step : unsigned char { next, done, failed };
+
   parse_status fail(stomp::error e);
-  parse_status parse_buffered(frame& out);
+  step reject(stomp::error e) noexcept;
+  line_status take_line(std::string_view& input, std::size_t max, stomp::error too_long,
+                        std::string_view& line);
+  step parse_command(std::string_view& input);
+  step parse_headers(std::string_view& input);
+  step parse_header_line(std::string_view line);
+  step start_body();
+  step parse_body(std::string_view& input);
+  step parse_body_to_nul(std::string_view& input);
+  void finish(frame& out);
 
   limits limits_;
   version version_ = version::v1_0;
   std::error_code error_;
-  std::string buffer_;  // bytes of a frame that straddles feeds
+  std::string buffer_;  // bytes of a command/header line that straddles feeds (never any '\n')
+  // State of the frame in progress, so a feed resumes where the last one stopped.
+  phase phase_ = phase::command;
+  bool escaped_ = false;               // whether this frame's headers are escaped
+  bool has_length_ = false;            // a content-length header was seen
+  std::size_t content_length_ = 0;     // its value
+  std::size_t head_bytes_ = 0;         // bytes of the complete command and header lines
+  std::size_t header_count_ = 0;       // headers of frame_ in use (the rest are spare strings)
+  std::vector<std::size_t> distinct_;  // index in frame_.headers of each distinct name
+  frame frame_;                        // the frame being built; swapped into `out` when whole
 };
 
-/// Whether the given command's headers are escaped in `v` (never for CONNECT/CONNECTED, never
-/// in 1.0).
+/// Whether the given command's headers are escaped in `v` (never for CONNECT/CONNECTED and
+/// STOMP, which is CONNECT under another name; never in 1.0).
 bool escapes_headers(std::string_view command, version v) noexcept;
 
-/// Unescapes a header name or value per `v`. False on an undefined escape sequence.
+/// Unescapes a header name or value per `v` into `out` (replacing its contents). False on an
+/// undefined escape sequence (1.1/1.2 only: in 1.0 a backslash is literal).
 bool unescape(std::string_view in, version v, std::string& out);
 
 }  // namespace stomp
