@@ -1,0 +1,133 @@
+#include "broker/store/detail/batch_writer.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+namespace broker::store::detail {
+namespace {
+
+// seq is the rowid with AUTOINCREMENT: store-wide, strictly increasing, never reused even after
+// the newest row is deleted, so a seq seen by the broker never names another message later.
+constexpr const char* insert_sql =
+    "INSERT INTO messages(queue, message_id, payload, stored_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* remove_sql = "DELETE FROM messages WHERE queue = ?1 AND seq = ?2";
+// Everything at or below the (max_count+1)-th newest row: nothing when the queue is short.
+constexpr const char* trim_sql =
+    "DELETE FROM messages WHERE queue = ?1 AND seq <= (SELECT seq FROM messages WHERE queue = ?1"
+    " ORDER BY seq DESC LIMIT 1 OFFSET ?2)";
+constexpr const char* purge_deadline_sql =
+    "DELETE FROM messages WHERE expires_at > 0 AND expires_at <= ?1";
+constexpr const char* purge_age_sql = "DELETE FROM messages WHERE stored_at <= ?1";
+
+}  // namespace
+
+batch_writer::batch_writer(sqlite_db& db)
+    : db_(db),
+      insert_(db, insert_sql),
+      remove_(db, remove_sql),
+      trim_(db, trim_sql),
+      purge_deadline_(db, purge_deadline_sql),
+      purge_age_(db, purge_age_sql) {}
+
+batch_result batch_writer::run(std::vector<write_op>& ops, const retention& policy,
+                               std::int64_t now_ms, bool purge) {
+  batch_result out;
+  const auto start = std::chrono::steady_clock::now();
+  // IMMEDIATE takes the write lock up front: a busy database fails here, before any work.
+  int rc = db_.exec("BEGIN IMMEDIATE");
+  if (rc == SQLITE_OK) {
+    out.ec = apply_locked_txn(ops, policy, now_ms, purge, out);
+    if (!out.ec) {
+      rc = db_.exec("COMMIT");
+      out.ec = to_error_code(rc);
+    }
+  } else {
+    out.ec = to_error_code(rc);
+  }
+  // Some errors (SQLITE_FULL, IOERR) already rolled the transaction back; a failed COMMIT may
+  // leave it open. Either way nothing of this batch is reported as stored.
+  if (out.ec && !db_.autocommit()) db_.exec("ROLLBACK");
+  out.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  return out;
+}
+
+std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
+                                               const retention& policy, std::int64_t now_ms,
+                                               bool purge, batch_result& out) {
+  std::vector<const std::string*> appended_queues;
+  for (auto& op : ops) {
+    std::error_code ec;
+    switch (op.what) {
+      case write_op::kind::append:
+        ec = insert(op);
+        ++out.appended;
+        appended_queues.push_back(&op.queue);
+        break;
+      case write_op::kind::remove: ec = erase(op, out); break;
+      case write_op::kind::purge: purge = true; break;
+    }
+    if (ec) return ec;
+  }
+  if (policy.max_count > 0) {
+    // Trim each queue once per batch, after all its appends.
+    std::sort(appended_queues.begin(), appended_queues.end(),
+              [](const std::string* a, const std::string* b) { return *a < *b; });
+    auto last = std::unique(appended_queues.begin(), appended_queues.end(),
+                            [](const std::string* a, const std::string* b) { return *a == *b; });
+    for (auto it = appended_queues.begin(); it != last; ++it) {
+      if (auto ec = trim(**it, policy.max_count, out)) return ec;
+    }
+  }
+  return purge ? purge_expired(policy, now_ms, out) : std::error_code{};
+}
+
+std::error_code batch_writer::insert(write_op& op) {
+  insert_.reset();
+  insert_.bind_text(1, op.queue);
+  insert_.bind_text(2, op.message_id);
+  insert_.bind_blob(3, op.payload);
+  insert_.bind(4, op.stored_at_ms);
+  insert_.bind(5, op.expires_at_ms);
+  const int rc = insert_.step();
+  if (rc != SQLITE_DONE) return to_error_code(rc);
+  op.seq = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_.native()));
+  return {};
+}
+
+std::error_code batch_writer::erase(const write_op& op, batch_result& out) {
+  remove_.reset();
+  remove_.bind_text(1, op.queue);
+  remove_.bind(2, static_cast<std::int64_t>(op.seq));
+  return run_delete(remove_, out.removed);
+}
+
+std::error_code batch_writer::trim(const std::string& queue, std::size_t max_count,
+                                   batch_result& out) {
+  trim_.reset();
+  trim_.bind_text(1, queue);
+  trim_.bind(2, static_cast<std::int64_t>(max_count));
+  return run_delete(trim_, out.dropped_overflow);
+}
+
+std::error_code batch_writer::purge_expired(const retention& policy, std::int64_t now_ms,
+                                            batch_result& out) {
+  purge_deadline_.reset();
+  purge_deadline_.bind(1, now_ms);
+  if (auto ec = run_delete(purge_deadline_, out.dropped_expired)) return ec;
+  if (policy.max_age.count() <= 0) return {};
+  purge_age_.reset();
+  purge_age_.bind(1, now_ms - policy.max_age.count());
+  return run_delete(purge_age_, out.dropped_expired);
+}
+
+std::error_code batch_writer::run_delete(sqlite_stmt& stmt, std::uint64_t& counter) {
+  const int rc = stmt.step();
+  if (rc != SQLITE_DONE) return to_error_code(rc);
+  counter += static_cast<std::uint64_t>(sqlite3_changes64(db_.native()));
+  return {};
+}
+
+}  // namespace broker::store::detail

@@ -1,0 +1,376 @@
+#include "broker/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "broker/store/detail/batch_writer.hpp"
+#include "broker/store/detail/sqlite_db.hpp"
+
+namespace broker::store {
+namespace {
+
+using detail::write_op;
+
+// One table; seq (the rowid) is the store-wide order, (queue, seq) the access path of load and
+// remove. The other two indexes serve the expiry purge.
+constexpr const char* schema_sql =
+    "CREATE TABLE IF NOT EXISTS messages ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " queue TEXT NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " payload BLOB NOT NULL,"
+    " stored_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, seq);"
+    "CREATE INDEX IF NOT EXISTS messages_by_age ON messages(stored_at);"
+    "CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at) WHERE expires_at > 0;";
+
+constexpr const char* load_sql =
+    "SELECT seq, message_id, payload, stored_at, expires_at FROM messages"
+    " WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool in_memory(const sqlite_options& o) { return o.data_dir == ":memory:"; }
+
+std::string database_path(const sqlite_options& o) {
+  if (in_memory(o)) return ":memory:";
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create store data dir '" + o.data_dir + "': " +
+                             ec.message());
+  }
+  return (std::filesystem::path(o.data_dir) / o.file_name).string();
+}
+
+std::unique_ptr<detail::sqlite_db> open_writer(const sqlite_options& o) {
+  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
+  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
+  if (!in_memory(o)) {
+    // WAL: one writer and any number of readers run side by side; a commit appends to the WAL.
+    if (db->query_text_or_throw("PRAGMA journal_mode=WAL") != "wal") {
+      throw std::runtime_error("store: cannot switch '" + o.data_dir + "' to WAL mode");
+    }
+    // synchronous=FULL, not NORMAL: in WAL mode NORMAL fsyncs only at checkpoints, so a
+    // committed transaction can vanish on power loss (it survives kill -9, not a power cut).
+    // FULL fsyncs the WAL at every COMMIT, which is what "RECEIPT only once the message is on
+    // disk" means. Group commit pays that one fsync per batch, not per message.
+    db->exec_or_throw("PRAGMA synchronous=FULL");
+  }
+  db->exec_or_throw(schema_sql);
+  if (o.max_page_count > 0) {
+    db->query_text_or_throw(
+        ("PRAGMA max_page_count=" + std::to_string(o.max_page_count)).c_str());
+  }
+  return db;
+}
+
+std::unique_ptr<detail::sqlite_db> open_reader(const sqlite_options& o) {
+  if (in_memory(o)) return nullptr;  // an in-memory database has one connection: shared
+  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
+  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
+  db->exec_or_throw("PRAGMA query_only=1");
+  return db;
+}
+
+bool expired(const stored_message& m, const retention& policy, std::int64_t now) {
+  if (m.expires_at_ms > 0 && m.expires_at_ms <= now) return true;
+  return policy.max_age.count() > 0 && m.stored_at_ms <= now - policy.max_age.count();
+}
+
+}  // namespace
+
+struct sqlite_store::impl {
+  explicit impl(sqlite_options o)
+      : opts(std::move(o)),
+        now(opts.now_ms ? opts.now_ms : system_now_ms),
+        writer_db(open_writer(opts)),
+        reader_db(open_reader(opts)),
+        reader(reader_db ? *reader_db : *writer_db),
+        writer(*writer_db),
+        load_stmt(reader, load_sql),
+        policy(opts.policy),
+        thread([this] { run(); }) {}
+
+  ~impl() {
+    {
+      std::lock_guard lk(mu);
+      stop = true;
+    }
+    wake.notify_all();
+    thread.join();
+  }
+
+  void submit(write_op op) {
+    {
+      std::unique_lock lk(mu);
+      if (stop) {
+        lk.unlock();
+        if (op.done) op.done(error::closed, 0);
+        return;
+      }
+      if (op.what == write_op::kind::purge) {
+        if (purge_requested) return;
+        purge_requested = true;
+      }
+      queue.push_back(std::move(op));
+      ++submitted;
+    }
+    wake.notify_one();
+  }
+
+  // The writer thread: commit whatever is queued, one transaction per batch.
+  void run() {
+    auto last_purge = std::chrono::steady_clock::time_point{};  // purge on the first pass
+    std::vector<write_op> batch;
+    for (;;) {
+      retention batch_policy;
+      {
+        std::unique_lock lk(mu);
+        wake.wait_for(lk, opts.purge_interval, [this] { return stop || !queue.empty(); });
+        if (stop && queue.empty()) break;
+        take_locked(batch);
+        batch_policy = policy;
+      }
+      const std::size_t tickets = batch.size();
+      const auto steady = std::chrono::steady_clock::now();
+      const bool purge = steady - last_purge >= opts.purge_interval;
+      if (purge) last_purge = steady;
+      for (auto& op : retry_removes) batch.push_back(std::move(op));
+      retry_removes.clear();
+      if (!batch.empty() || purge) commit(batch, batch_policy, purge);
+      batch.clear();
+      {
+        std::lock_guard lk(mu);
+        finished += tickets;
+      }
+      flushed.notify_all();
+    }
+  }
+
+  void take_locked(std::vector<write_op>& batch) {
+    const std::size_t n = std::min(queue.size(), std::max<std::size_t>(opts.max_batch, 1));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (queue.front().what == write_op::kind::purge) purge_requested = false;
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+
+  void commit(std::vector<write_op>& batch, const retention& batch_policy, bool purge) {
+    detail::batch_result result;
+    {
+      // An in-memory database has a single connection, shared with load().
+      std::unique_lock<std::mutex> shared;
+      if (!reader_db) shared = std::unique_lock(read_mu);
+      result = writer.run(batch, batch_policy, now(), purge);
+    }
+    record(batch, result);
+    for (auto& op : batch) {
+      if (op.what != write_op::kind::append || !op.done) continue;
+      try {
+        op.done(result.ec, result.ec ? 0 : op.seq);
+      } catch (const std::exception& e) {
+        spdlog::error("store: append completion threw: {}", e.what());
+      }
+    }
+  }
+
+  void record(std::vector<write_op>& batch, const detail::batch_result& result) {
+    std::uint64_t appends = 0;
+    for (auto& op : batch) {
+      if (op.what == write_op::kind::append) ++appends;
+      if (op.what != write_op::kind::remove) continue;
+      if (result.ec) {
+        retry_removes.push_back(std::move(op));  // still hidden from load; retried next batch
+      } else {
+        std::lock_guard lk(tomb_mu);
+        forget_tombstone_locked(op.queue, op.seq);
+      }
+    }
+    const bool was_healthy = healthy.exchange(!result.ec);
+    if (result.ec && was_healthy) {
+      spdlog::error("store: commit of {} operations failed: {} ({})", batch.size(),
+                    result.ec.message(), writer_db->last_message());
+    } else if (!result.ec && !was_healthy) {
+      spdlog::info("store: commits succeed again");
+    }
+    std::lock_guard lk(stats_mu);
+    if (result.ec) {
+      ++counters.failed_batches;
+      counters.append_failures += appends;
+      return;
+    }
+    ++counters.commit_batches;
+    counters.appended += result.appended;
+    counters.removed += result.removed;
+    counters.dropped_overflow += result.dropped_overflow;
+    counters.dropped_expired += result.dropped_expired;
+    counters.last_commit_latency = result.latency;
+  }
+
+  void forget_tombstone_locked(const std::string& q, std::uint64_t seq) {
+    auto it = tombstones.find(q);
+    if (it == tombstones.end()) return;
+    it->second.erase(seq);
+    if (it->second.empty()) tombstones.erase(it);
+  }
+
+  std::unordered_set<std::uint64_t> tombstones_of(std::string_view q) {
+    std::lock_guard lk(tomb_mu);
+    auto it = tombstones.find(std::string(q));
+    return it == tombstones.end() ? std::unordered_set<std::uint64_t>{} : it->second;
+  }
+
+  std::vector<stored_message> load(std::string_view q, std::uint64_t after, std::size_t max,
+                                   std::error_code& ec);
+
+  sqlite_options opts;
+  std::function<std::int64_t()> now;
+  // Declaration order is destruction order in reverse: statements go before their connection,
+  // and the thread (last) is joined before anything it uses is destroyed.
+  std::unique_ptr<detail::sqlite_db> writer_db;
+  std::unique_ptr<detail::sqlite_db> reader_db;  // null for :memory: (reader = writer_db)
+  detail::sqlite_db& reader;
+  detail::batch_writer writer;
+  std::mutex read_mu;  // guards reader + load_stmt (and the writer's use of a shared connection)
+  detail::sqlite_stmt load_stmt;
+
+  // Lock order: mu, tomb_mu, stats_mu are leaves (never held together); read_mu may be held
+  // while taking none of them.
+  mutable std::mutex mu;  // guards queue, submitted, finished, stop, purge_requested, policy
+  std::condition_variable wake;     // the writer waits for work
+  std::condition_variable flushed;  // flush() waits for `finished`
+  std::deque<write_op> queue;
+  std::uint64_t submitted = 0;
+  std::uint64_t finished = 0;
+  bool stop = false;
+  bool purge_requested = false;
+  retention policy;
+
+  std::mutex tomb_mu;  // removes submitted but not yet committed: hidden from load
+  std::unordered_map<std::string, std::unordered_set<std::uint64_t>> tombstones;
+
+  mutable std::mutex stats_mu;
+  store_stats counters;
+  std::atomic<bool> healthy{true};
+
+  std::vector<write_op> retry_removes;  // writer thread only
+  std::thread thread;
+};
+
+std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::uint64_t after,
+                                                     std::size_t max, std::error_code& ec) {
+  ec.clear();
+  std::vector<stored_message> out;
+  if (max == 0) return out;
+  const auto removed = tombstones_of(q);  // taken first: a remove() that returned is covered
+  const std::int64_t t = now();
+  retention current;
+  {
+    std::lock_guard lk(mu);
+    current = policy;
+  }
+  bool saw_expired = false;
+  {
+    std::lock_guard lk(read_mu);
+    while (out.size() < max) {
+      const std::size_t want = max - out.size();
+      load_stmt.reset();
+      load_stmt.bind_text(1, q);
+      load_stmt.bind(2, static_cast<std::int64_t>(after));
+      load_stmt.bind(3, static_cast<std::int64_t>(want));
+      std::size_t rows = 0;
+      int rc = SQLITE_ROW;
+      while ((rc = load_stmt.step()) == SQLITE_ROW) {
+        ++rows;
+        stored_message m{static_cast<std::uint64_t>(load_stmt.column_int(0)), std::string(q),
+                         load_stmt.column_bytes(1), load_stmt.column_bytes(2),
+                         load_stmt.column_int(3), load_stmt.column_int(4)};
+        after = m.seq;
+        if (expired(m, current, t)) {
+          saw_expired = true;
+        } else if (!removed.contains(m.seq)) {
+          out.push_back(std::move(m));
+        }
+      }
+      if (rc != SQLITE_DONE) {
+        ec = detail::to_error_code(rc);
+        spdlog::error("store: load of '{}' failed: {}", q, reader.last_message());
+        break;
+      }
+      if (rows < want) break;
+    }
+    load_stmt.reset();  // ends the read transaction: an open one would stall checkpoints
+  }
+  if (saw_expired) {
+    write_op purge;
+    purge.what = write_op::kind::purge;
+    submit(std::move(purge));
+  }
+  return out;
+}
+
+sqlite_store::sqlite_store(sqlite_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {}
+
+sqlite_store::~sqlite_store() = default;
+
+void sqlite_store::append(std::string queue, std::string message_id, std::string payload,
+                          std::int64_t expires_at_ms, append_handler done) {
+  impl_->submit(write_op{write_op::kind::append, std::move(queue), std::move(message_id),
+                         std::move(payload), impl_->now(), expires_at_ms, 0, std::move(done)});
+}
+
+std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint64_t after_seq,
+                                               std::size_t max, std::error_code& ec) {
+  return impl_->load(queue, after_seq, max, ec);
+}
+
+void sqlite_store::remove(std::string queue, std::uint64_t seq) {
+  {
+    std::lock_guard lk(impl_->tomb_mu);
+    impl_->tombstones[queue].insert(seq);
+  }
+  write_op op;
+  op.what = write_op::kind::remove;
+  op.queue = std::move(queue);
+  op.seq = seq;
+  impl_->submit(std::move(op));
+}
+
+void sqlite_store::set_retention(retention r) {
+  std::lock_guard lk(impl_->mu);
+  impl_->policy = r;
+}
+
+store_stats sqlite_store::stats() const {
+  std::lock_guard lk(impl_->stats_mu);
+  return impl_->counters;
+}
+
+void sqlite_store::flush() {
+  std::unique_lock lk(impl_->mu);
+  const std::uint64_t target = impl_->submitted;
+  impl_->flushed.wait(lk, [&] { return impl_->finished >= target; });
+}
+
+bool sqlite_store::writable() const { return impl_->healthy.load(); }
+
+}  // namespace broker::store

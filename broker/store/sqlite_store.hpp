@@ -1,0 +1,68 @@
+#pragma once
+// The embedded durable store: SQLite in WAL mode with group commit.
+//
+// Threads: this adapter owns ONE writer thread, a deliberate exception to "broker owns no
+// threads": group commit needs someone to wait on fsync off the io threads. Appends and removes
+// are queued to it; it commits whatever is queued (up to max_batch) in one transaction, then
+// runs the append completions. Loads read through a second connection (WAL lets readers run
+// beside the writer) and never wait for an fsync.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "broker/store/error.hpp"
+#include "broker/store/store.hpp"
+
+namespace broker::store {
+
+/// Settings of sqlite_store, with their defaults.
+struct sqlite_options {
+  /// Directory holding `stompbox.db` (+ its -wal/-shm files); created if missing.
+  /// ":memory:" keeps everything in memory (lost at exit; for tests and demos).
+  std::string data_dir = "./data";
+  std::string file_name = "stompbox.db";  ///< database file inside data_dir
+  retention policy;                       ///< initial retention (see set_retention)
+  std::size_t max_batch = 1000;           ///< most operations committed in one transaction
+  /// How often the writer deletes expired messages even when idle (loads also trigger it).
+  std::chrono::milliseconds purge_interval{60'000};
+  std::chrono::milliseconds busy_timeout{5'000};  ///< waiting on another process's lock
+  /// Page limit of the database (PRAGMA max_page_count); 0 = SQLite's default. Hitting it fails
+  /// appends with error::disk_full exactly as a full disk does: tests use it for that.
+  std::int64_t max_page_count = 0;
+  /// The wall clock in ms since the epoch (stored_at, expiry); empty = system_clock. Tests
+  /// inject one to age messages. Must be thread-safe.
+  std::function<std::int64_t()> now_ms;
+};
+
+/// store on SQLite. Thread-safe; see store.hpp for the contract.
+class sqlite_store final : public store {
+ public:
+  /// Opens (or creates) the database and starts the writer thread. Throws std::runtime_error
+  /// with a clear message when the directory or database cannot be created or opened.
+  explicit sqlite_store(sqlite_options options);
+  /// Commits everything submitted, runs its completions, stops the writer thread.
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  void append(std::string queue, std::string message_id, std::string payload,
+              std::int64_t expires_at_ms, append_handler done) override;
+  using store::load;
+  std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
+                                   std::size_t max, std::error_code& ec) override;
+  void remove(std::string queue, std::uint64_t seq) override;
+  void set_retention(retention r) override;
+  store_stats stats() const override;
+  void flush() override;
+  bool writable() const override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace broker::store
