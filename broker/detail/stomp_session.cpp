@@ -1,0 +1,221 @@
+#include "broker/detail/stomp_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <utility>
+
+#include "broker/detail/broker_core.hpp"
+#include "broker/error.hpp"
+#include "stomp/error.hpp"
+#include "stomp/serializer.hpp"
+
+namespace broker::detail {
+namespace {
+
+// A short, printable rendering of peer bytes for logs [NATS protoSnippet].
+std::string snippet(std::string_view bytes) {
+  constexpr std::size_t max = 64;
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\\' || c == '"') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (bytes.size() > max) out += "...";
+  return out;
+}
+
+std::string frame_snippet(const stomp::frame& f) {
+  std::string s = f.command;
+  for (const stomp::header& h : f.headers) s += '\n' + h.name + ':' + h.value;
+  return snippet(s);
+}
+
+}  // namespace
+
+stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection>& conn)
+    : core_(core),
+      conn_(conn),
+      peer_(conn->peer()),
+      parser_(core.cfg.pre_connect_limits),
+      no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1) {}
+
+// A transport that never called on_closed still must not lose queue messages.
+stomp_session::~stomp_session() { cleanup(); }
+
+void stomp_session::on_bytes(std::string_view bytes) {
+  std::string_view in = bytes;
+  while (state_ == state::awaiting_connect || state_ == state::connected) {
+    stomp::frame f;
+    const stomp::parse_status status = parser_.feed(in, f);
+    if (status == stomp::parse_status::need_more) return;
+    if (status == stomp::parse_status::error) {
+      const std::error_code ec = parser_.error();
+      const std::size_t at = bytes.size() - in.size();
+      const std::string_view near = bytes.substr(at >= 32 ? at - 32 : 0);
+      spdlog::warn("session {} ({}): {} near \"{}\"", id_, peer_.remote, ec.message(),
+                   snippet(near));
+      fail(ec, nullptr, "the frame could not be parsed: " + ec.message(),
+           stomp::is_limit_error(ec) ? close_reason::frame_too_large
+                                     : close_reason::protocol_error);
+      return;
+    }
+    on_frame(f);
+  }
+}
+
+void stomp_session::on_frame(stomp::frame& f) {
+  const bool is_connect = f.command == "CONNECT" || f.command == "STOMP";
+  if (state_ == state::awaiting_connect) {
+    if (is_connect) {
+      handle_connect(f);
+    } else {
+      fail(error::not_connected, &f, "send CONNECT (or STOMP) first, got " + f.command);
+    }
+    return;
+  }
+  if (is_connect) {
+    fail(error::already_connected, &f, "this session is already connected");
+    return;
+  }
+  if ((f.command == "SEND" || f.command == "ACK" || f.command == "NACK") &&
+      buffer_in_transaction(f)) {
+    return;
+  }
+  on_connected_frame(f);
+}
+
+void stomp_session::on_connected_frame(stomp::frame& f) {
+  const std::string& c = f.command;
+  if (c == "SEND") return handle_send(f);
+  if (c == "SUBSCRIBE") return handle_subscribe(f);
+  if (c == "UNSUBSCRIBE") return handle_unsubscribe(f);
+  if (c == "ACK") return handle_ack(f, true);
+  if (c == "NACK") return handle_ack(f, false);
+  if (c == "BEGIN") return handle_begin(f);
+  if (c == "COMMIT") return handle_commit(f);
+  if (c == "ABORT") return handle_abort(f);
+  if (c == "DISCONNECT") return handle_disconnect(f);
+  fail(error::unexpected_command, &f, c + " is not a client command");
+}
+
+void stomp_session::send_frame(const stomp::frame& f) {
+  if (auto conn = conn_.lock()) {
+    outgoing out;
+    stomp::serialize(f, version_, out.head);
+    out.text = stomp::is_valid_utf8(out.head);
+    conn->send(std::move(out));
+  }
+}
+
+void stomp_session::send_receipt(const stomp::frame& cause) {
+  if (auto receipt = cause.get("receipt")) {
+    stomp::frame r;
+    r.command = "RECEIPT";
+    r.add("receipt-id", std::string(*receipt));
+    send_frame(r);
+  }
+}
+
+// ERROR, then close: every protocol violation ends the session (STOMP 1.2 §ERROR).
+void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::string detail,
+                         close_reason why, std::vector<stomp::header> extra) {
+  if (state_ == state::closing || state_ == state::closed) return;
+  if (cause) {
+    spdlog::warn("session {} ({}): {}: {} in \"{}\"", id_, peer_.remote, ec.message(), detail,
+                 frame_snippet(*cause));
+  }
+  stomp::frame e;
+  e.command = "ERROR";
+  e.add("message", ec.message());
+  if (cause) {
+    if (auto receipt = cause->get("receipt")) e.add("receipt-id", std::string(*receipt));
+  }
+  for (stomp::header& h : extra) e.headers.push_back(std::move(h));
+  e.add("content-type", "text/plain");
+  e.body = std::move(detail);
+  send_frame(e);
+  state_ = state::closing;
+  if (auto conn = conn_.lock()) conn->close(why);
+}
+
+void stomp_session::on_slow_consumer() {
+  fail(error::slow_consumer, nullptr, "the connection could not keep up with its messages",
+       close_reason::slow_consumer);
+}
+
+void stomp_session::on_closed(close_reason) {
+  if (state_ == state::closed) return;
+  state_ = state::closed;
+  cleanup();
+}
+
+// Subscriptions go (queue consumers requeue their unacked messages, redelivered), open
+// transactions are dropped. Idempotent: on_closed and the destructor may both call it.
+void stomp_session::cleanup() {
+  core_.reg.remove_session(no_);
+  subscriptions_.clear();
+  by_handle_.clear();
+  pending_.clear();
+  transactions_.clear();
+}
+
+const subscription* stomp_session::find_by_handle(std::uint64_t handle) const {
+  auto h = by_handle_.find(handle);
+  if (h == by_handle_.end()) return nullptr;
+  auto s = subscriptions_.find(h->second);
+  return s == subscriptions_.end() ? nullptr : &s->second;
+}
+
+void stomp_session::deliver(std::uint64_t handle, const message_ptr& m) {
+  if (state_ != state::connected) return;
+  const subscription* sub = find_by_handle(handle);
+  if (!sub || m->expired(std::chrono::system_clock::now())) return;
+  send_message(*sub, m, 0);
+}
+
+void stomp_session::deliver_queued(const std::shared_ptr<queue>& q, std::uint64_t handle,
+                                   std::uint64_t delivery, const message_ptr& m) {
+  // Not connected any more: on_closed removes the consumer and requeues what it held.
+  if (state_ != state::connected) return;
+  const subscription* sub = find_by_handle(handle);
+  // Unsubscribed since: removing the consumer already requeued this delivery.
+  if (!sub || sub->q != q) return;
+  if (m->expired(std::chrono::system_clock::now())) {
+    q->settle(handle, {delivery}, false);
+    return;
+  }
+  // Read before sending: a send may end the session and clear subscriptions_.
+  const bool automatic = sub->ack == ack_mode::automatic;
+  send_message(*sub, m, delivery);
+  if (automatic) q->settle(handle, {delivery}, false);  // removed once handed to the connection
+}
+
+void stomp_session::send_message(const subscription& sub, const message_ptr& m,
+                                 std::uint64_t delivery) {
+  auto conn = conn_.lock();
+  if (!conn) return;
+  std::string ack;
+  if (sub.ack != ack_mode::automatic) {
+    const std::uint64_t seq = ++next_ack_;
+    pending_.emplace(seq, pending_ack{sub.id, m->id, delivery});
+    ack = std::to_string(seq);
+  }
+  conn->send(encode(m, sub.id, ack, version_));
+}
+
+}  // namespace broker::detail

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/authenticator.hpp"
+#include "broker/connection.hpp"
+#include "broker/destination.hpp"
+#include "broker/message.hpp"
+#include "broker/queue.hpp"
+#include "broker/session.hpp"
+#include "stomp/frame.hpp"
+#include "stomp/parser.hpp"
+#include "stomp/version.hpp"
+
+namespace broker::detail {
+
+struct broker_core;
+
+/// SUBSCRIBE ack modes.
+enum class ack_mode { automatic, client, client_individual };
+
+/// One SUBSCRIBE of this session.
+struct subscription {
+  std::string id;
+  destination dest;
+  ack_mode ack = ack_mode::automatic;
+  std::uint64_t handle = 0;       ///< registry handle
+  std::shared_ptr<queue> q;       ///< the queue, for /queue/ subscriptions
+};
+
+/// A delivered MESSAGE waiting for ACK/NACK (client and client-individual modes).
+struct pending_ack {
+  std::string subscription;  ///< id of the subscription it was delivered on
+  std::string message_id;
+  std::uint64_t delivery = 0;  ///< the queue's delivery id; 0 for topics
+};
+
+/// The STOMP session: one per connection. Every member runs on the connection's strand (see
+/// broker::session); deliver/deliver_queued arrive there through connection::post. Holds only a
+/// weak reference to its connection. The command handlers live in broker/handlers/.
+class stomp_session final : public session, public std::enable_shared_from_this<stomp_session> {
+ public:
+  stomp_session(broker_core& core, const std::shared_ptr<connection>& conn);
+  ~stomp_session() override;
+
+  void on_bytes(std::string_view bytes) override;
+  void on_slow_consumer() override;
+  void on_closed(close_reason why) override;
+
+  /// A topic message for the subscription registered as `handle`. Strand only.
+  void deliver(std::uint64_t handle, const message_ptr& m);
+  /// A queue message, in flight to this session as `delivery`. Strand only. Settles it with the
+  /// queue (auto ack) or remembers it until ACK/NACK.
+  void deliver_queued(const std::shared_ptr<queue>& q, std::uint64_t handle,
+                      std::uint64_t delivery, const message_ptr& m);
+
+ private:
+  enum class state { awaiting_connect, connected, closing, closed };
+
+  void on_frame(stomp::frame& f);
+  void on_connected_frame(stomp::frame& f);
+  // handlers/*.cpp: one per client command.
+  void handle_connect(const stomp::frame& f);
+  void handle_send(stomp::frame& f);
+  void handle_subscribe(const stomp::frame& f);
+  void handle_unsubscribe(const stomp::frame& f);
+  void handle_ack(const stomp::frame& f, bool positive);
+  void handle_begin(const stomp::frame& f);
+  void handle_commit(const stomp::frame& f);
+  void handle_abort(const stomp::frame& f);
+  void handle_disconnect(const stomp::frame& f);
+  bool buffer_in_transaction(stomp::frame& f);
+  std::error_code check_send(const stomp::frame& f, destination& d, std::string& detail) const;
+  std::error_code find_ack(const stomp::frame& f, std::uint64_t& seq) const;
+  void settle(std::uint64_t seq, bool positive);
+  bool authenticate(const stomp::frame& f);
+  bool allowed(auth::action what, const destination& d) const;
+
+  // Replies.
+  void send_frame(const stomp::frame& f);
+  void send_receipt(const stomp::frame& cause);
+  void send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery);
+  void fail(std::error_code ec, const stomp::frame* cause, std::string detail,
+            close_reason why = close_reason::protocol_error, std::vector<stomp::header> extra = {});
+  void cleanup();
+  const subscription* find_by_handle(std::uint64_t handle) const;
+
+  broker_core& core_;
+  std::weak_ptr<connection> conn_;
+  peer_info peer_;  // copied: the connection may be gone when we log
+  stomp::parser parser_;
+  stomp::version version_ = stomp::version::v1_0;
+  state state_ = state::awaiting_connect;
+  std::uint64_t no_;  // registry key
+  std::string id_;    // CONNECTED session header
+  auth::principal principal_;
+  std::map<std::string, subscription> subscriptions_;  // by subscription id
+  std::unordered_map<std::uint64_t, std::string> by_handle_;
+  std::map<std::uint64_t, pending_ack> pending_;  // by ack sequence: delivery order
+  std::uint64_t next_ack_ = 0;
+  std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
+};
+
+}  // namespace broker::detail

@@ -1,0 +1,80 @@
+#include "broker/message.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+
+#include "broker/error.hpp"
+
+namespace broker {
+namespace {
+
+// Headers the broker owns on a MESSAGE, or that only mean something on the SEND.
+bool dropped_from_send(std::string_view name) noexcept {
+  static constexpr std::array<std::string_view, 8> names = {
+      "destination", "message-id",  "subscription", "ack",
+      "redelivered", "receipt",     "transaction",  "content-length"};
+  for (std::string_view n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+std::error_code parse_expires(const stomp::frame& send,
+                              std::optional<std::chrono::system_clock::time_point>& out) {
+  const auto value = send.get("expires");
+  if (!value) return {};
+  std::int64_t ms = 0;
+  const char* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, ms);
+  if (ec != std::errc{} || ptr != end || ms < 0) return error::invalid_expires;
+  if (ms != 0) out = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+  return {};
+}
+
+}  // namespace
+
+std::error_code make_message(stomp::frame send, destination target, std::string id,
+                             message_ptr& out) {
+  auto m = std::make_shared<message>();
+  if (auto ec = parse_expires(send, m->expires)) return ec;
+  stomp::frame common;
+  common.command = "MESSAGE";
+  common.headers.reserve(send.headers.size() + 2);
+  common.add("destination", target.name);
+  common.add("message-id", id);
+  for (stomp::header& h : send.headers) {
+    if (!dropped_from_send(h.name)) common.headers.push_back(std::move(h));
+  }
+  common.body = std::move(send.body);
+  m->id = std::move(id);
+  m->target = std::move(target);
+  m->wire = std::make_shared<const stomp::shared_message>(std::move(common));
+  out = std::move(m);
+  return {};
+}
+
+message_ptr redelivered_copy(const message_ptr& m) {
+  if (m->redelivered) return m;
+  auto copy = std::make_shared<message>(*m);
+  stomp::frame common = m->wire->common();
+  // Right after message-id, so broker headers stay together at the front.
+  common.headers.insert(common.headers.begin() + 2, stomp::header{"redelivered", "true"});
+  copy->wire = std::make_shared<const stomp::shared_message>(std::move(common));
+  copy->redelivered = true;
+  return copy;
+}
+
+outgoing encode(const message_ptr& m, std::string_view subscription, std::string_view ack,
+                stomp::version v) {
+  outgoing out;
+  stomp::message_head(subscription, ack, v, out.head);
+  const std::string& tail = m->wire->tail(v);
+  // Aliasing constructor: the tail lives as long as the shared message it belongs to.
+  out.tail = std::shared_ptr<const std::string>(m->wire, &tail);
+  out.text = m->wire->tail_is_utf8(v) && stomp::is_valid_utf8(out.head);
+  out.droppable = m->target.kind == destination_kind::topic;
+  return out;
+}
+
+}  // namespace broker

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "broker/connection.hpp"
+#include "broker/destination.hpp"
+#include "stomp/frame.hpp"
+#include "stomp/serializer.hpp"
+#include "stomp/version.hpp"
+
+namespace broker {
+
+/// One routed message: built once from a SEND, shared (immutable) by every target.
+struct message {
+  std::string id;           ///< the MESSAGE's message-id
+  destination target;       ///< canonical SEND destination (never a wildcard)
+  /// From the `expires` header (ms since the epoch); nullopt = never (header absent or 0).
+  std::optional<std::chrono::system_clock::time_point> expires;
+  bool redelivered = false;  ///< the wire form carries redelivered:true
+  std::shared_ptr<const stomp::shared_message> wire;  ///< serialised once per version used
+
+  /// True once `expires` has passed.
+  bool expired(std::chrono::system_clock::time_point now) const noexcept {
+    return expires && *expires <= now;
+  }
+};
+
+/// Messages are shared, never mutated after make_message.
+using message_ptr = std::shared_ptr<const message>;
+
+/// Builds the MESSAGE for `send` (its destination already parsed into `target`): broker headers
+/// (destination, message-id) first, then the sender's other headers in order with duplicates kept
+/// (first wins); receipt, transaction, content-length and any broker-owned header the sender set
+/// (subscription, ack, redelivered) are dropped. Error: error::invalid_expires.
+std::error_code make_message(stomp::frame send, destination target, std::string id,
+                             message_ptr& out);
+
+/// The same message with `redelivered:true` (for queue redelivery); `m` itself when it already is.
+message_ptr redelivered_copy(const message_ptr& m);
+
+/// The bytes for one subscriber: the shared tail for `v` plus this subscription's head.
+/// `droppable` for topic messages only.
+outgoing encode(const message_ptr& m, std::string_view subscription, std::string_view ack,
+                stomp::version v);
+
+}  // namespace broker

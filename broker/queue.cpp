@@ -1,0 +1,137 @@
+#include "broker/queue.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "broker/detail/stomp_session.hpp"
+#include "broker/error.hpp"
+
+namespace broker {
+
+queue::queue(std::string name, std::size_t max_waiting)
+    : name_(std::move(name)), max_waiting_(max_waiting) {}
+
+std::error_code queue::enqueue(message_ptr m) {
+  keep_alive keep;  // destroyed after the lock: a connection's last owner may be us
+  std::lock_guard lock(mutex_);
+  if (waiting_.size() >= max_waiting_) return error::queue_full;
+  waiting_.push_back(std::move(m));
+  dispatch_locked(keep);
+  return {};
+}
+
+void queue::add_consumer(queue_consumer c) {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  consumers_.push_back(consumer_state{std::move(c), {}});
+  dispatch_locked(keep);
+}
+
+void queue::remove_consumer(std::uint64_t handle) {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < consumers_.size(); ++i) {
+    if (consumers_[i].spec.handle == handle) {
+      erase_consumer_locked(i);
+      break;
+    }
+  }
+  dispatch_locked(keep);
+}
+
+void queue::settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliveries,
+                   bool requeue) {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  for (consumer_state& c : consumers_) {
+    if (c.spec.handle != handle) continue;
+    std::map<std::uint64_t, message_ptr> back;
+    for (std::uint64_t id : deliveries) {
+      auto node = c.in_flight.extract(id);
+      if (!node.empty() && requeue) back.insert(std::move(node));
+    }
+    requeue_locked(back);
+    break;
+  }
+  dispatch_locked(keep);
+}
+
+std::size_t queue::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.size();
+}
+
+std::size_t queue::in_flight() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const consumer_state& c : consumers_) n += c.in_flight.size();
+  return n;
+}
+
+// Hands waiting messages to consumers with capacity until either runs out. Expired messages are
+// dropped here, when they would be dispatched.
+void queue::dispatch_locked(keep_alive& keep) {
+  const auto now = std::chrono::system_clock::now();
+  while (!waiting_.empty()) {
+    if (waiting_.front()->expired(now)) {
+      waiting_.pop_front();
+      continue;
+    }
+    const std::size_t index = pick_locked();
+    if (index == consumers_.size()) return;
+    auto conn = consumers_[index].spec.conn.lock();
+    if (!conn) {  // the connection is gone without its session cleaning up yet
+      erase_consumer_locked(index);
+      continue;
+    }
+    keep.push_back(conn);
+    message_ptr m = std::move(waiting_.front());
+    waiting_.pop_front();
+    post_locked(consumers_[index], conn, std::move(m));
+  }
+}
+
+// Round-robin: the first consumer with capacity at or after next_.
+std::size_t queue::pick_locked() {
+  const std::size_t n = consumers_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (next_ + k) % n;
+    const consumer_state& c = consumers_[i];
+    if (c.spec.auto_ack || c.spec.prefetch == 0 || c.in_flight.size() < c.spec.prefetch) {
+      next_ = i + 1;
+      return i;
+    }
+  }
+  return n;
+}
+
+void queue::requeue_locked(std::map<std::uint64_t, message_ptr>& msgs) {
+  // Reverse delivery order onto the front keeps the original order at the head.
+  for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+    waiting_.push_front(redelivered_copy(it->second));
+  }
+}
+
+void queue::erase_consumer_locked(std::size_t index) {
+  requeue_locked(consumers_[index].in_flight);
+  consumers_.erase(consumers_.begin() + static_cast<std::ptrdiff_t>(index));
+  if (next_ > index) --next_;
+}
+
+void queue::post_locked(consumer_state& c, const std::shared_ptr<connection>& conn,
+                        message_ptr m) {
+  const std::uint64_t delivery = ++next_delivery_;
+  c.in_flight.emplace(delivery, m);
+  // If the session is gone when this runs, give the message back; if the connection drops this
+  // function unrun, the session's on_closed (or destructor) removes the consumer and requeues.
+  conn->post([q = shared_from_this(), s = c.spec.session, handle = c.spec.handle, delivery,
+              m = std::move(m)] {
+    if (auto target = s.lock()) {
+      target->deliver_queued(q, handle, delivery, m);
+    } else {
+      q->remove_consumer(handle);
+    }
+  });
+}
+
+}  // namespace broker

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "broker/connection.hpp"
+#include "broker/message.hpp"
+
+namespace broker {
+namespace detail {
+class stomp_session;
+}
+
+/// A consumer as its queue sees it (one SUBSCRIBE to a /queue/).
+struct queue_consumer {
+  std::uint64_t handle = 0;                        ///< registry subscription handle
+  std::weak_ptr<connection> conn;                  ///< where deliveries are posted
+  std::weak_ptr<detail::stomp_session> session;    ///< who delivers on that strand
+  bool auto_ack = true;    ///< auto: removed when handed to the connection, never capped
+  std::size_t prefetch = 0;  ///< client modes: max unacked messages; 0 = no cap
+};
+
+/// A point-to-point /queue/: each message goes to exactly one consumer, round-robin among those
+/// with capacity; messages wait (bounded) while none has. A message is always either waiting or
+/// in flight to exactly one consumer, so it is never lost: consumers that go away give theirs
+/// back (redelivered:true, to the head of the queue).
+///
+/// Thread-safe: state is guarded by the queue's own mutex. Lock order (see registry.hpp):
+/// registry mutex -> queue mutex -> connection::post's internal lock. Deliveries are posted while
+/// the queue mutex is held (keeps per-consumer FIFO order) but nothing else is called under it;
+/// connections locked there are released only after the mutex.
+class queue : public std::enable_shared_from_this<queue> {
+ public:
+  queue(std::string name, std::size_t max_waiting);
+
+  const std::string& name() const noexcept { return name_; }
+
+  /// Adds `m` and dispatches. error::queue_full when max_waiting messages already wait.
+  std::error_code enqueue(message_ptr m);
+
+  /// Adds a consumer and dispatches waiting messages to it.
+  void add_consumer(queue_consumer c);
+
+  /// Removes a consumer; its in-flight messages go back to the head, redelivered. Idempotent.
+  void remove_consumer(std::uint64_t handle);
+
+  /// Settles in-flight deliveries of one consumer: removed, or (`requeue`) back to the head of
+  /// the queue redelivered. Unknown ids are ignored (already settled or requeued).
+  void settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliveries, bool requeue);
+
+  /// Messages waiting for a consumer (for tests and metrics).
+  std::size_t waiting() const;
+  /// Messages delivered and not yet settled, over all consumers.
+  std::size_t in_flight() const;
+
+ private:
+  struct consumer_state {
+    queue_consumer spec;
+    std::map<std::uint64_t, message_ptr> in_flight;  // by delivery id: delivery order
+  };
+  using keep_alive = std::vector<std::shared_ptr<connection>>;
+
+  void dispatch_locked(keep_alive& keep);
+  std::size_t pick_locked();
+  void requeue_locked(std::map<std::uint64_t, message_ptr>& msgs);
+  void erase_consumer_locked(std::size_t index);
+  void post_locked(consumer_state& c, const std::shared_ptr<connection>& conn, message_ptr m);
+
+  const std::string name_;
+  const std::size_t max_waiting_;
+  mutable std::mutex mutex_;
+  std::deque<message_ptr> waiting_;
+  std::vector<consumer_state> consumers_;  // round-robin order
+  std::size_t next_ = 0;                   // where the next round-robin search starts
+  std::uint64_t next_delivery_ = 0;
+};
+
+}  // namespace broker

@@ -1,0 +1,127 @@
+#include "broker/registry.hpp"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "broker/detail/stomp_session.hpp"
+
+namespace broker {
+
+registry::registry(std::size_t queue_max_messages) : queue_max_messages_(queue_max_messages) {}
+
+std::uint64_t registry::subscribe(const subscriber& who, const destination& d, bool auto_ack,
+                                  std::size_t prefetch, std::shared_ptr<queue>& q) {
+  const std::uint64_t handle = next_handle_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (d.kind == destination_kind::queue) {
+    q = queue_for(d.name);
+    {
+      std::unique_lock lock(mutex_);
+      by_session_[who.session_no].emplace(handle, owned{d.kind, false, d.name, q});
+    }
+    // Outside mutex_: adding a consumer may post deliveries.
+    q->add_consumer(queue_consumer{handle, who.conn, who.session, auto_ack, prefetch});
+    return handle;
+  }
+  std::unique_lock lock(mutex_);
+  topic_target t{who.conn, who.session};
+  if (d.wildcard) {
+    wildcards_.emplace(handle, wildcard_target{topic_matcher(d.path()), std::move(t)});
+  } else {
+    topics_[d.name].emplace(handle, std::move(t));
+  }
+  by_session_[who.session_no].emplace(handle, owned{d.kind, d.wildcard, d.name, nullptr});
+  return handle;
+}
+
+void registry::unsubscribe(std::uint64_t session_no, std::uint64_t handle) {
+  std::shared_ptr<queue> q;
+  {
+    std::unique_lock lock(mutex_);
+    auto s = by_session_.find(session_no);
+    if (s == by_session_.end()) return;
+    auto it = s->second.find(handle);
+    if (it == s->second.end()) return;
+    q = remove_locked(handle, it->second);
+    s->second.erase(it);
+    if (s->second.empty()) by_session_.erase(s);
+  }
+  if (q) q->remove_consumer(handle);  // requeues; may post, so after mutex_
+}
+
+void registry::remove_session(std::uint64_t session_no) {
+  std::vector<std::pair<std::shared_ptr<queue>, std::uint64_t>> consumers;
+  {
+    std::unique_lock lock(mutex_);
+    auto s = by_session_.find(session_no);
+    if (s == by_session_.end()) return;
+    for (const auto& [handle, o] : s->second) {
+      if (auto q = remove_locked(handle, o)) consumers.emplace_back(std::move(q), handle);
+    }
+    by_session_.erase(s);
+  }
+  for (auto& [q, handle] : consumers) q->remove_consumer(handle);
+}
+
+// Drops the topic entry of `handle`; returns the queue whose consumer the caller must remove.
+std::shared_ptr<queue> registry::remove_locked(std::uint64_t handle, const owned& o) {
+  if (o.kind == destination_kind::queue) return o.q;
+  if (o.wildcard) {
+    wildcards_.erase(handle);
+    return nullptr;
+  }
+  auto t = topics_.find(o.name);
+  if (t != topics_.end()) {
+    t->second.erase(handle);
+    if (t->second.empty()) topics_.erase(t);
+  }
+  return nullptr;
+}
+
+std::error_code registry::route(const message_ptr& m) {
+  if (m->target.kind == destination_kind::topic) return route_topic(m);
+  return queue_for(m->target.name)->enqueue(m);
+}
+
+std::error_code registry::route_topic(const message_ptr& m) const {
+  std::vector<std::pair<std::uint64_t, topic_target>> snapshot;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto t = topics_.find(m->target.name); t != topics_.end()) {
+      snapshot.assign(t->second.begin(), t->second.end());
+    }
+    for (const auto& [handle, w] : wildcards_) {
+      if (w.matcher.matches(m->target.path())) snapshot.emplace_back(handle, w.target);
+    }
+  }
+  // Delivery happens on each target's strand; the session re-checks that the subscription
+  // still exists there (it may have unsubscribed since the snapshot).
+  for (const auto& [handle, t] : snapshot) {
+    if (auto conn = t.conn.lock()) {
+      conn->post([s = t.session, handle = handle, m] {
+        if (auto target = s.lock()) target->deliver(handle, m);
+      });
+    }
+  }
+  return {};
+}
+
+std::shared_ptr<queue> registry::queue_for(const std::string& name) {
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = queues_.find(name); it != queues_.end()) return it->second;
+  }
+  std::unique_lock lock(mutex_);
+  auto& q = queues_[name];  // another thread may have created it meanwhile
+  if (!q) q = std::make_shared<queue>(name, queue_max_messages_);
+  return q;
+}
+
+std::size_t registry::subscription_count() const {
+  std::shared_lock lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [no, handles] : by_session_) n += handles.size();
+  return n;
+}
+
+}  // namespace broker

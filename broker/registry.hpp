@@ -1,0 +1,95 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+
+#include "broker/connection.hpp"
+#include "broker/destination.hpp"
+#include "broker/message.hpp"
+#include "broker/queue.hpp"
+#include "broker/topic_matcher.hpp"
+
+namespace broker {
+namespace detail {
+class stomp_session;
+}
+
+/// Who subscribes: the session (weakly) and the connection its deliveries are posted to.
+struct subscriber {
+  std::uint64_t session_no = 0;                  ///< key of the reverse index
+  std::weak_ptr<connection> conn;
+  std::weak_ptr<detail::stomp_session> session;
+};
+
+/// Every subscription of every session: topics (exact and wildcard), queues, and a reverse index
+/// per session so a session's cleanup costs only its own subscriptions.
+///
+/// Thread-safe. LOCK ORDER (the only one in broker/): registry::mutex_ -> queue::mutex_ ->
+/// connection::post's internal lock. No registry function calls connection::send/close or a
+/// session while holding mutex_; topic routing snapshots its targets under a shared lock and
+/// posts after releasing it; queue calls happen after mutex_ is released.
+class registry {
+ public:
+  /// `queue_max_messages` bounds each queue's waiting messages.
+  explicit registry(std::size_t queue_max_messages);
+
+  /// Adds a subscription to the canonical `d` (topics may be wildcards) and returns its handle,
+  /// unique in the registry. For a queue, `q` receives the queue and the consumer is added
+  /// (which may start deliveries).
+  std::uint64_t subscribe(const subscriber& who, const destination& d, bool auto_ack,
+                          std::size_t prefetch, std::shared_ptr<queue>& q);
+
+  /// Removes one subscription of session `session_no`; a queue consumer's unacked messages are
+  /// requeued. Unknown handles are ignored.
+  void unsubscribe(std::uint64_t session_no, std::uint64_t handle);
+
+  /// Removes every subscription of session `session_no` (cost: its own subscriptions).
+  void remove_session(std::uint64_t session_no);
+
+  /// Routes `m` to its destination: a copy to each matching topic subscriber, or into the queue
+  /// (created on first use). error::queue_full when the queue is full.
+  std::error_code route(const message_ptr& m);
+
+  /// The queue called `name` (canonical), created on first use.
+  std::shared_ptr<queue> queue_for(const std::string& name);
+
+  /// Number of subscriptions (for tests and metrics).
+  std::size_t subscription_count() const;
+
+ private:
+  struct topic_target {
+    std::weak_ptr<connection> conn;
+    std::weak_ptr<detail::stomp_session> session;
+  };
+  struct wildcard_target {
+    topic_matcher matcher;
+    topic_target target;
+  };
+  struct owned {  // one entry of the reverse index
+    destination_kind kind;
+    bool wildcard;
+    std::string name;
+    std::shared_ptr<queue> q;
+  };
+  using handle_map = std::unordered_map<std::uint64_t, owned>;
+
+  std::shared_ptr<queue> remove_locked(std::uint64_t handle, const owned& o);
+  std::error_code route_topic(const message_ptr& m) const;
+
+  const std::size_t queue_max_messages_;
+  std::atomic<std::uint64_t> next_handle_{0};
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::unordered_map<std::uint64_t, topic_target>> topics_;
+  // Scanned on every topic SEND; fine for tens of patterns. TODO: a segment trie if it shows up.
+  std::unordered_map<std::uint64_t, wildcard_target> wildcards_;
+  std::unordered_map<std::string, std::shared_ptr<queue>> queues_;
+  std::unordered_map<std::uint64_t, handle_map> by_session_;
+};
+
+}  // namespace broker
