@@ -36,7 +36,8 @@
 //  3. EOLs (heart-beats) are skipped before any frame, not only after one.
 //  4. A NUL where a header line would start ends the frame with an empty body: the spec's own
 //     DISCONNECT and RECEIPT examples omit the blank line. With a non-zero content-length that
-//     is missing_nul (the body the header promised is not there).
+//     is missing_nul (the body the header promised is not there). So no header name starts with
+//     NUL.
 //  5. content-length is honoured on every frame, client and server alike (the spec lists it
 //     per frame; RabbitMQ honours it everywhere). The first occurrence wins, like any header.
 //  6. Errors are decided by bytes, never by how they were split: a limit error is reported as

@@ -1,0 +1,141 @@
+// Each limit at N (accepted) and N+1 (its own error). parse_all_ways() also feeds every input
+// byte by byte and split at every point, so the split paths are checked too.
+#include <gtest/gtest.h>
+
+#include "stomp/error.hpp"
+#include "stomp/parser.hpp"
+#include "tests/stomp/feed.hpp"
+
+namespace stomp::test {
+namespace {
+
+const std::string nul = bytes("\0");
+
+limits with(std::size_t limits::*field, std::size_t value) {
+  limits l;
+  l.*field = value;
+  return l;
+}
+
+TEST(Limits, CommandAtLimitAndOver) {
+  const limits l = with(&limits::max_command, 5);
+  EXPECT_EQ(parse_one("ABORT\n\n" + nul, version::v1_2, l).command, "ABORT");
+  EXPECT_EQ(parse_one("ABORT\r\n\n" + nul, version::v1_2, l).command, "ABORT");  // EOL not counted
+  const limits l4 = with(&limits::max_command, 4);
+  EXPECT_EQ(parse_error("ABORT\n\n" + nul, version::v1_2, l4), error::command_too_long);
+}
+
+TEST(Limits, EndlessCommandLineFailsWithoutWaitingForEol) {
+  const limits l = with(&limits::max_command, 4);
+  EXPECT_EQ(parse_error("AAAAA", version::v1_2, l), error::command_too_long);
+  EXPECT_EQ(parse_error(std::string(100, 'A'), version::v1_2, l), error::command_too_long);
+  // A CR right after N bytes may still be the EOL: wait for the next byte.
+  const parse_result r = parse_all_ways("SEND\r", version::v1_2, l);
+  EXPECT_EQ(r.last, parse_status::need_more);
+  EXPECT_EQ(r.buffered, 5u);
+  EXPECT_EQ(parse_error("SEND\rX", version::v1_2, l), error::command_too_long);
+}
+
+TEST(Limits, HeaderLineAtLimitAndOver) {
+  const limits l = with(&limits::max_header_line, 10);
+  const std::string at = "k:" + std::string(8, 'v');  // 10 bytes
+  EXPECT_EQ(parse_one("SEND\n" + at + "\n\n" + nul, version::v1_2, l).get("k"), at.substr(2));
+  EXPECT_EQ(parse_one("SEND\n" + at + "\r\n\r\n" + nul, version::v1_2, l).get("k"), at.substr(2));
+  EXPECT_EQ(parse_error("SEND\n" + at + "v\n\n" + nul, version::v1_2, l),
+            error::header_line_too_long);
+}
+
+TEST(Limits, EndlessHeaderLineFailsAsSoonAsItPassesTheLimit) {
+  const limits l = with(&limits::max_header_line, 10);
+  EXPECT_EQ(parse_error("SEND\nk:" + std::string(9, 'v'), version::v1_2, l),
+            error::header_line_too_long);
+  EXPECT_EQ(parse_error("SEND\nk:" + std::string(1000, 'v'), version::v1_2, l),
+            error::header_line_too_long);
+  EXPECT_EQ(parse_all_ways("SEND\nk:" + std::string(8, 'v'), version::v1_2, l).last,
+            parse_status::need_more);
+}
+
+std::string headers(std::size_t distinct, std::size_t repeats) {
+  std::string s;
+  for (std::size_t i = 0; i < distinct; ++i) s += "h" + std::to_string(i) + ":v\n";
+  for (std::size_t i = 0; i < repeats; ++i) s += "h0:again\n";
+  return s;
+}
+
+TEST(Limits, DistinctHeadersAtLimitAndOver) {
+  const limits l = with(&limits::max_headers, 3);
+  EXPECT_EQ(parse_one("SEND\n" + headers(3, 0) + "\n" + nul, version::v1_2, l).headers.size(), 3u);
+  EXPECT_EQ(parse_error("SEND\n" + headers(4, 0) + "\n" + nul, version::v1_2, l),
+            error::too_many_headers);
+}
+
+TEST(Limits, RepeatedHeadersDoNotCount) {
+  const limits l = with(&limits::max_headers, 3);
+  const frame f = parse_one("SEND\n" + headers(3, 5) + "\n" + nul, version::v1_2, l);
+  EXPECT_EQ(f.headers.size(), 8u);
+  EXPECT_EQ(f.get("h0"), "v");
+}
+
+TEST(Limits, NulTerminatedBodyAtLimitAndOver) {
+  const limits l = with(&limits::max_body, 8);
+  EXPECT_EQ(parse_one("SEND\n\n" + std::string(8, 'b') + nul, version::v1_2, l).body.size(), 8u);
+  EXPECT_EQ(parse_error("SEND\n\n" + std::string(9, 'b') + nul, version::v1_2, l),
+            error::body_too_large);
+  // Without a NUL in sight the parser stops at the limit rather than buffering on.
+  EXPECT_EQ(parse_error("SEND\n\n" + std::string(9, 'b'), version::v1_2, l), error::body_too_large);
+}
+
+TEST(Limits, ContentLengthAtLimitAndOver) {
+  const limits l = with(&limits::max_body, 8);
+  EXPECT_EQ(parse_one("SEND\ncontent-length:8\n\n" + std::string(8, '\0') + nul, version::v1_2, l)
+                .body.size(),
+            8u);
+  // Fails at the header, before any body byte arrives.
+  EXPECT_EQ(parse_error("SEND\ncontent-length:9\n", version::v1_2, l), error::body_too_large);
+}
+
+// "SEND\nk:v\n\n" is 10 bytes; the frame is those, the body and the NUL.
+TEST(Limits, FrameAtLimitAndOverWithNulTerminatedBody) {
+  const limits l = with(&limits::max_frame, 30);
+  EXPECT_EQ(parse_one("SEND\nk:v\n\n" + std::string(19, 'b') + nul, version::v1_2, l).body.size(),
+            19u);
+  EXPECT_EQ(parse_error("SEND\nk:v\n\n" + std::string(20, 'b') + nul, version::v1_2, l),
+            error::frame_too_large);
+  EXPECT_EQ(parse_error("SEND\nk:v\n\n" + std::string(20, 'b'), version::v1_2, l),
+            error::frame_too_large);
+}
+
+TEST(Limits, FrameAtLimitAndOverWithContentLength) {
+  const limits l = with(&limits::max_frame, 40);
+  // 24 header bytes + 15 body bytes + NUL = 40.
+  EXPECT_EQ(parse_one("SEND\ncontent-length:15\n\n" + std::string(15, 'b') + nul, version::v1_2, l)
+                .body.size(),
+            15u);
+  // 24 + 16 + 1 = 41: fails at the blank line, before any body byte.
+  EXPECT_EQ(parse_error("SEND\ncontent-length:16\n\n", version::v1_2, l), error::frame_too_large);
+}
+
+TEST(Limits, FrameLimitStopsEndlessRepeatedHeaders) {
+  const limits l = with(&limits::max_frame, 40);
+  std::string input = "SEND\n";
+  for (int i = 0; i < 25; ++i) input += "h:v\n";  // duplicates: only the frame limit stops them
+  EXPECT_EQ(parse_error(input, version::v1_2, l), error::frame_too_large);
+}
+
+TEST(Limits, HeartBeatsDoNotCountTowardsTheFrame) {
+  const limits l = with(&limits::max_frame, 11);
+  const parse_result r =
+      parse_all_ways(std::string(50, '\n') + "SEND\nk:v\n\n" + nul, version::v1_2, l);
+  EXPECT_EQ(r.frames.size(), 1u);
+  EXPECT_FALSE(r.error);
+}
+
+TEST(Limits, LimitErrorsAreClassified) {
+  EXPECT_TRUE(is_limit_error(error::frame_too_large));
+  EXPECT_TRUE(is_limit_error(error::command_too_long));
+  EXPECT_FALSE(is_limit_error(error::missing_nul));
+  EXPECT_FALSE(is_limit_error(std::make_error_code(std::errc::message_size)));
+}
+
+}  // namespace
+}  // namespace stomp::test
