@@ -61,6 +61,28 @@ describe('@stomp/stompjs 7 over ws', () => {
     for (const { inbox } of subs) assert.equal((await inbox.next()).body, 'to everyone');
   });
 
+  it('delivers /user/{name}/queue/x to every session of that user as /user/queue/x', async () => {
+    const name = unique('user');
+    const queue = `/queue/${unique('notes')}`;
+    const asUser = { connectHeaders: { login: name, passcode: 'any' } };
+    const tabs = [];
+    for (let i = 0; i < 2; i++) {
+      tabs.push(await subscribeConfirmed(await connect(asUser), `/user${queue}`));
+    }
+    const other = await connect({ connectHeaders: { login: unique('other'), passcode: 'any' } });
+    const bystander = await subscribeConfirmed(other, `/user${queue}`);
+    const sender = await connect();
+    sender.publish({ destination: `/user/${name}${queue}`, body: 'for you' });
+    for (const { inbox } of tabs) {
+      const msg = await inbox.next();
+      assert.equal(msg.body, 'for you');
+      assert.equal(msg.headers.destination, `/user${queue}`);
+    }
+    await publishConfirmed(sender, { destination: `/user/${name}${queue}`, body: 'second' });
+    for (const { inbox } of tabs) assert.equal((await inbox.next()).body, 'second');
+    assert.equal(bystander.inbox.size, 0, 'another user never sees it');
+  });
+
   it('answers receipts for SEND, SUBSCRIBE, UNSUBSCRIBE and DISCONNECT', async () => {
     const client = await connect();
     const dest = `/queue/${unique('receipts')}`;
