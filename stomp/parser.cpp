@@ -144,6 +144,7 @@ parse_status parser::fail(stomp::error e) {
 
 parser::step parser::reject(stomp::error e) noexcept {
   error_ = e;
+  buffer_.clear();  // a failed parser holds nothing; callers return without touching `line`
   return step::failed;
 }
 
