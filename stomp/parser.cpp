@@ -47,7 +47,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 
 #include "stomp/error.hpp"
@@ -94,15 +93,13 @@ bool escapes_headers(std::string_view command, version v) noexcept {
 }
 
 bool unescape(std::string_view in, version v, std::string& out) {
-  const char* slash = v == version::v1_0
-                          ? nullptr
-                          : static_cast<const char*>(std::memchr(in.data(), '\\', in.size()));
-  if (slash == nullptr) {  // the common case: nothing to decode
+  const std::size_t slash = v == version::v1_0 ? std::string_view::npos : in.find('\\');
+  if (slash == std::string_view::npos) {  // the common case: nothing to decode
     out.assign(in);
     return true;
   }
-  out.assign(in.data(), static_cast<std::size_t>(slash - in.data()));
-  for (std::size_t i = static_cast<std::size_t>(slash - in.data()); i < in.size(); ++i) {
+  out.assign(in.substr(0, slash));
+  for (std::size_t i = slash; i < in.size(); ++i) {
     if (in[i] != '\\') {
       out += in[i];
       continue;
@@ -135,11 +132,6 @@ void parser::reset() {
   phase_ = phase::command;
   head_bytes_ = 0;
   header_count_ = 0;
-}
-
-parse_status parser::fail(stomp::error e) {
-  error_ = e;
-  return parse_status::error;
 }
 
 parser::step parser::reject(stomp::error e) noexcept {

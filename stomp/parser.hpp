@@ -70,7 +70,6 @@ class parser {
   enum class line_status : unsigned char { line, more, failed };
   enum class step : unsigned char { next, done, failed };
 
-  parse_status fail(stomp::error e);
   step reject(stomp::error e) noexcept;
   line_status take_line(std::string_view& input, std::size_t max, stomp::error too_long,
                         std::string_view& line);

@@ -137,5 +137,67 @@ TEST(Limits, LimitErrorsAreClassified) {
   EXPECT_FALSE(is_limit_error(std::make_error_code(std::errc::message_size)));
 }
 
+// Byte by byte, the error comes with the first byte that proves the line too long, and the
+// parser never holds more than the limit allows before that.
+TEST(Limits, ByteByByteHeaderLineFailsAtTheFirstByteOverTheLimit) {
+  const limits l = with(&limits::max_header_line, 10);
+  parser p(l);
+  frame f;
+  const std::string input = "SEND\n" + std::string(1000, 'v');
+  std::size_t failed_at = 0;
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    std::string_view one = std::string_view(input).substr(i, 1);
+    if (p.feed(one, f) == parse_status::error) {
+      failed_at = i;
+      break;
+    }
+    EXPECT_LE(p.buffered(), 5u + 11u);
+  }
+  EXPECT_EQ(failed_at, 5u + 10u);  // the 11th byte of the line
+  EXPECT_EQ(p.error(), error::header_line_too_long);
+}
+
+TEST(Limits, LoweredLimitsApplyToTheFrameInProgress) {
+  parser p;
+  frame f;
+  std::string_view part = "SEND\nkey:0123456789012345";
+  ASSERT_EQ(p.feed(part, f), parse_status::need_more);
+  p.set_limits(with(&limits::max_header_line, 10));
+  std::string_view more = "6";
+  EXPECT_EQ(p.feed(more, f), parse_status::error);
+  EXPECT_EQ(p.error(), error::header_line_too_long);
+
+  parser q;
+  std::string_view body = "SEND\n\n0123456789";
+  ASSERT_EQ(q.feed(body, f), parse_status::need_more);
+  q.set_limits(with(&limits::max_body, 4));
+  std::string_view rest = "x";
+  EXPECT_EQ(q.feed(rest, f), parse_status::error);
+  EXPECT_EQ(q.error(), error::body_too_large);
+}
+
+// Parsing is linear in the bytes fed: a partial frame is never rescanned from its start, so a
+// 1 MiB body arriving one byte per read costs a million small steps, not a trillion.
+TEST(Limits, ByteByByteLargeBodyCompletes) {
+  const std::string input = "SEND\n\n" + std::string(1 << 20, 'b') + nul;
+  parser p;
+  frame f;
+  parse_status last = parse_status::need_more;
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    std::string_view one = std::string_view(input).substr(i, 1);
+    last = p.feed(one, f);
+  }
+  ASSERT_EQ(last, parse_status::frame);
+  EXPECT_EQ(f.body.size(), std::size_t{1} << 20);
+}
+
+TEST(Limits, BodyErrorWinsWhenBothLimitsFallOnTheSameByte) {
+  limits l;
+  l.max_body = 5;
+  l.max_frame = 5 + 6 + 1;  // "SEND\n\n" + 5 body bytes + NUL
+  EXPECT_EQ(parse_one("SEND\n\n12345" + nul, version::v1_2, l).body, "12345");
+  EXPECT_EQ(parse_error("SEND\n\n123456" + nul, version::v1_2, l), error::body_too_large);
+}
+
 }  // namespace
 }  // namespace stomp::test
