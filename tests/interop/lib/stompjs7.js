@@ -20,6 +20,7 @@ function newClient(url, config = {}) {
   });
   client.log = log;
   client.errors = [];
+  client.errorWatchers = new Set(); // pending receipt waits fail fast on an ERROR frame
   return client;
 }
 
@@ -27,7 +28,10 @@ function newClient(url, config = {}) {
 function activate(client) {
   return new Promise((resolve, reject) => {
     client.onConnect = (frame) => {
-      client.onStompError = (f) => client.errors.push(f);
+      client.onStompError = (f) => {
+        client.errors.push(f);
+        for (const fail of client.errorWatchers) fail(f);
+      };
       resolve(frame);
     };
     client.onStompError = (frame) =>
@@ -48,9 +52,18 @@ async function connectedClient(url, config = {}) {
 /** Resolves when the RECEIPT for `receiptId` arrives; call before sending the frame. */
 function receiptFor(client, receiptId, timeoutMs = 10000) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no RECEIPT ${receiptId} within ${timeoutMs} ms`)), timeoutMs);
-    client.watchForReceipt(receiptId, (frame) => { clearTimeout(timer); resolve(frame); });
+    const done = () => { clearTimeout(timer); client.errorWatchers.delete(onError); };
+    const onError = (f) => {
+      done();
+      reject(new Error(`ERROR instead of RECEIPT ${receiptId}: ${f.headers.message} / ${f.body}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no RECEIPT ${receiptId} within ${timeoutMs} ms; client log tail:\n` +
+        client.log.slice(-4).join('\n')));
+    }, timeoutMs);
+    client.errorWatchers.add(onError);
+    client.watchForReceipt(receiptId, (frame) => { done(); resolve(frame); });
   });
 }
 
