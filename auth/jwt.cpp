@@ -125,6 +125,68 @@ std::optional<std::vector<std::string>> roles_of(const json::value* claim) {
   return roles;
 }
 
+/// The claims of a token whose header and signature pass, or std::nullopt with `ec` set.
+std::optional<json::object> verified_claims(std::string_view token, std::size_t max_bytes,
+                                            const detail::jws_verifier& verifier,
+                                            std::error_code& ec) {
+  auto refuse = [&ec](error e) {
+    ec = e;
+    return std::optional<json::object>{};
+  };
+  if (token.size() > max_bytes) return refuse(error::token_too_large);
+  const auto parts = split(token);
+  if (!parts) return refuse(error::token_malformed);
+  const auto header = decode_object(parts->header);
+  if (!header) return refuse(error::token_malformed);
+  const auto* alg = header->if_contains("alg");
+  // RFC 7515 §4.1.11: extensions we do not understand listed in `crit` must be refused.
+  if (alg == nullptr || !alg->is_string() || header->contains("crit") ||
+      !verifier.allows(alg->get_string())) {
+    return refuse(error::token_algorithm_refused);
+  }
+  const auto signature = detail::base64_decode(parts->signature, detail::base64_alphabet::url);
+  if (!signature) return refuse(error::token_malformed);
+  if (!verifier.verify(alg->get_string(), parts->signing_input, *signature)) {
+    return refuse(error::token_bad_signature);
+  }
+  auto claims = decode_object(parts->payload);
+  if (!claims) return refuse(error::token_malformed);
+  return claims;
+}
+
+/// Checks the registered claims of signed `claims` (RFC 7519 §4.1) and builds the principal.
+std::optional<principal> principal_from(const json::object& claims, const jwt_config& config,
+                                        time_point now, std::error_code& ec) {
+  auto refuse = [&ec](error e) {
+    ec = e;
+    return std::optional<principal>{};
+  };
+  bool bad_date = false;
+  const auto exp = numeric_date(claims, "exp", bad_date);
+  const auto nbf = numeric_date(claims, "nbf", bad_date);
+  if (bad_date) return refuse(error::token_malformed);
+  if (!exp && config.require_expiry) return refuse(error::token_missing_expiry);
+  if (exp && now >= *exp + config.leeway) return refuse(error::token_expired);
+  if (nbf && now + config.leeway < *nbf) return refuse(error::token_not_yet_valid);
+  if (!config.issuer.empty()) {
+    const auto* iss = claims.if_contains("iss");
+    if (iss == nullptr || !iss->is_string() || iss->get_string() != config.issuer) {
+      return refuse(error::token_wrong_issuer);
+    }
+  }
+  if (!config.audience.empty() && !audience_matches(claims.if_contains("aud"), config.audience)) {
+    return refuse(error::token_wrong_audience);
+  }
+  const auto* name = find_claim(claims, config.user_claim);
+  if (name == nullptr || !name->is_string() || !usable_name(name->get_string())) {
+    return refuse(error::token_missing_name);
+  }
+  auto roles = roles_of(find_claim(claims, config.roles_claim));
+  if (!roles) return refuse(error::token_bad_roles);
+  ec.clear();
+  return principal{std::string(name->get_string()), std::move(*roles), exp};
+}
+
 }  // namespace
 
 bool looks_like_jwt(std::string_view text) noexcept {
@@ -162,55 +224,9 @@ std::optional<principal> jwt_authenticator::authenticate(const credentials& cred
 
 std::optional<principal> jwt_authenticator::verify(std::string_view token,
                                                    std::error_code& ec) const {
-  auto refuse = [&ec](error e) {
-    ec = e;
-    return std::optional<principal>{};
-  };
-  if (token.size() > config_.max_token_bytes) return refuse(error::token_too_large);
-  const auto parts = split(token);
-  if (!parts) return refuse(error::token_malformed);
-  const auto header = decode_object(parts->header);
-  if (!header) return refuse(error::token_malformed);
-  const auto* alg = header->if_contains("alg");
-  // RFC 7515 §4.1.11: extensions we do not understand listed in `crit` must be refused.
-  if (alg == nullptr || !alg->is_string() || header->contains("crit") ||
-      !verifier_->allows(alg->get_string())) {
-    return refuse(error::token_algorithm_refused);
-  }
-  const auto signature = detail::base64_decode(parts->signature, detail::base64_alphabet::url);
-  if (!signature) return refuse(error::token_malformed);
-  if (!verifier_->verify(alg->get_string(), parts->signing_input, *signature)) {
-    return refuse(error::token_bad_signature);
-  }
-  const auto claims = decode_object(parts->payload);
-  if (!claims) return refuse(error::token_malformed);
-
-  bool bad_date = false;
-  const auto exp = numeric_date(*claims, "exp", bad_date);
-  const auto nbf = numeric_date(*claims, "nbf", bad_date);
-  if (bad_date) return refuse(error::token_malformed);
-  const auto now = now_();
-  if (!exp && config_.require_expiry) return refuse(error::token_missing_expiry);
-  if (exp && now >= *exp + config_.leeway) return refuse(error::token_expired);
-  if (nbf && now + config_.leeway < *nbf) return refuse(error::token_not_yet_valid);
-  if (!config_.issuer.empty()) {
-    const auto* iss = claims->if_contains("iss");
-    if (iss == nullptr || !iss->is_string() || iss->get_string() != config_.issuer) {
-      return refuse(error::token_wrong_issuer);
-    }
-  }
-  if (!config_.audience.empty() &&
-      !audience_matches(claims->if_contains("aud"), config_.audience)) {
-    return refuse(error::token_wrong_audience);
-  }
-  const auto* name = find_claim(*claims, config_.user_claim);
-  if (name == nullptr || !name->is_string() || !usable_name(name->get_string())) {
-    return refuse(error::token_missing_name);
-  }
-  auto roles = roles_of(find_claim(*claims, config_.roles_claim));
-  if (!roles) return refuse(error::token_bad_roles);
-  ec.clear();
-  return principal{std::string(name->get_string()), std::move(*roles), exp};
+  const auto claims = verified_claims(token, config_.max_token_bytes, *verifier_, ec);
+  if (!claims) return std::nullopt;
+  return principal_from(*claims, config_, now_(), ec);
 }
 
 }  // namespace auth
