@@ -1,0 +1,208 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <toml++/toml.h>
+
+namespace app {
+
+namespace {
+
+using ms = std::chrono::milliseconds;
+
+// Every key the file may hold, by table: a typo is an error, not a silently ignored setting.
+const std::map<std::string, std::set<std::string>>& known_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"server", {"name", "threads"}},
+      {"websocket", {"enabled", "host", "port", "path", "token_cookie", "max_handshake_bytes",
+                     "max_message_bytes"}},
+      {"tcp", {"enabled", "host", "port", "read_chunk_bytes"}},
+      {"tls", {"cert", "key"}},
+      {"limits", {"max_command_bytes", "max_header_line_bytes", "max_headers", "max_body_bytes",
+                  "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
+                  "max_transaction_frames", "listen_backlog"}},
+      {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
+                              "max_body_bytes", "max_frame_bytes"}},
+      {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
+      {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
+      {"queues", {"max_messages", "max_pending_bytes", "slow_consumer_policy"}},
+      {"log", {"level"}},
+  };
+  return keys;
+}
+
+void check_keys(const toml::table& table, const std::string& prefix) {
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    const std::string full = prefix.empty() ? name : prefix + "." + name;
+    if (prefix.empty() || node.is_table()) {
+      if (!node.is_table() || !known_keys().contains(full))
+        throw config_error("unknown table [" + full + "]");
+      check_keys(*node.as_table(), full);
+    } else if (!known_keys().at(prefix).contains(name)) {
+      throw config_error("unknown key '" + name + "' in [" + prefix + "]");
+    }
+  }
+}
+
+/// Reads one value if present; throws on a wrong type.
+template <class T>
+void read(const toml::table& root, const char* path, T& out) {
+  const auto node = root.at_path(path);
+  if (!node) return;
+  if constexpr (std::is_same_v<T, std::string>) {
+    auto v = node.value<std::string>();
+    if (!v) throw config_error(std::string(path) + ": expected a string");
+    out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    auto v = node.value<bool>();
+    if (!v) throw config_error(std::string(path) + ": expected true or false");
+    out = *v;
+  } else if constexpr (std::is_same_v<T, double>) {
+    auto v = node.value<double>();
+    if (!v) throw config_error(std::string(path) + ": expected a number");
+    out = *v;
+  } else if constexpr (std::is_same_v<T, ms>) {
+    auto v = node.value<std::int64_t>();
+    if (!v || *v < 0) throw config_error(std::string(path) + ": expected milliseconds >= 0");
+    out = ms(*v);
+  } else {
+    auto v = node.value<std::int64_t>();
+    if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+      throw config_error(std::string(path) + ": expected an integer in range");
+    out = static_cast<T>(*v);
+  }
+}
+
+void read_limits(const toml::table& root, const std::string& table, stomp::limits& l) {
+  read(root, (table + ".max_command_bytes").c_str(), l.max_command);
+  read(root, (table + ".max_header_line_bytes").c_str(), l.max_header_line);
+  read(root, (table + ".max_headers").c_str(), l.max_headers);
+  read(root, (table + ".max_body_bytes").c_str(), l.max_body);
+  read(root, (table + ".max_frame_bytes").c_str(), l.max_frame);
+}
+
+transport::slow_consumer_policy parse_policy(const std::string& text) {
+  if (text == "disconnect") return transport::slow_consumer_policy::disconnect;
+  if (text == "drop_oldest") return transport::slow_consumer_policy::drop_oldest;
+  throw config_error("queues.slow_consumer_policy: expected disconnect or drop_oldest, got '" +
+                     text + "'");
+}
+
+void read_transport(const toml::table& root, transport::server_config& s) {
+  read(root, "websocket.enabled", s.ws_enabled);
+  read(root, "websocket.host", s.ws_host);
+  read(root, "websocket.port", s.ws_port);
+  read(root, "websocket.path", s.ws_path);
+  read(root, "websocket.token_cookie", s.token_cookie);
+  read(root, "websocket.max_handshake_bytes", s.max_handshake_bytes);
+  read(root, "websocket.max_message_bytes", s.max_message_bytes);
+  read(root, "tcp.enabled", s.tcp_enabled);
+  read(root, "tcp.host", s.tcp_host);
+  read(root, "tcp.port", s.tcp_port);
+  read(root, "tcp.read_chunk_bytes", s.tcp_read_chunk);
+  read(root, "tls.cert", s.tls_cert);
+  read(root, "tls.key", s.tls_key);
+  read(root, "timeouts.handshake_ms", s.handshake_timeout);
+  read(root, "timeouts.connect_ms", s.connect_timeout);
+  read(root, "timeouts.close_ms", s.close_timeout);
+  read(root, "queues.max_pending_bytes", s.max_pending_bytes);
+  read(root, "limits.listen_backlog", s.listen_backlog);
+  std::string policy;
+  read(root, "queues.slow_consumer_policy", policy);
+  if (!policy.empty()) s.slow_consumer = parse_policy(policy);
+}
+
+void read_broker(const toml::table& root, broker::config& b) {
+  read(root, "server.name", b.server);
+  read_limits(root, "limits", b.frame_limits);
+  read_limits(root, "limits.pre_connect", b.pre_connect_limits);
+  read(root, "limits.max_subscriptions_per_session", b.max_subscriptions_per_session);
+  read(root, "limits.max_transaction_frames", b.max_transaction_frames);
+  read(root, "heartbeat.send_ms", b.heartbeat_send);
+  read(root, "heartbeat.receive_ms", b.heartbeat_receive);
+  read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
+  read(root, "queues.max_messages", b.queue_max_messages);
+}
+
+}  // namespace
+
+void load_config_file(const std::string& path, settings& out) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw config_error(path + ": " + std::string(e.description()));
+  }
+  check_keys(root, "");
+  read_transport(root, out.server);
+  read_broker(root, out.broker);
+  read(root, "server.threads", out.threads);
+  read(root, "log.level", out.log_level);
+  out.config_file = path;
+}
+
+void split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw config_error("expected HOST:PORT, got '" + text + "'");
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || value > 65535) throw std::out_of_range("port");
+    port = static_cast<std::uint16_t>(value);
+  } catch (const std::exception&) {
+    throw config_error("bad port in '" + text + "'");
+  }
+}
+
+std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
+  CLI::App cli{"stompbox: a STOMP 1.0/1.1/1.2 broker over WebSocket and TCP"};
+  cli.set_version_flag("--version", "stompbox 0.1.0");
+  std::string config_file, ws, ws_path, tcp, tls_cert, tls_key, log_level;
+  unsigned threads = 0;
+  cli.add_option("--config", config_file, "TOML config file (flags override it)")
+      ->check(CLI::ExistingFile);
+  auto* ws_opt = cli.add_option("--ws", ws, "WebSocket listener HOST:PORT [0.0.0.0:15674]");
+  auto* path_opt = cli.add_option("--ws-path", ws_path, "WebSocket upgrade path [/ws]");
+  auto* tcp_opt = cli.add_option("--tcp", tcp, "STOMP over TCP listener HOST:PORT [0.0.0.0:61613]");
+  auto* cert_opt = cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: enables TLS");
+  auto* key_opt = cli.add_option("--tls-key", tls_key, "PEM private key (with --tls-cert)");
+  cert_opt->needs(key_opt);
+  key_opt->needs(cert_opt);
+  auto* threads_opt = cli.add_option("--threads", threads, "I/O threads [hardware concurrency]")
+                          ->check(CLI::Range(1u, 1024u));
+  auto* level_opt = cli.add_option("--log-level", log_level, "trace|debug|info|warn|error [info]")
+                        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning",
+                                               "error", "critical", "off"}));
+  // Later: `--users FILE` (password file for auth) is added here, next to the TLS flags.
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  if (!config_file.empty()) load_config_file(config_file, out);
+  if (*ws_opt) split_host_port(ws, out.server.ws_host, out.server.ws_port);
+  if (*path_opt) out.server.ws_path = ws_path;
+  if (*tcp_opt) split_host_port(tcp, out.server.tcp_host, out.server.tcp_port);
+  if (*cert_opt) out.server.tls_cert = tls_cert;
+  if (*key_opt) out.server.tls_key = tls_key;
+  if (*threads_opt) out.threads = threads;
+  if (*level_opt) out.log_level = log_level;
+  if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (out.server.ws_path.empty() || out.server.ws_path.front() != '/')
+    throw config_error("the WebSocket path must start with '/'");
+  return std::nullopt;
+}
+
+}  // namespace app

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "broker/broker.hpp"
+#include "transport/server.hpp"
+
+namespace app {
+
+/// Everything the binary is configured with: defaults, then the TOML file, then the flags.
+struct settings {
+  broker::config broker;           ///< broker-level settings
+  transport::server_config server; ///< listeners, TLS, timeouts, back-pressure
+  unsigned threads = 0;            ///< io_context threads; 0 = hardware concurrency
+  std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
+  std::string config_file;         ///< the file read, empty when none
+};
+
+/// A bad config file or flag value (start-up only).
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads a TOML config file into `out` (keys missing from the file keep their value). Throws
+/// config_error for a parse error, an unknown key or a value of the wrong type or range.
+void load_config_file(const std::string& path, settings& out);
+
+/// Parses the command line: reads --config first, then applies the flags over it. Returns an
+/// exit code when the program should stop now (--help, --version, a bad flag), else nothing.
+std::optional<int> parse_command_line(int argc, char** argv, settings& out);
+
+/// "HOST:PORT" (or "[v6]:PORT") into its parts. Throws config_error.
+void split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
+
+}  // namespace app

@@ -1,0 +1,263 @@
+#include "transport/detail/connection_base.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "transport/detail/fail.hpp"
+#include "transport/detail/server_state.hpp"
+
+namespace transport::detail {
+
+namespace net = boost::asio;
+using broker::close_reason;
+
+connection_base::connection_base(net::any_io_executor strand, std::shared_ptr<server_state> server,
+                                 std::string transport_name, std::string remote)
+    : strand_(std::move(strand)),
+      server_(std::move(server)),
+      timer_(strand_),
+      opened_(clock::now()) {
+  peer_.transport = std::move(transport_name);
+  peer_.remote = std::move(remote);
+}
+
+connection_base::~connection_base() = default;
+
+void connection_base::start() {
+  server_->counters.accepted.fetch_add(1, std::memory_order_relaxed);
+  if (!server_->add(shared_from_this())) {
+    net::post(strand_, [self = shared_from_this()] { self->cut(); });
+    return;
+  }
+  net::dispatch(strand_, [self = shared_from_this()] {
+    self->arm_timer();
+    self->run();
+  });
+}
+
+void connection_base::stop() {
+  net::post(strand_, [self = shared_from_this()] { self->close(close_reason::shutdown); });
+}
+
+void connection_base::post(std::function<void()> fn) {
+  net::post(strand_, [weak = weak_from_this(), fn = std::move(fn)] {
+    auto self = weak.lock();
+    if (self && self->phase_ != phase::closed) fn();
+  });
+}
+
+void connection_base::open_session() {
+  phase_ = phase::open;
+  last_read_ = last_write_ = clock::now();
+  server_->counters.open.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("open {} {}{}{}", peer_.remote, peer_.transport,
+               peer_.subprotocol.empty() ? "" : " ", peer_.subprotocol);
+  session_ = server_->broker.open_session(shared_from_this());
+  arm_timer();
+}
+
+void connection_base::deliver_read(std::string_view bytes) {
+  if (phase_ != phase::open || !session_) return;
+  last_read_ = clock::now();
+  session_->on_bytes(bytes);
+}
+
+void connection_base::send(broker::outgoing frame) {
+  if (phase_ != phase::open || slow_pending_) return;
+  pending_bytes_ += frame.size();
+  queue_.push_back(std::move(frame));
+  if (!slow_ && pending_bytes_ > server_->config.max_pending_bytes) apply_cap();
+  if (in_flight_ == 0 && !queue_.empty() && phase_ == phase::open) {
+    last_write_ = clock::now();
+    start_write();
+  }
+}
+
+void connection_base::apply_cap() {
+  const auto cap = server_->config.max_pending_bytes;
+  if (server_->config.slow_consumer == slow_consumer_policy::drop_oldest) {
+    std::uint64_t dropped = 0;
+    // Frames already handed to the socket cannot be taken back: start after them.
+    for (auto it = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+         it != queue_.end() && pending_bytes_ > cap;) {
+      if (!it->droppable) {
+        ++it;
+        continue;
+      }
+      pending_bytes_ -= it->size();
+      it = queue_.erase(it);
+      ++dropped;
+    }
+    if (dropped > 0) {
+      server_->counters.dropped_frames.fetch_add(dropped, std::memory_order_relaxed);
+      if (server_->may_log_slow_consumer())
+        spdlog::warn("{} slow consumer: dropped {} frames", peer_.remote, dropped);
+    }
+    if (pending_bytes_ <= cap) return;
+  }
+  disconnect_slow();
+}
+
+void connection_base::disconnect_slow() {
+  slow_ = slow_pending_ = true;
+  server_->counters.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+  if (server_->may_log_slow_consumer())
+    spdlog::warn("{} slow consumer: {} bytes pending, disconnecting", peer_.remote, pending_bytes_);
+  // Nothing queued behind the write in progress will ever matter now: make room for the ERROR.
+  while (queue_.size() > in_flight_) {
+    pending_bytes_ -= queue_.back().size();
+    queue_.pop_back();
+  }
+  // Posted, not called: send() is often running inside the session, which must not be
+  // re-entered.
+  net::post(strand_, [self = shared_from_this()] {
+    self->slow_pending_ = false;
+    if (self->phase_ == phase::open && self->session_) self->session_->on_slow_consumer();
+  });
+}
+
+void connection_base::on_write_done(const boost::system::error_code& ec) {
+  for (; in_flight_ > 0 && !queue_.empty(); --in_flight_) {
+    pending_bytes_ -= queue_.front().size();
+    queue_.pop_front();
+  }
+  in_flight_ = 0;
+  if (phase_ == phase::closed) return;
+  if (ec) {
+    fail(ec, "write", peer_.remote);
+    finish(phase_ == phase::open ? close_reason::peer_gone : reason_);
+    return;
+  }
+  if (!queue_.empty()) {
+    last_write_ = clock::now();
+    start_write();
+  } else if (phase_ == phase::closing) {
+    phase_ = phase::shutting;
+    start_shutdown();
+  }
+}
+
+void connection_base::close(close_reason why) {
+  if (phase_ == phase::handshaking) {
+    reason_ = why;
+    abort_handshake();
+    finish(why);
+    return;
+  }
+  if (phase_ != phase::open) return;
+  phase_ = phase::closing;
+  reason_ = why;
+  close_deadline_ = clock::now() + server_->config.close_timeout;
+  arm_timer();
+  if (in_flight_ == 0) {
+    if (queue_.empty()) {
+      phase_ = phase::shutting;
+      start_shutdown();
+    } else {
+      start_write();
+    }
+  }
+}
+
+void connection_base::connected(std::chrono::milliseconds send_every,
+                                std::chrono::milliseconds expect_within) {
+  connected_ = true;
+  send_every_ = send_every;
+  expect_within_ = expect_within;
+  last_read_ = last_write_ = clock::now();
+  arm_timer();
+}
+
+void connection_base::on_read_error(const boost::system::error_code& ec, close_reason why) {
+  // While closing, the read completes as part of our own close handshake: that path finishes.
+  if (phase_ != phase::open && phase_ != phase::handshaking) return;
+  fail(ec, "read", peer_.remote);
+  finish(why);
+}
+
+void connection_base::handshake_failed(const boost::system::error_code& ec, std::string_view what) {
+  fail(ec, what, peer_.remote);
+  finish(close_reason::peer_gone);
+}
+
+void connection_base::finish(close_reason why) {
+  if (phase_ == phase::closed) return;
+  const bool had_session = phase_ != phase::handshaking;
+  phase_ = phase::closed;
+  reason_ = why;
+  timer_.cancel();
+  cut();
+  queue_.clear();
+  pending_bytes_ = 0;
+  server_->remove(this);
+  if (!had_session) return;
+  server_->counters.open.fetch_sub(1, std::memory_order_relaxed);
+  spdlog::info("close {} {}{}{} {}", peer_.remote, peer_.transport,
+               peer_.subprotocol.empty() ? "" : " ", peer_.subprotocol, broker::to_string(why));
+  if (auto s = std::move(session_)) s->on_closed(why);
+}
+
+connection_base::clock::time_point connection_base::next_deadline() const noexcept {
+  switch (phase_) {
+    case phase::handshaking:
+      return opened_ + std::min(server_->config.handshake_timeout, server_->config.connect_timeout);
+    case phase::open: {
+      if (!connected_) return opened_ + server_->config.connect_timeout;
+      auto next = clock::time_point::max();
+      if (expect_within_.count() > 0) next = std::min(next, last_read_ + expect_within_);
+      if (send_every_.count() > 0) next = std::min(next, last_write_ + send_every_);
+      return next;
+    }
+    case phase::closing:
+    case phase::shutting:
+      return close_deadline_;
+    case phase::closed:
+      break;
+  }
+  return clock::time_point::max();
+}
+
+// One timer per connection (idle connections must stay cheap): it is armed for the nearest
+// deadline, and reads/writes only move timestamps; on_timer re-checks and re-arms.
+void connection_base::arm_timer() {
+  const auto next = next_deadline();
+  if (next == clock::time_point::max()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(next);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_timer();
+  });
+}
+
+void connection_base::on_timer() {
+  const auto now = clock::now();
+  if (now < next_deadline()) return arm_timer();
+  switch (phase_) {
+    case phase::handshaking:
+      spdlog::debug("{} handshake timeout", peer_.remote);
+      return finish(close_reason::connect_timeout);
+    case phase::closing:
+    case phase::shutting:
+      return finish(reason_);  // the peer does not drain or answer: cut
+    case phase::closed:
+      return;
+    case phase::open:
+      break;
+  }
+  if (!connected_) return close(close_reason::connect_timeout);
+  if (expect_within_.count() > 0 && now - last_read_ >= expect_within_)
+    return close(close_reason::heartbeat_timeout);
+  if (send_every_.count() > 0 && now - last_write_ >= send_every_) {
+    if (in_flight_ == 0) send(broker::outgoing{"\n", nullptr, true, false});
+    last_write_ = now;  // a write in progress is as good as a heart-beat
+  }
+  arm_timer();
+}
+
+}  // namespace transport::detail

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "broker/connection.hpp"
+#include "broker/session.hpp"
+
+namespace transport::detail {
+
+class server_state;
+
+/// What every connection does whatever its stream: the broker::connection port, the write queue
+/// with its pending-bytes cap, the one timer (handshake, CONNECT, heart-beats, close), and the
+/// close sequence. Stream types (plain/TLS, TCP/WebSocket) derive from it as templates and
+/// supply the I/O steps. Everything but post() runs on the connection's strand (the executor
+/// its socket was accepted with). Kept alive by its pending operations.
+class connection_base : public broker::connection,
+                        public std::enable_shared_from_this<connection_base> {
+ public:
+  connection_base(boost::asio::any_io_executor strand, std::shared_ptr<server_state> server,
+                  std::string transport_name, std::string remote);
+  ~connection_base() override;
+
+  void post(std::function<void()> fn) override;
+  void send(broker::outgoing frame) override;
+  void close(broker::close_reason why) override;
+  void connected(std::chrono::milliseconds send_every,
+                 std::chrono::milliseconds expect_within) override;
+  const broker::peer_info& peer() const noexcept override { return peer_; }
+
+  /// Registers with the server and starts the handshake on the strand. Any thread.
+  void start();
+
+  /// Closes with close_reason::shutdown (WebSocket 1001) on the strand. Any thread.
+  void stop();
+
+ protected:
+  enum class phase : std::uint8_t { handshaking, open, closing, shutting, closed };
+
+  /// First step after start(), on the strand: TLS / HTTP handshakes, then open_session().
+  virtual void run() = 0;
+  /// Writes queue_ from the front; sets in_flight_; calls on_write_done. Queue not empty.
+  virtual void start_write() = 0;
+  /// Graceful end after the queue is flushed (WebSocket close frame, TCP shutdown); calls
+  /// finish() when done.
+  virtual void start_shutdown() = 0;
+  /// Closes the socket now. Idempotent.
+  virtual void cut() noexcept = 0;
+  /// WebSocket: sends the 1001 close for stop() before any session exists. Default: cut.
+  virtual void abort_handshake() { cut(); }
+
+  /// Handshakes done: asks the broker for a session and arms the CONNECT timeout.
+  void open_session();
+  /// Bytes read from the peer: hands them to the session (ignored once closing).
+  void deliver_read(std::string_view bytes);
+  /// A read failed: the peer went away (or the close handshake finished).
+  void on_read_error(const boost::system::error_code& ec, broker::close_reason why);
+  /// The write of the in_flight_ frames at the front of the queue completed.
+  void on_write_done(const boost::system::error_code& ec);
+  /// Ends the connection: cuts the socket, calls session::on_closed once, logs one line.
+  void finish(broker::close_reason why);
+  /// A handshake step failed before any session exists.
+  void handshake_failed(const boost::system::error_code& ec, std::string_view what);
+
+  bool reading() const noexcept { return phase_ == phase::open; }
+  const server_state& server() const noexcept { return *server_; }
+  broker::peer_info& mutable_peer() noexcept { return peer_; }
+  broker::close_reason reason() const noexcept { return reason_; }
+
+  std::deque<broker::outgoing> queue_;
+  std::size_t in_flight_ = 0;  ///< frames at the front of queue_ being written
+
+ private:
+  using clock = std::chrono::steady_clock;
+
+  void apply_cap();
+  void disconnect_slow();
+  void arm_timer();
+  void on_timer();
+  clock::time_point next_deadline() const noexcept;
+
+  boost::asio::any_io_executor strand_;
+  std::shared_ptr<server_state> server_;
+  std::shared_ptr<broker::session> session_;
+  broker::peer_info peer_;
+  boost::asio::steady_timer timer_;
+  clock::time_point opened_;
+  clock::time_point close_deadline_;
+  clock::time_point last_read_;
+  clock::time_point last_write_;
+  std::chrono::milliseconds send_every_{0};
+  std::chrono::milliseconds expect_within_{0};
+  std::size_t pending_bytes_ = 0;
+  broker::close_reason reason_ = broker::close_reason::normal;
+  phase phase_ = phase::handshaking;
+  bool connected_ = false;
+  bool slow_ = false;          ///< the cap fired; the session is being told
+  bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
+};
+
+}  // namespace transport::detail

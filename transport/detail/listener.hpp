@@ -1,0 +1,41 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace transport::detail {
+
+/// Accepts sockets on one address, each onto a strand of its own, and hands them to `on_accept`.
+/// Thread-safe: runs on its own strand; stop() may be called from any thread.
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  using accept_fn = std::function<void(boost::asio::ip::tcp::socket)>;
+
+  /// Binds and listens at once: throws std::system_error on failure (start-up only).
+  listener(boost::asio::io_context& ioc, const std::string& host, std::uint16_t port, int backlog,
+           accept_fn on_accept);
+
+  /// Starts the accept loop.
+  void run();
+  /// Closes the acceptor (asynchronously, on its strand).
+  void stop();
+  /// The bound port (the real one when 0 was asked for).
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  void do_accept();
+  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;
+  accept_fn on_accept_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace transport::detail

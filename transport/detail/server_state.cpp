@@ -1,0 +1,46 @@
+#include "transport/detail/server_state.hpp"
+
+#include "transport/detail/connection_base.hpp"
+
+namespace transport::detail {
+
+server_state::server_state(boost::asio::io_context& ctx, broker::broker& b, server_config cfg)
+    : ioc(ctx), broker(b), config(std::move(cfg)) {}
+
+bool server_state::add(const std::shared_ptr<connection_base>& c) {
+  std::lock_guard lock(mu_);
+  if (stopping()) return false;
+  live_.emplace(c.get(), c);
+  return true;
+}
+
+void server_state::remove(const connection_base* c) {
+  std::lock_guard lock(mu_);
+  live_.erase(c);
+}
+
+std::size_t server_state::live_count() {
+  std::lock_guard lock(mu_);
+  return live_.size();
+}
+
+std::vector<std::shared_ptr<connection_base>> server_state::begin_stop() {
+  std::lock_guard lock(mu_);
+  stopping_.store(true, std::memory_order_release);
+  std::vector<std::shared_ptr<connection_base>> out;
+  out.reserve(live_.size());
+  for (auto& [key, weak] : live_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool server_state::may_log_slow_consumer() noexcept {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  auto last = last_slow_log_.load(std::memory_order_relaxed);
+  return now > last && last_slow_log_.compare_exchange_strong(last, now);
+}
+
+}  // namespace transport::detail

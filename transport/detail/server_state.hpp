@@ -1,0 +1,58 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "broker/broker.hpp"
+#include "transport/server.hpp"
+
+namespace transport::detail {
+
+class connection_base;
+
+/// What every connection of one server shares: settings, broker, counters, TLS context and the
+/// set of live connections (for stop()). Kept alive by the server and by each connection
+/// (shared_ptr), so a connection closing after the server object is gone stays safe.
+class server_state {
+ public:
+  server_state(boost::asio::io_context& ioc, broker::broker& b, server_config cfg);
+
+  boost::asio::io_context& ioc;
+  broker::broker& broker;
+  const server_config config;
+  transport::stats counters;
+  /// Set when tls_cert and tls_key are configured (start()).
+  std::optional<boost::asio::ssl::context> tls;
+  std::atomic<std::uint16_t> bound_ws_port{0};
+  std::atomic<std::uint16_t> bound_tcp_port{0};
+
+  /// Adds a connection to the live set. Thread-safe. False when the server is stopping (the
+  /// caller then closes it at once).
+  bool add(const std::shared_ptr<connection_base>& c);
+  /// Removes a connection from the live set. Thread-safe.
+  void remove(const connection_base* c);
+  /// How many connections are in the live set. Thread-safe.
+  std::size_t live_count();
+  /// Marks the server stopping and returns every live connection. Thread-safe.
+  std::vector<std::shared_ptr<connection_base>> begin_stop();
+  /// True after begin_stop(). Thread-safe.
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+
+  /// True at most once a second per caller kind, so floods of slow consumers log a few lines.
+  bool may_log_slow_consumer() noexcept;
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<const connection_base*, std::weak_ptr<connection_base>> live_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> last_slow_log_{0};
+};
+
+}  // namespace transport::detail

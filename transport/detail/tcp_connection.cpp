@@ -1,0 +1,180 @@
+#include "transport/detail/tcp_connection.hpp"
+
+#include <array>
+#include <type_traits>
+#include <vector>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "transport/detail/connection_base.hpp"
+#include "transport/detail/server_state.hpp"
+
+namespace transport::detail {
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::string remote_of(const tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+/// Bytes of a plain-TCP read land here: one buffer per thread instead of one per connection,
+/// so an idle connection holds no read buffer at all.
+std::array<char, 64 * 1024>& shared_read_buffer() {
+  thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
+
+// Frames gathered into one write; bounds the iovec array asio builds per write.
+constexpr std::size_t max_gather = 256;
+
+/// STOMP over TCP on a plain socket or a TLS stream (Beast "flex" pattern: one template).
+template <class Stream>
+class tcp_connection final : public connection_base {
+  static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+
+ public:
+  template <class... Args>
+  tcp_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server, Args&&... args)
+      : connection_base(socket.get_executor(), server, is_tls ? "tls" : "tcp", remote_of(socket)),
+        stream_(std::move(socket), std::forward<Args>(args)...) {}
+
+ private:
+  std::shared_ptr<tcp_connection> self() {
+    return std::static_pointer_cast<tcp_connection>(shared_from_this());
+  }
+  tcp::socket& socket() {
+    if constexpr (is_tls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  void run() override {
+    error_code ec;
+    socket().set_option(tcp::no_delay(true), ec);
+    socket().non_blocking(true, ec);
+    if constexpr (is_tls) {
+      stream_.async_handshake(ssl::stream_base::server, [self = self()](const error_code& e) {
+        if (e) return self->handshake_failed(e, "tls handshake");
+        self->on_open();
+      });
+    } else {
+      on_open();
+    }
+  }
+
+  void on_open() {
+    open_session();
+    do_read();
+  }
+
+  void do_read() {
+    if (!reading()) return;
+    if constexpr (is_tls) {
+      // The TLS stream buffers records itself; read through a small per-connection buffer.
+      stream_.async_read_some(buffer_.prepare(server().config.tcp_read_chunk),
+                              [self = self()](const error_code& ec, std::size_t n) {
+                                self->buffer_.commit(n);
+                                self->on_read(ec);
+                              });
+    } else {
+      // Wait for readability, then read into the thread's buffer: no buffer while idle.
+      stream_.async_wait(tcp::socket::wait_read,
+                         [self = self()](const error_code& ec) { self->on_readable(ec); });
+    }
+  }
+
+  void on_readable(const error_code& wait_ec) {
+    if (wait_ec) return on_read_error(wait_ec, broker::close_reason::peer_gone);
+    auto& buf = shared_read_buffer();
+    error_code ec;
+    const auto chunk = std::min(buf.size(), server().config.tcp_read_chunk);
+    const auto n = stream_.read_some(net::buffer(buf.data(), chunk), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) return do_read();
+    if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
+    deliver_read(std::string_view(buf.data(), n));
+    do_read();
+  }
+
+  void on_read(const error_code& ec) {
+    if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
+    auto data = buffer_.cdata();
+    deliver_read(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.clear();
+    do_read();
+  }
+
+  void start_write() override {
+    buffers_.clear();
+    in_flight_ = std::min(queue_.size(), max_gather);
+    for (std::size_t i = 0; i < in_flight_; ++i) {
+      const auto& f = queue_[i];
+      buffers_.emplace_back(f.head.data(), f.head.size());
+      if (f.tail && !f.tail->empty()) buffers_.emplace_back(f.tail->data(), f.tail->size());
+    }
+    net::async_write(stream_, buffers_, [self = self()](const error_code& ec, std::size_t) {
+      if (self->buffers_.capacity() > 64) self->buffers_ = {};
+      self->on_write_done(ec);
+    });
+  }
+
+  void start_shutdown() override {
+    if constexpr (is_tls) {
+      stream_.async_shutdown([self = self()](const error_code&) { self->finish(self->reason()); });
+    } else {
+      error_code ec;
+      stream_.shutdown(tcp::socket::shutdown_send, ec);
+      drain();
+    }
+  }
+
+  // After our FIN, read and discard until the peer's EOF (bounded by close_timeout): closing
+  // with unread bytes would send an RST, which can destroy our last frames (the ERROR) in
+  // flight to the peer.
+  void drain() {
+    stream_.async_wait(tcp::socket::wait_read, [self = self()](const error_code& wait_ec) {
+      auto& buf = shared_read_buffer();
+      error_code ec = wait_ec;
+      std::size_t n = 0;
+      if (!ec) n = self->stream_.read_some(net::buffer(buf), ec);
+      if (ec == net::error::would_block || ec == net::error::try_again) return self->drain();
+      if (ec || n == 0) return self->finish(self->reason());
+      self->drain();
+    });
+  }
+
+  void cut() noexcept override {
+    error_code ec;
+    socket().close(ec);
+  }
+
+  Stream stream_;
+  boost::beast::flat_buffer buffer_;  // TLS reads only; cleared after each read
+  std::vector<net::const_buffer> buffers_;
+};
+
+}  // namespace
+
+void start_tcp_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
+  if (server->tls) {
+    std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
+                                                               *server->tls)
+        ->start();
+  } else {
+    std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server)->start();
+  }
+}
+
+}  // namespace transport::detail

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace transport::detail {
+
+class server_state;
+
+/// Starts a STOMP-over-TCP connection (TLS when the server has a TLS context) on an accepted
+/// socket whose executor is the connection's own strand. Any thread.
+void start_tcp_connection(boost::asio::ip::tcp::socket socket,
+                          const std::shared_ptr<server_state>& server);
+
+}  // namespace transport::detail

@@ -1,0 +1,250 @@
+#include "transport/detail/ws_connection.hpp"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <fmt/format.h>
+
+#include "transport/detail/bearer.hpp"
+#include "transport/detail/connection_base.hpp"
+#include "transport/detail/server_state.hpp"
+#include "transport/detail/subprotocol.hpp"
+
+namespace transport::detail {
+
+std::uint16_t close_code(broker::close_reason why) noexcept {
+  namespace ws = boost::beast::websocket;
+  using broker::close_reason;
+  switch (why) {
+    case close_reason::normal:
+    case close_reason::peer_gone:
+      return ws::close_code::normal;
+    case close_reason::shutdown:
+      return ws::close_code::going_away;
+    case close_reason::protocol_error:
+    case close_reason::auth_failed:
+    case close_reason::slow_consumer:
+      return ws::close_code::protocol_error;
+    case close_reason::frame_too_large:
+      return ws::close_code::too_big;
+    case close_reason::heartbeat_timeout:
+    case close_reason::connect_timeout:
+      return ws::close_code::policy_error;
+    case close_reason::server_error:
+      return ws::close_code::internal_error;
+  }
+  return ws::close_code::internal_error;
+}
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::string remote_of(const tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// A read buffer bigger than this is given back after the message: idle connections stay small.
+constexpr std::size_t keep_read_capacity = 16 * 1024;
+
+/// STOMP over WebSocket on a plain or TLS stream (Beast "flex" pattern: one template). The same
+/// object reads the HTTP request, answers it or upgrades, then carries STOMP.
+template <class Next>
+class ws_connection final : public connection_base {
+  static constexpr bool is_tls = !std::is_same_v<Next, tcp::socket>;
+
+ public:
+  template <class... Args>
+  ws_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server, Args&&... args)
+      : connection_base(socket.get_executor(), server, is_tls ? "wss" : "ws", remote_of(socket)),
+        ws_(std::move(socket), std::forward<Args>(args)...) {}
+
+ private:
+  using request_parser = http::request_parser<http::empty_body>;
+
+  std::shared_ptr<ws_connection> self() {
+    return std::static_pointer_cast<ws_connection>(shared_from_this());
+  }
+
+  void run() override {
+    error_code ec;
+    beast::get_lowest_layer(ws_).set_option(tcp::no_delay(true), ec);
+    if constexpr (is_tls) {
+      ws_.next_layer().async_handshake(ssl::stream_base::server,
+                                       [self = self()](const error_code& e) {
+                                         if (e) return self->handshake_failed(e, "tls handshake");
+                                         self->read_request();
+                                       });
+    } else {
+      read_request();
+    }
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server().config.max_handshake_bytes));
+    http::async_read(ws_.next_layer(), buffer_, *parser_,
+                     [self = self()](const error_code& ec, std::size_t) {
+                       if (ec) return self->handshake_failed(ec, "http read");
+                       self->on_request();
+                     });
+  }
+
+  void on_request() {
+    const auto& req = parser_->get();
+    const auto& cfg = server().config;
+    const auto path = target_path({req.target().data(), req.target().size()});
+    if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
+    if (path == cfg.ws_path) return respond(http::status::upgrade_required, "WebSocket only\n");
+    if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+      return respond(http::status::ok,
+                     fmt::format("stompbox {} \u2014 STOMP over WebSocket at {}, STOMP over TCP "
+                                 "at {}\n",
+                                 transport::version(), cfg.ws_path,
+                                 server().bound_tcp_port.load()));
+    }
+    respond(http::status::not_found, "not found\n");
+  }
+
+  void fill_peer(const http::request<http::empty_body>& req) {
+    auto sv = [](beast::string_view s) { return std::string_view(s.data(), s.size()); };
+    std::vector<std::string_view> offered;
+    auto [pb, pe] = req.equal_range(http::field::sec_websocket_protocol);
+    for (auto it = pb; it != pe; ++it) offered.push_back(sv(it->value()));
+    token_sources tokens;
+    tokens.authorization = sv(req[http::field::authorization]);
+    tokens.target = sv(req.target());
+    auto [cb, ce] = req.equal_range(http::field::cookie);
+    for (auto it = cb; it != ce; ++it) tokens.cookies.push_back(sv(it->value()));
+    tokens.cookie_name = server().config.token_cookie;
+    mutable_peer().subprotocol = std::string(select_subprotocol(offered));
+    mutable_peer().bearer_token = bearer_token(tokens);
+  }
+
+  void accept(const http::request<http::empty_body>& req) {
+    fill_peer(req);
+    ws_.set_option(websocket::stream_base::decorator(
+        [proto = peer().subprotocol](websocket::response_type& res) {
+          res.set(http::field::server, std::string("stompbox/") + transport::version());
+          if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
+        }));
+    ws_.read_message_max(server().config.max_message_bytes);
+    ws_.auto_fragment(false);  // one outgoing = one WebSocket frame
+    ws_.async_accept(req, [self = self()](const error_code& ec) {
+      self->parser_.reset();
+      if (ec) return self->handshake_failed(ec, "websocket accept");
+      self->buffer_.clear();
+      self->buffer_.shrink_to_fit();
+      self->open_session();
+      self->do_read();
+    });
+  }
+
+  void respond(http::status status, std::string body) {
+    const auto& req = parser_->get();
+    response_.emplace(status, req.version());
+    response_->set(http::field::server, std::string("stompbox/") + transport::version());
+    response_->set(http::field::content_type, "text/plain; charset=utf-8");
+    response_->keep_alive(false);
+    response_->body() = std::move(body);
+    response_->prepare_payload();
+    if (req.method() == http::verb::head) response_->body().clear();
+    http::async_write(ws_.next_layer(), *response_,
+                      [self = self()](const error_code& ec, std::size_t) {
+                        if (ec) return self->handshake_failed(ec, "http write");
+                        self->end_http();
+                      });
+  }
+
+  void end_http() {
+    if constexpr (is_tls) {
+      ws_.next_layer().async_shutdown(
+          [self = self()](const error_code&) { self->finish(broker::close_reason::normal); });
+    } else {
+      error_code ec;
+      ws_.next_layer().shutdown(tcp::socket::shutdown_send, ec);
+      finish(broker::close_reason::normal);
+    }
+  }
+
+  void do_read() {
+    if (!reading()) return;
+    ws_.async_read(buffer_, [self = self()](const error_code& ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(const error_code& ec) {
+    if (ec == websocket::error::closed) {
+      const bool clean = ws_.reason().code == websocket::close_code::normal;
+      return on_read_error(ec, clean ? broker::close_reason::normal
+                                     : broker::close_reason::peer_gone);
+    }
+    // Beast has already sent close 1009 for a message over read_message_max.
+    if (ec == websocket::error::message_too_big) return finish(broker::close_reason::frame_too_large);
+    if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
+    auto data = buffer_.cdata();
+    deliver_read(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.clear();
+    if (buffer_.capacity() > keep_read_capacity) buffer_.shrink_to_fit();
+    do_read();
+  }
+
+  void start_write() override {
+    in_flight_ = 1;  // Beast writes one message per async_write
+    const auto& f = queue_.front();
+    ws_.text(f.text);
+    std::array<net::const_buffer, 2> buffers{
+        net::const_buffer(f.head.data(), f.head.size()),
+        f.tail ? net::const_buffer(f.tail->data(), f.tail->size()) : net::const_buffer()};
+    ws_.async_write(buffers, [self = self()](const error_code& ec, std::size_t) {
+      self->on_write_done(ec);
+    });
+  }
+
+  void start_shutdown() override {
+    ws_.async_close(websocket::close_reason(close_code(reason())),
+                    [self = self()](const error_code&) { self->finish(self->reason()); });
+  }
+
+  void cut() noexcept override {
+    error_code ec;
+    beast::get_lowest_layer(ws_).close(ec);
+  }
+
+  websocket::stream<Next> ws_;
+  beast::flat_buffer buffer_;
+  std::optional<request_parser> parser_;                       // handshake only
+  std::optional<http::response<http::string_body>> response_;  // page / 404 only
+};
+
+}  // namespace
+
+void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
+  if (server->tls) {
+    std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
+                                                              *server->tls)
+        ->start();
+  } else {
+    std::make_shared<ws_connection<tcp::socket>>(std::move(socket), server)->start();
+  }
+}
+
+}  // namespace transport::detail

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "broker/broker.hpp"
+
+namespace transport {
+
+/// What to do when a connection's pending (queued, unwritten) bytes pass max_pending_bytes.
+enum class slow_consumer_policy {
+  disconnect,   ///< session::on_slow_consumer() once: ERROR, then close (slow_consumer)
+  drop_oldest,  ///< drop the oldest droppable frames not yet being written; disconnect if none
+};
+
+/// Every transport-level setting, with its default. Broker-level ones live in broker::config.
+struct server_config {
+  // WebSocket (RFC 6455) and the small HTTP surface on the same port.
+  std::string ws_host = "0.0.0.0";           ///< address the WebSocket listener binds
+  std::uint16_t ws_port = 15674;             ///< 0 picks a free port (see server::ws_port)
+  bool ws_enabled = true;                    ///< false: no WebSocket listener
+  std::string ws_path = "/ws";               ///< path of the WebSocket upgrade
+  std::string token_cookie = "stompbox_token";  ///< cookie holding a bearer token
+  std::size_t max_handshake_bytes = 8 * 1024;   ///< HTTP request line + headers
+  /// Largest WebSocket message read (one STOMP frame of 4 MiB plus headers). Bigger: close 1009.
+  std::size_t max_message_bytes = 4 * 1024 * 1024 + 64 * 1024;
+
+  // STOMP over plain TCP.
+  std::string tcp_host = "0.0.0.0";  ///< address the TCP listener binds
+  std::uint16_t tcp_port = 61613;    ///< 0 picks a free port (see server::tcp_port)
+  bool tcp_enabled = true;           ///< false: no TCP listener
+  std::size_t tcp_read_chunk = 4 * 1024;  ///< bytes asked for per TCP read
+
+  // TLS for both listeners (wss and STOMP over TLS) when both files are set. TLS 1.2 minimum.
+  std::string tls_cert;  ///< PEM certificate chain file; empty: plain
+  std::string tls_key;   ///< PEM private key file; empty: plain
+
+  // Timeouts.
+  std::chrono::milliseconds handshake_timeout{10'000};  ///< TLS + HTTP request + upgrade
+  std::chrono::milliseconds connect_timeout{10'000};    ///< socket open until CONNECTED
+  std::chrono::milliseconds close_timeout{5'000};       ///< flush + close handshake, then cut
+
+  // Back-pressure.
+  std::size_t max_pending_bytes = 4 * 1024 * 1024;  ///< queued unwritten bytes per connection
+  slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;  ///< past the cap
+
+  int listen_backlog = 1024;  ///< accept backlog of each listener
+};
+
+/// Counters shared by every connection of a server. Thread-safe (relaxed atomics).
+struct stats {
+  std::atomic<std::uint64_t> accepted{0};        ///< sockets accepted on both listeners
+  std::atomic<std::uint64_t> open{0};            ///< connections currently open
+  std::atomic<std::uint64_t> slow_consumers{0};  ///< connections closed by the pending-bytes cap
+  std::atomic<std::uint64_t> dropped_frames{0};  ///< frames discarded by drop_oldest
+};
+
+namespace detail {
+class server_state;
+class listener;
+}  // namespace detail
+
+/// The listeners: accepts WebSocket and TCP peers, opens a broker session for each and carries
+/// bytes both ways. Runs on the caller's io_context (any number of threads; one strand per
+/// connection). start() and stop() are called from one thread; the rest is thread-safe.
+/// The io_context and the broker must outlive every connection (run the io_context until it
+/// returns after stop()).
+class server {
+ public:
+  /// Nothing is bound until start().
+  server(boost::asio::io_context& ioc, broker::broker& broker, server_config cfg);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds and starts accepting. Throws std::system_error (or std::runtime_error for TLS files)
+  /// when a listener cannot be bound: a start-up failure.
+  void start();
+
+  /// Port the WebSocket listener is bound to (the real one when configured as 0); 0 if none.
+  std::uint16_t ws_port() const noexcept;
+  /// Port the TCP listener is bound to; 0 if none.
+  std::uint16_t tcp_port() const noexcept;
+
+  /// Stops accepting and closes every connection (WebSocket: 1001 after flushing, TCP: after
+  /// flushing). Returns at once; the io_context runs out of work when the last one has closed.
+  void stop();
+
+  /// Connections not yet fully closed (handshaking ones included). Thread-safe.
+  std::size_t connection_count() const;
+
+  /// The counters of this server.
+  const stats& statistics() const noexcept;
+
+  /// The settings in force.
+  const server_config& settings() const noexcept;
+
+ private:
+  std::shared_ptr<detail::server_state> state_;
+  std::vector<std::shared_ptr<detail::listener>> listeners_;
+};
+
+/// "0.1.0": shown on the HTTP page.
+const char* version() noexcept;
+
+}  // namespace transport
