@@ -293,7 +293,9 @@ parser::step parser::start_body() {
     return reject(stomp::error::frame_too_large);
   }
   frame_.body.clear();
-  if (has_length_) frame_.body.reserve(content_length_);
+  // Reserve only what a small frame needs: a peer that merely announces a large content-length
+  // must not make us allocate it up front; bigger bodies grow as their bytes arrive.
+  if (has_length_) frame_.body.reserve(std::min<std::size_t>(content_length_, 64 * 1024));
   phase_ = phase::body;
   return step::next;
 }
