@@ -16,6 +16,7 @@
 #include "broker/queue.hpp"
 #include "broker/session.hpp"
 #include "stomp/frame.hpp"
+#include "stomp/negotiation.hpp"
 #include "stomp/parser.hpp"
 #include "stomp/version.hpp"
 
@@ -76,7 +77,10 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void handle_commit(const stomp::frame& f);
   void handle_abort(const stomp::frame& f);
   void handle_disconnect(const stomp::frame& f);
+  void reply_connected(stomp::version v, stomp::heart_beat theirs);
   bool buffer_in_transaction(stomp::frame& f);
+  std::error_code check_subscribe(const stomp::frame& f, subscription& sub, std::size_t& prefetch,
+                                  std::string& detail) const;
   std::error_code check_send(const stomp::frame& f, destination& d, std::string& detail) const;
   std::error_code find_ack(const stomp::frame& f, std::uint64_t& seq) const;
   void settle(std::uint64_t seq, bool positive);

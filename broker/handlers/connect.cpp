@@ -73,12 +73,17 @@ void stomp_session::handle_connect(const stomp::frame& f) {
   parser_.set_limits(core_.cfg.frame_limits);
   state_ = state::connected;
   id_ = "session-" + core_.session_ids.next();
+  reply_connected(*v, theirs);
+}
 
+// CONNECTED always carries heart-beat (even "0,0"): the negotiated pair from our side, which
+// makes the client's own negotiation land on the same intervals.
+void stomp_session::reply_connected(stomp::version v, stomp::heart_beat theirs) {
   const stomp::heart_beat mine{core_.cfg.heartbeat_send, core_.cfg.heartbeat_receive};
   const stomp::heart_beat agreed = stomp::negotiate_heart_beat(mine, theirs);
   stomp::frame reply;
   reply.command = "CONNECTED";
-  reply.add("version", std::string(stomp::to_string(*v)));
+  reply.add("version", std::string(stomp::to_string(v)));
   reply.add("session", id_);
   reply.add("server", core_.cfg.server);
   reply.add("heart-beat", stomp::format_heart_beat(agreed));

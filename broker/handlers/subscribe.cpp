@@ -33,47 +33,58 @@ bool parse_prefetch(std::optional<std::string_view> value, std::size_t& out) {
 
 }  // namespace
 
-void stomp_session::handle_subscribe(const stomp::frame& f) {
+// Everything a SUBSCRIBE must satisfy; fills `sub` (all but the handle) and `prefetch`.
+std::error_code stomp_session::check_subscribe(const stomp::frame& f, subscription& sub,
+                                               std::size_t& prefetch, std::string& detail) const {
+  auto refuse = [&detail](error e, std::string why) {
+    detail = std::move(why);
+    return make_error_code(e);
+  };
   const auto raw = f.get("destination");
-  if (!raw) return fail(error::missing_destination, &f, "SUBSCRIBE needs a destination header");
+  if (!raw) return refuse(error::missing_destination, "SUBSCRIBE needs a destination header");
   // STOMP 1.0 made `id` optional; the destination then names the subscription.
-  const auto id_header = f.get("id");
-  if (!id_header && version_ != stomp::version::v1_0) {
-    return fail(error::missing_id, &f, "SUBSCRIBE needs an id header");
+  const auto id = f.get("id");
+  if (!id && version_ != stomp::version::v1_0) {
+    return refuse(error::missing_id, "SUBSCRIBE needs an id header");
   }
-  const std::string id(id_header ? *id_header : *raw);
-  destination d;
-  if (auto ec = parse_destination(*raw, d)) {
-    return fail(ec, &f, ec == error::unknown_destination_prefix
-                            ? "destinations start with one of: " + std::string(known_prefixes())
-                            : "not a valid destination: " + std::string(*raw));
+  sub.id = std::string(id ? *id : *raw);
+  if (auto ec = parse_destination(*raw, sub.dest)) {
+    detail = ec == error::unknown_destination_prefix
+                 ? "destinations start with one of: " + std::string(known_prefixes())
+                 : "not a valid destination: " + std::string(*raw);
+    return ec;
   }
-  if (d.wildcard && d.kind == destination_kind::queue) {
-    return fail(error::wildcard_queue, &f, "queues cannot be subscribed with wildcards");
+  if (sub.dest.wildcard && sub.dest.kind == destination_kind::queue) {
+    return refuse(error::wildcard_queue, "queues cannot be subscribed with wildcards");
   }
-  if (!allowed(auth::action::subscribe, d)) {
-    return fail(error::not_authorized, &f, "you may not subscribe to " + d.name);
+  if (!allowed(auth::action::subscribe, sub.dest)) {
+    return refuse(error::not_authorized, "you may not subscribe to " + sub.dest.name);
   }
-  if (subscriptions_.contains(id)) {
-    return fail(error::duplicate_subscription, &f, "subscription id already in use: " + id);
+  if (subscriptions_.contains(sub.id)) {
+    return refuse(error::duplicate_subscription, "subscription id already in use: " + sub.id);
   }
   if (subscriptions_.size() >= core_.cfg.max_subscriptions_per_session) {
-    return fail(error::too_many_subscriptions, &f, "this session has too many subscriptions");
+    return refuse(error::too_many_subscriptions, "this session has too many subscriptions");
   }
-  subscription sub;
   if (!parse_ack_mode(f.get("ack"), sub.ack)) {
-    return fail(error::invalid_ack_mode, &f, "ack must be auto, client or client-individual");
+    return refuse(error::invalid_ack_mode, "ack must be auto, client or client-individual");
   }
-  std::size_t prefetch = 0;
   if (!parse_prefetch(f.get("prefetch-count"), prefetch)) {
-    return fail(error::invalid_prefetch, &f, "prefetch-count must be a decimal number");
+    return refuse(error::invalid_prefetch, "prefetch-count must be a decimal number");
   }
-  sub.id = id;
-  sub.dest = d;
+  return {};
+}
+
+void stomp_session::handle_subscribe(const stomp::frame& f) {
+  subscription sub;
+  std::size_t prefetch = 0;
+  std::string detail;
+  if (auto ec = check_subscribe(f, sub, prefetch, detail)) return fail(ec, &f, std::move(detail));
   // Recorded before the registry can post deliveries; those run later on this strand anyway.
-  sub.handle = core_.reg.subscribe(subscriber{no_, conn_, weak_from_this()}, d,
+  sub.handle = core_.reg.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest,
                                    sub.ack == ack_mode::automatic, prefetch, sub.q);
-  by_handle_.emplace(sub.handle, id);
+  by_handle_.emplace(sub.handle, sub.id);
+  const std::string id = sub.id;
   subscriptions_.emplace(id, std::move(sub));
   send_receipt(f);
 }
