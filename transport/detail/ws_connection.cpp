@@ -17,6 +17,7 @@
 #include "transport/detail/connection_base.hpp"
 #include "transport/detail/server_state.hpp"
 #include "transport/detail/subprotocol.hpp"
+#include "transport/detail/ws_socket.hpp"
 
 namespace transport::detail {
 
@@ -68,16 +69,25 @@ constexpr std::size_t keep_read_capacity = 16 * 1024;
 /// object reads the HTTP request, answers it or upgrades, then carries STOMP.
 template <class Next>
 class ws_connection final : public connection_base {
-  static constexpr bool is_tls = !std::is_same_v<Next, tcp::socket>;
+  static constexpr bool is_tls = !std::is_same_v<Next, ws_socket>;
 
  public:
   template <class... Args>
   ws_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server, Args&&... args)
       : connection_base(socket.get_executor(), server, is_tls ? "wss" : "ws", remote_of(socket)),
-        ws_(std::move(socket), std::forward<Args>(args)...) {}
+        ws_(make_next(std::move(socket), std::forward<Args>(args)...)) {}
 
  private:
   using request_parser = http::request_parser<http::empty_body>;
+
+  template <class... Args>
+  static Next make_next(tcp::socket&& socket, Args&&... args) {
+    if constexpr (is_tls) {
+      return Next(std::move(socket), std::forward<Args>(args)...);
+    } else {
+      return ws_socket(std::move(socket));
+    }
+  }
 
   std::shared_ptr<ws_connection> self() {
     return std::static_pointer_cast<ws_connection>(shared_from_this());
@@ -243,7 +253,7 @@ void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>
                                                               *server->tls)
         ->start();
   } else {
-    std::make_shared<ws_connection<tcp::socket>>(std::move(socket), server)->start();
+    std::make_shared<ws_connection<ws_socket>>(std::move(socket), server)->start();
   }
 }
 

@@ -1,0 +1,96 @@
+// STOMP over plain TCP against the real broker and server on 127.0.0.1, port 0.
+#include <future>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/stomp_client.hpp"
+#include "tests/support/test_server.hpp"
+
+namespace {
+
+using namespace test_support;
+
+TEST(Tcp, ConnectGetsConnected) {
+  test_server s;
+  auto c = make_tcp_client(s.tcp_port());
+  auto reply = c->connect();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->command, "CONNECTED");
+  EXPECT_EQ(reply->get("version"), "1.2");
+}
+
+TEST(Tcp, TcpAndWebSocketClientsShareDestinations) {
+  test_server s;
+  auto tcp_sub = make_tcp_client(s.tcp_port());
+  auto ws_pub = make_ws_client(s.ws_port());
+  ASSERT_TRUE(tcp_sub->connect());
+  ASSERT_TRUE(ws_pub->connect());
+  tcp_sub->send_frame(make_frame("SUBSCRIBE", {{"id", "s"}, {"destination", "/queue/jobs"},
+                                               {"receipt", "r"}}));
+  auto receipt = tcp_sub->read_frame();
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ(receipt->command, "RECEIPT");
+  ws_pub->send_frame(make_frame("SEND", {{"destination", "/queue/jobs"}}, "job-1"));
+  auto m = tcp_sub->read_frame();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->command, "MESSAGE");
+  EXPECT_EQ(m->body, "job-1");
+}
+
+TEST(Tcp, FrameSplitAcrossWritesAndOneMebibyteBody) {
+  test_server s;
+  auto sub = make_tcp_client(s.tcp_port());
+  auto pub = make_tcp_client(s.tcp_port());
+  ASSERT_TRUE(sub->connect());
+  ASSERT_TRUE(pub->connect());
+  sub->send_frame(make_frame("SUBSCRIBE", {{"id", "1"}, {"destination", "/topic/big"},
+                                           {"receipt", "r"}}));
+  ASSERT_TRUE(sub->read_frame());
+  const std::string body(1024 * 1024, 'z');
+  const std::string wire = "SEND\ndestination:/topic/big\ncontent-length:" +
+                           std::to_string(body.size()) + "\n\n" + body + std::string(1, '\0');
+  for (std::size_t at = 0; at < wire.size(); at += 100'000) pub->send_bytes(wire.substr(at, 100'000));
+  auto m = sub->read_frame();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body, body);
+}
+
+TEST(Tcp, DisconnectWithReceiptThenClose) {
+  test_server s;
+  auto c = make_tcp_client(s.tcp_port());
+  ASSERT_TRUE(c->connect());
+  c->send_frame(make_frame("DISCONNECT", {{"receipt", "bye"}}));
+  auto r = c->read_frame();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->command, "RECEIPT");
+  EXPECT_EQ(r->get("receipt-id"), "bye");
+  EXPECT_TRUE(c->wait_closed());
+}
+
+TEST(Tcp, ServerSendsHeartBeatsAsEol) {
+  broker::config b;
+  b.heartbeat_send = std::chrono::milliseconds(50);
+  test_server s(loopback_config(), b);
+  auto c = make_tcp_client(s.tcp_port());
+  auto reply = c->connect({{"heart-beat", "0,50"}});
+  ASSERT_TRUE(reply);
+  std::string seen;
+  while (seen.size() < 3) {
+    auto chunk = c->read_chunk(patience);
+    ASSERT_TRUE(chunk);
+    seen += *chunk;
+  }
+  EXPECT_EQ(seen.substr(0, 3), "\n\n\n");
+}
+
+TEST(Tcp, ShutdownClosesTheSocket) {
+  test_server s;
+  auto c = make_tcp_client(s.tcp_port());
+  ASSERT_TRUE(c->connect());
+  auto stopped = std::async(std::launch::async, [&] { return s.stop(); });
+  EXPECT_TRUE(c->wait_closed());
+  EXPECT_TRUE(stopped.get());
+}
+
+}  // namespace
