@@ -1,0 +1,74 @@
+// stompbox-bench: load generator for STOMP brokers over WebSocket or TCP (see
+// docs/benchmarks.md, section "Broker"). Exit codes: see load::exit_code.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "bench/load/fleet.hpp"
+#include "bench/load/options.hpp"
+#include "bench/load/process_stats.hpp"
+#include "bench/load/scenarios.hpp"
+
+namespace {
+
+void add_flags(CLI::App& cli, load::options& o, std::string& url, std::string& tcp) {
+  cli.add_option("scenario", o.scenario, "fanout | notify | idle")->required()
+      ->check(CLI::IsMember({"fanout", "notify", "idle"}));
+  cli.add_option("--url", url, "WebSocket URL [ws://127.0.0.1:15674/ws]");
+  cli.add_option("--tcp", tcp, "STOMP over TCP HOST:PORT instead of WebSocket");
+  cli.add_option("--login", o.login, "login for every connection [user<i>, publisher<j>...]");
+  cli.add_option("--passcode", o.passcode, "passcode [guest]");
+  cli.add_option("--destination", o.destination, "fanout/idle topic [/topic/bench]");
+  cli.add_option("--user-subscribe", o.user_subscribe,
+                 "notify: what user {user} subscribes to [/user/queue/notifications]");
+  cli.add_option("--user-send", o.user_send,
+                 "notify: where publishers send for {user} [/user/{user}/queue/notifications]");
+  cli.add_option("--subscribers", o.subscribers, "fanout: subscribers [10]");
+  cli.add_option("--users", o.users, "notify: users [1000]");
+  cli.add_option("--publishers", o.publishers, "publishers [fanout 1, notify 4]");
+  cli.add_option("--rate", o.rate, "offered msg/s in total; 0 = max [0]");
+  cli.add_option("--duration", o.duration, "seconds of publishing [10]");
+  cli.add_option("--drain", o.drain, "seconds without progress before counting losses [5]");
+  cli.add_option("--size", o.size, "body bytes [100]");
+  cli.add_option("--window", o.window, "deliveries in flight at most [10000; fanout: at least 16 x subscribers]");
+  cli.add_option("--threads", o.threads, "client io threads [1]")->check(CLI::Range(1u, 64u));
+  cli.add_option("--connections", o.connections, "idle: connections [1000]");
+  cli.add_option("--hold", o.hold, "idle: seconds to hold them [10]");
+  cli.add_option("--parallel", o.parallel, "connections set up at once [256]")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  cli.add_option("--broker-pid", o.broker_pid, "broker pid for RSS/CPU readings");
+  cli.add_option("--heart-beat", o.heart_beat, "idle: CONNECT heart-beat [10000,10000]");
+  cli.add_flag("--json", o.json, "print one JSON line of results");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  load::options o;
+  std::string url = "ws://127.0.0.1:15674/ws", tcp;
+  CLI::App cli{"stompbox-bench: STOMP broker load generator"};
+  add_flags(cli, o, url, tcp);
+  bool publishers_given = false;
+  try {
+    cli.parse(argc, argv);
+    publishers_given = cli.count("--publishers") > 0;
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  if (!(tcp.empty() ? load::parse_ws_url(url, o.where) : load::parse_tcp_address(tcp, o.where))) {
+    std::fprintf(stderr, "stompbox-bench: bad --url or --tcp\n");
+    return load::exit_failure;
+  }
+  if (o.scenario == "notify" && !publishers_given) o.publishers = 4;
+  load::raise_fd_limit();
+  try {
+    if (o.scenario == "fanout") return load::run_fanout(o);
+    if (o.scenario == "notify") return load::run_notify(o);
+    return load::run_idle(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stompbox-bench: %s\n", e.what());
+    return load::exit_failure;
+  }
+}

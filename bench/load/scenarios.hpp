@@ -1,0 +1,16 @@
+#pragma once
+
+#include "bench/load/options.hpp"
+
+namespace load {
+
+/// fanout: --subscribers on one topic, --publishers (1) sending to it. Returns an exit_code.
+int run_fanout(const options& o);
+/// notify: --users each subscribed to their user destination, --publishers sending to random
+/// users. Returns an exit_code.
+int run_notify(const options& o);
+/// idle: --connections CONNECTed (heart-beats on) and SUBSCRIBEd, held for --hold seconds.
+/// Returns an exit_code.
+int run_idle(const options& o);
+
+}  // namespace load
