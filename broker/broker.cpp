@@ -3,19 +3,57 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/detail/broker_core.hpp"
+#include "broker/detail/idempotency_cache.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
+#include "broker/store/store.hpp"
 
 namespace broker {
+namespace {
+
+bool has_control(std::string_view s) noexcept {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+publish_result refused(publish_status s, std::string why) {
+  return publish_result{s, {}, std::move(why)};
+}
+
+}  // namespace
+
+const char* to_string(publish_status s) noexcept {
+  switch (s) {
+    case publish_status::accepted: return "accepted";
+    case publish_status::bad_request: return "bad_request";
+    case publish_status::unauthorized: return "unauthorized";
+    case publish_status::forbidden: return "forbidden";
+    case publish_status::too_large: return "too_large";
+    case publish_status::unavailable: return "unavailable";
+  }
+  return "unknown";
+}
 
 struct broker::impl {
-  explicit impl(config c) : core(std::move(c)) {}
+  explicit impl(config c)
+      : core(std::move(c)), idempotency(core.cfg.idempotency_window, core.cfg.idempotency_max_keys) {}
+
+  std::optional<auth::principal> authenticate(const credentials& who);
+  publish_result check(const publish_request& r, const auth::principal& p, destination& d);
+  void publish_checked(message_ptr m, std::string idem_key,
+                       std::function<void(publish_result)> done);
+
   detail::broker_core core;
+  detail::idempotency_cache idempotency;
 };
 
 broker::broker(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
-broker::~broker() = default;
+// Every append completion captures the router: let them all run before it goes.
+broker::~broker() { impl_->core.store->flush(); }
 
 std::shared_ptr<session> broker::open_session(std::shared_ptr<connection> conn) {
   return std::make_shared<detail::stomp_session>(impl_->core, conn);
@@ -29,13 +67,126 @@ std::string broker::publish(stomp::frame send) {
   if (!ec && d.wildcard) ec = error::wildcard_send;
   message_ptr m;
   if (!ec) ec = make_message(std::move(send), d, impl_->core.message_ids.next(), m);
-  if (!ec) ec = impl_->core.reg.route(m);
+  if (!ec) ec = impl_->core.route(m);
   if (ec) {
     spdlog::info("publish to \"{}\" refused: {}", raw, ec.message());
     return {};
   }
   return m->id;
 }
+
+std::string broker::publish_to_user(std::string_view user, std::string_view destination_suffix,
+                                    std::string body, std::vector<stomp::header> headers) {
+  if (!destination_suffix.starts_with("/queue/") && !destination_suffix.starts_with("/topic/")) {
+    spdlog::info("publish to user \"{}\" refused: \"{}\" is not /queue/... or /topic/...", user,
+                 destination_suffix);
+    return {};
+  }
+  stomp::frame send;
+  send.command = "SEND";
+  send.add("destination", "/user/" + encode_user(user) + std::string(destination_suffix));
+  for (stomp::header& h : headers) send.headers.push_back(std::move(h));
+  send.body = std::move(body);
+  return publish(std::move(send));
+}
+
+std::optional<auth::principal> broker::impl::authenticate(const credentials& who) {
+  if (!core.cfg.authenticator) return auth::principal{who.login, {"user", "publisher"}, {}};
+  std::error_code ec;
+  auto p = core.cfg.authenticator->authenticate(who, ec);
+  if (!p) {
+    bump(core.counters.auth_failures);
+    spdlog::info("publish API: authentication of \"{}\" from {} failed: {}", who.login,
+                 who.peer_address, ec ? ec.message() : "refused");
+  }
+  return p;
+}
+
+// Everything but the credentials; fills `d` on success.
+publish_result broker::impl::check(const publish_request& r, const auth::principal& p,
+                                   destination& d) {
+  if (r.body.size() > core.cfg.frame_limits.max_body) {
+    return refused(publish_status::too_large, "the body is over the size limit");
+  }
+  if (r.headers.size() + 1 > core.cfg.frame_limits.max_headers) {
+    return refused(publish_status::bad_request, "too many headers");
+  }
+  for (const stomp::header& h : r.headers) {
+    if (h.name.empty() || has_control(h.name) || has_control(h.value)) {
+      return refused(publish_status::bad_request, "header names and values must be printable");
+    }
+  }
+  if (r.destination.empty()) return refused(publish_status::bad_request, "no destination");
+  if (auto ec = parse_destination(r.destination, d)) {
+    return refused(publish_status::bad_request, ec.message() + ": " + r.destination);
+  }
+  if (d.wildcard) return refused(publish_status::bad_request, "wildcards are for SUBSCRIBE only");
+  if (!core.allowed(p, auth::action::send, d)) {
+    bump(core.counters.forbidden);
+    return refused(publish_status::forbidden, "you may not send to " + d.resolved());
+  }
+  return {};
+}
+
+void broker::api_publish(const credentials& who, publish_request request,
+                         std::string idempotency_key, std::function<void(publish_result)> done) {
+  const auto principal = impl_->authenticate(who);
+  if (!principal) return done(refused(publish_status::unauthorized, "access refused"));
+  destination d;
+  if (publish_result r = impl_->check(request, *principal, d);
+      r.status != publish_status::accepted) {
+    return done(std::move(r));
+  }
+  stomp::frame send;
+  send.command = "SEND";
+  send.headers = std::move(request.headers);
+  send.body = std::move(request.body);
+  message_ptr m;
+  if (make_message(std::move(send), d, impl_->core.message_ids.next(), m)) {
+    return done(refused(publish_status::bad_request, "expires must be ms since the epoch"));
+  }
+  std::string key;
+  if (!idempotency_key.empty()) {
+    key = principal->name + '\n' + idempotency_key;  // one user's keys never answer another's
+    if (!impl_->idempotency.begin(key, m->id, impl_->core.now(), done)) return;
+  }
+  impl_->publish_checked(std::move(m), std::move(key), std::move(done));
+}
+
+void broker::impl::publish_checked(message_ptr m, std::string idem_key,
+                                   std::function<void(publish_result)> done) {
+  auto finish = [this, key = std::move(idem_key), done = std::move(done)](publish_result r) {
+    if (!key.empty()) idempotency.finish(key, r);
+    done(std::move(r));
+  };
+  const std::string id = m->id;
+  if (m->target.kind != destination_kind::user_queue) {
+    const std::error_code ec = core.route(m);
+    return finish(ec ? refused(publish_status::unavailable, ec.message())
+                     : publish_result{publish_status::accepted, id, {}});
+  }
+  core.route(m, [finish = std::move(finish), id](std::error_code ec, std::uint64_t) {
+    finish(ec ? refused(publish_status::unavailable, "message not stored")
+              : publish_result{publish_status::accepted, id, {}});
+  });
+}
+
+void broker::tick() {
+  auto& core = impl_->core;
+  for (const auto& e : core.expiring.due(core.now())) {
+    if (auto conn = e.conn.lock()) {
+      conn->post([s = e.session] {
+        if (auto target = s.lock()) target->check_expiry();
+      });
+    }
+  }
+  const std::size_t expired = core.reg.purge_expired();
+  core.counters.messages_expired.fetch_add(expired, std::memory_order_relaxed);
+}
+
+void broker::flush() { impl_->core.store->flush(); }
+
+const ::broker::stats& broker::stats() const noexcept { return impl_->core.counters; }
 
 const config& broker::settings() const noexcept { return impl_->core.cfg; }
 

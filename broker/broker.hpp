@@ -2,17 +2,24 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/authenticator.hpp"
 #include "broker/connection.hpp"
 #include "broker/session.hpp"
+#include "broker/stats.hpp"
 #include "stomp/frame.hpp"
 #include "stomp/parser.hpp"
 
 namespace broker {
+
+namespace store {
+class store;
+}
 
 /// Every broker-level setting, with its default. Transport-level ones (ports, TLS, pending-bytes
 /// cap, timeouts) live in transport::server_config.
@@ -30,11 +37,55 @@ struct config {
   std::size_t queue_max_messages = 100'000;     ///< messages waiting in one /queue/ without consumer
   std::size_t max_subscriptions_per_session = 1'000;
   std::size_t max_transaction_frames = 10'000;  ///< SENDs and ACKs held by one open transaction
-  /// Who may log in; null means development mode (login taken as the user name, no password).
+  /// Who may log in; null means development mode: any CONNECT is accepted, its `login` is the
+  /// user name (empty = anonymous) and the principal has roles {"user", "publisher"}, so a
+  /// developer can subscribe to /user/queue/x and publish to anyone's /user/{name}/... at once.
   std::shared_ptr<const auth::authenticator> authenticator;
-  /// Who may subscribe or send where; null means the default rules.
+  /// Who may subscribe or send where; null means auth::rules_authorizer with auth::default_acl().
+  /// User destinations reach it resolved: "/user/{owner}/queue/x".
   std::shared_ptr<const auth::authorizer> authorizer;
+  /// Where durable user-queue messages live (e.g. store::sqlite_store on --data-dir); null means
+  /// an in-memory SQLite store: same behaviour, lost at exit. Shared: it may outlive the broker.
+  std::shared_ptr<::broker::store::store> store;
+  std::size_t user_queue_max_messages = 1000;  ///< per user queue; over it the oldest is dropped
+  std::chrono::milliseconds user_queue_max_age = std::chrono::hours{24 * 7};  ///< 0 = forever
+  /// How long an Idempotency-Key of the publish API is remembered, and how many keys at most.
+  std::chrono::milliseconds idempotency_window = std::chrono::minutes{10};
+  std::size_t idempotency_max_keys = 100'000;
+  /// The wall clock for credential expiry and idempotency; null = system_clock (tests inject).
+  std::function<std::chrono::system_clock::time_point()> clock;
 };
+
+/// Outcome of api_publish, one per HTTP status the endpoint answers with.
+enum class publish_status {
+  accepted,      ///< 202: routed (topics, queues) or durably stored (user queues)
+  bad_request,   ///< 400: no/invalid destination, wildcard, bad header or `expires`
+  unauthorized,  ///< 401: the credentials were refused ("access refused", no reason given)
+  forbidden,     ///< 403: the authorizer refused sending there (other users' destinations
+                 ///<      need role `publisher` under the default rules)
+  too_large,     ///< 413: body over config::frame_limits.max_body
+  unavailable,   ///< 503: queue full or the store failed; retry later (same Idempotency-Key)
+};
+
+/// Short stable name ("accepted", "bad_request", ...) for logs.
+const char* to_string(publish_status s) noexcept;
+
+/// One publish API request (the transport fills it from `POST /api/v1/publish`).
+struct publish_request {
+  std::string destination;              ///< as a SEND's, e.g. "/user/alice/queue/notifications"
+  std::vector<stomp::header> headers;   ///< extra MESSAGE headers (content-type, expires, ...)
+  std::string body;
+};
+
+/// What api_publish answers.
+struct publish_result {
+  publish_status status = publish_status::accepted;
+  std::string message_id;  ///< set when accepted; the same for a retried Idempotency-Key
+  std::string error;       ///< short human text when not accepted
+};
+
+/// Credentials of a publish API caller (login/passcode from Basic auth, or a bearer token).
+using credentials = auth::credentials;
 
 /// The broker: sessions, destinations, routing. Owns no threads and no sockets; every member is
 /// thread-safe. Outlives every session it opened.
@@ -51,7 +102,39 @@ class broker {
   /// Publishes as an application would with SEND, from any thread. `frame` is a SEND frame
   /// (destination required). Returns the message id, or an empty string when refused (unknown
   /// destination prefix).
+  /// User queues are stored asynchronously (a store failure is only logged and counted).
   std::string publish(stomp::frame send);
+
+  /// Publishes to every session of `user` subscribed to `/user` + `destination_suffix`
+  /// (e.g. "/queue/notifications": durable; "/topic/x": live only), as Spring's
+  /// convertAndSendToUser. No authorisation: this is the embedding application speaking. Any
+  /// thread. Returns the message id, or empty when refused (bad suffix or user name).
+  std::string publish_to_user(std::string_view user, std::string_view destination_suffix,
+                              std::string body, std::vector<stomp::header> headers = {});
+
+  /// The publish API (`POST /api/v1/publish`): authenticates `who` (config::authenticator;
+  /// development mode accepts anyone as `login`), checks size, destination, headers and the
+  /// authorizer (action send), then publishes. `done` runs exactly once: at once for a refusal
+  /// or a topic/queue, after the durable commit for a user queue (then on the store's thread:
+  /// keep it short, post to your own strand). A non-empty `idempotency_key` (scoped to the
+  /// authenticated user) publishes once within config::idempotency_window: a retry gets the
+  /// first message id (and waits for the first attempt if it is still being stored); a failed
+  /// attempt is forgotten so a retry publishes again. Thread-safe; never blocks on I/O (but a
+  /// password check costs one PBKDF2 run).
+  void api_publish(const credentials& who, publish_request request, std::string idempotency_key,
+                   std::function<void(publish_result)> done);
+
+  /// Periodic work; call about once a second from any thread (the broker owns no timers).
+  /// Closes sessions whose credentials expired (ERROR "token expired", close_reason::auth_failed)
+  /// and drops expired messages waiting in queues.
+  void tick();
+
+  /// Blocks until every durable append submitted so far is committed and its RECEIPT posted.
+  /// For tests and shutdown; never from a connection's strand.
+  void flush();
+
+  /// Live counters for metrics. Thread-safe; lives as long as the broker.
+  const ::broker::stats& stats() const noexcept;
 
   const config& settings() const noexcept;
 

@@ -33,6 +33,9 @@ const char* describe(error e) noexcept {
     case error::invalid_expires: return "invalid expires header";
     case error::queue_full: return "queue full";
     case error::slow_consumer: return "slow consumer";
+    case error::anonymous_user_destination: return "user destinations need a user";
+    case error::message_not_stored: return "message not stored";
+    case error::token_expired: return "token expired";
   }
   return "unknown broker error";
 }

@@ -16,7 +16,7 @@ enum class error {
   unexpected_command,          ///< A server command (MESSAGE, RECEIPT, ...) sent by a client.
   missing_destination,         ///< SEND/SUBSCRIBE without `destination`.
   invalid_destination,         ///< Empty name, `..`, `%2F`, control characters, bad wildcard.
-  unknown_destination_prefix,  ///< Neither /topic/ nor /queue/.
+  unknown_destination_prefix,  ///< Neither /topic/, /queue/ nor /user/.
   wildcard_send,               ///< SEND to a destination holding `*` or `#`.
   wildcard_queue,              ///< SUBSCRIBE to a /queue/ with `*` or `#`.
   missing_id,                  ///< SUBSCRIBE/UNSUBSCRIBE/ACK/NACK without the id it needs.
@@ -33,6 +33,9 @@ enum class error {
   invalid_expires,             ///< `expires` is not a decimal number of ms since the epoch.
   queue_full,                  ///< The /queue/ holds config::queue_max_messages waiting messages.
   slow_consumer,               ///< The connection could not keep up with its messages.
+  anonymous_user_destination,  ///< SUBSCRIBE to /user/queue/x by a session with no user name.
+  message_not_stored,          ///< The durable store failed to keep a user-queue message.
+  token_expired,               ///< The session's credentials (JWT `exp`) have expired.
 };
 
 /// The "broker" error category.

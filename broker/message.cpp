@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "broker/error.hpp"
+#include "stomp/parser.hpp"
 
 namespace broker {
 namespace {
@@ -65,6 +66,37 @@ message_ptr redelivered_copy(const message_ptr& m) {
   return copy;
 }
 
+std::string stored_form(const message_ptr& m) {
+  return stomp::serialize(m->wire->common(), stomp::version::v1_2);
+}
+
+bool restore_message(std::string_view payload, destination target, message_ptr& out) {
+  stomp::limits any;  // stored by us, so never over the limits it was accepted under
+  any.max_frame = any.max_body = payload.size() + 1;
+  any.max_header_line = payload.size() + 1;
+  any.max_headers = payload.size() + 1;
+  stomp::parser p(any);
+  p.set_version(stomp::version::v1_2);
+  stomp::frame f;
+  if (p.feed(payload, f) != stomp::parse_status::frame || !payload.empty()) return false;
+  const auto id = f.get("message-id");
+  if (f.command != "MESSAGE" || !id) return false;
+  auto m = std::make_shared<message>();
+  m->id = std::string(*id);
+  if (parse_expires(f, m->expires)) return false;
+  m->redelivered = f.get("redelivered") == "true";
+  m->target = std::move(target);
+  m->wire = std::make_shared<const stomp::shared_message>(std::move(f));
+  out = std::move(m);
+  return true;
+}
+
+std::int64_t expires_ms(const message_ptr& m) noexcept {
+  if (!m->expires) return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(m->expires->time_since_epoch())
+      .count();
+}
+
 outgoing encode(const message_ptr& m, std::string_view subscription, std::string_view ack,
                 stomp::version v) {
   outgoing out;
@@ -73,7 +105,9 @@ outgoing encode(const message_ptr& m, std::string_view subscription, std::string
   // Aliasing constructor: the tail lives as long as the shared message it belongs to.
   out.tail = std::shared_ptr<const std::string>(m->wire, &tail);
   out.text = m->wire->tail_is_utf8(v) && stomp::is_valid_utf8(out.head);
-  out.droppable = m->target.kind == destination_kind::topic;
+  // Live-only messages may be dropped for a slow consumer; queued and durable ones may not.
+  out.droppable = m->target.kind == destination_kind::topic ||
+                  m->target.kind == destination_kind::user_topic;
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,17 @@ std::error_code make_message(stomp::frame send, destination target, std::string 
 
 /// The same message with `redelivered:true` (for queue redelivery); `m` itself when it already is.
 message_ptr redelivered_copy(const message_ptr& m);
+
+/// What the durable store keeps of `m`: its common part (every header but subscription/ack,
+/// body) serialised as a STOMP 1.2 MESSAGE frame.
+std::string stored_form(const message_ptr& m);
+
+/// Rebuilds a message from stored_form bytes for `target` (the user queue it was stored for).
+/// False when the bytes are not one MESSAGE frame with a message-id (a corrupt row).
+bool restore_message(std::string_view payload, destination target, message_ptr& out);
+
+/// `m->expires` in ms since the epoch; 0 = never (the store's convention).
+std::int64_t expires_ms(const message_ptr& m) noexcept;
 
 /// The bytes for one subscriber: the shared tail for `v` plus this subscription's head.
 /// `droppable` for topic messages only.

@@ -56,6 +56,13 @@ void queue::settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliv
   dispatch_locked(keep);
 }
 
+std::size_t queue::purge_expired() {
+  const auto now = std::chrono::system_clock::now();
+  std::lock_guard lock(mutex_);
+  expired_ += std::erase_if(waiting_, [&](const message_ptr& m) { return m->expired(now); });
+  return std::exchange(expired_, 0);
+}
+
 std::size_t queue::waiting() const {
   std::lock_guard lock(mutex_);
   return waiting_.size();
@@ -75,6 +82,7 @@ void queue::dispatch_locked(keep_alive& keep) {
   while (!waiting_.empty()) {
     if (waiting_.front()->expired(now)) {
       waiting_.pop_front();
+      ++expired_;
       continue;
     }
     const std::size_t index = pick_locked();

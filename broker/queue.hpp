@@ -55,6 +55,10 @@ class queue : public std::enable_shared_from_this<queue> {
   /// the queue redelivered. Unknown ids are ignored (already settled or requeued).
   void settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliveries, bool requeue);
 
+  /// Drops waiting messages whose `expires` passed; returns how many expired since the last call
+  /// (these and those dropped at dispatch), for metrics.
+  std::size_t purge_expired();
+
   /// Messages waiting for a consumer (for tests and metrics).
   std::size_t waiting() const;
   /// Messages delivered and not yet settled, over all consumers.
@@ -80,6 +84,7 @@ class queue : public std::enable_shared_from_this<queue> {
   std::vector<consumer_state> consumers_;  // round-robin order
   std::size_t next_ = 0;                   // where the next round-robin search starts
   std::uint64_t next_delivery_ = 0;
+  std::size_t expired_ = 0;  // dropped for expiry since the last purge_expired()
 };
 
 }  // namespace broker

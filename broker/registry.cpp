@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "broker/detail/stomp_session.hpp"
+#include "broker/error.hpp"
 
 namespace broker {
 
@@ -12,7 +13,7 @@ registry::registry(std::size_t queue_max_messages) : queue_max_messages_(queue_m
 
 std::uint64_t registry::subscribe(const subscriber& who, const destination& d, bool auto_ack,
                                   std::size_t prefetch, std::shared_ptr<queue>& q) {
-  const std::uint64_t handle = next_handle_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::uint64_t handle = next_handle();
   if (d.kind == destination_kind::queue) {
     q = queue_for(d.name);
     {
@@ -79,6 +80,8 @@ std::shared_ptr<queue> registry::remove_locked(std::uint64_t handle, const owned
 }
 
 std::error_code registry::route(const message_ptr& m) {
+  // User destinations have their own table (detail::user_router); never a queue by that name.
+  if (m->target.is_user()) return error::invalid_destination;
   if (m->target.kind == destination_kind::topic) return route_topic(m);
   return queue_for(m->target.name)->enqueue(m);
 }
@@ -115,6 +118,22 @@ std::shared_ptr<queue> registry::queue_for(const std::string& name) {
   auto& q = queues_[name];  // another thread may have created it meanwhile
   if (!q) q = std::make_shared<queue>(name, queue_max_messages_);
   return q;
+}
+
+std::uint64_t registry::next_handle() noexcept {
+  return next_handle_.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+std::size_t registry::purge_expired() {
+  std::vector<std::shared_ptr<queue>> all;
+  {
+    std::shared_lock lock(mutex_);
+    all.reserve(queues_.size());
+    for (const auto& [name, q] : queues_) all.push_back(q);
+  }
+  std::size_t n = 0;
+  for (const auto& q : all) n += q->purge_expired();  // queue locks after mutex_ is released
+  return n;
 }
 
 std::size_t registry::subscription_count() const {

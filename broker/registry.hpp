@@ -59,6 +59,12 @@ class registry {
   /// The queue called `name` (canonical), created on first use.
   std::shared_ptr<queue> queue_for(const std::string& name);
 
+  /// A fresh subscription handle, unique in the registry (user destinations use these too).
+  std::uint64_t next_handle() noexcept;
+
+  /// Drops expired waiting messages of every queue; returns how many expired since last time.
+  std::size_t purge_expired();
+
   /// Number of subscriptions (for tests and metrics).
   std::size_t subscription_count() const;
 

@@ -1,21 +1,68 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 
+#include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
+#include "broker/detail/user_router.hpp"
 #include "broker/message_id.hpp"
 #include "broker/registry.hpp"
+#include "broker/stats.hpp"
+#include "broker/store/store.hpp"
 
 namespace broker::detail {
 
+class stomp_session;
+
+/// Sessions whose credentials expire, so tick() can reach them. Thread-safe.
+class expiry_list {
+ public:
+  struct entry {
+    std::chrono::system_clock::time_point expires;
+    std::weak_ptr<connection> conn;
+    std::weak_ptr<stomp_session> session;
+  };
+  /// Adds or replaces session `no`.
+  void add(std::uint64_t no, entry e);
+  /// Forgets session `no` (no-op when absent).
+  void remove(std::uint64_t no);
+  /// The sessions whose expiry is at or before `now` (they stay listed until they close).
+  std::vector<entry> due(std::chrono::system_clock::time_point now) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, entry> entries_;
+};
+
 /// What every session of one broker shares. Owned by broker::impl; outlives its sessions.
-/// Thread-safe: config is immutable, registry and id generators are.
+/// Thread-safe: config is immutable; registry, router, stats and id generators are.
 struct broker_core {
-  explicit broker_core(config c) : cfg(std::move(c)), reg(cfg.queue_max_messages) {}
+  explicit broker_core(config c);
+
+  /// The broker's clock: config::clock, or the system clock.
+  std::chrono::system_clock::time_point now() const {
+    return cfg.clock ? cfg.clock() : std::chrono::system_clock::now();
+  }
+  /// Routes `m` and counts it. Topics and queues: routed now, the result returned (queue_full),
+  /// `on_stored` unused. User destinations: returns {}; for user queues `on_stored` (may be
+  /// empty) runs after the store's commit or failure, on the store's thread.
+  std::error_code route(const message_ptr& m, user_router::done_fn on_stored = {});
+
+  /// Whether `who` may do `what` with canonical `d` (user destinations as resolved()).
+  bool allowed(const auth::principal& who, auth::action what, const destination& d) const;
 
   const config cfg;
+  std::shared_ptr<const auth::authorizer> authorizer;  ///< cfg's, or the default rules
+  std::shared_ptr<store::store> store;                 ///< cfg's, or an in-memory SQLite store
+  ::broker::stats counters;
   registry reg;
+  user_router users;
+  expiry_list expiring;
   message_id message_ids;               ///< MESSAGE message-id values
   message_id session_ids;               ///< CONNECTED session values
   std::atomic<std::uint64_t> next_session_no{0};  ///< registry key per session

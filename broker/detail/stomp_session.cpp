@@ -52,10 +52,16 @@ stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection
       conn_(conn),
       peer_(conn->peer()),
       parser_(core.cfg.pre_connect_limits),
-      no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1) {}
+      no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1) {
+  bump(core_.counters.sessions_opened);
+  core_.counters.sessions.fetch_add(1, std::memory_order_relaxed);
+}
 
 // A transport that never called on_closed still must not lose queue messages.
-stomp_session::~stomp_session() { cleanup(); }
+stomp_session::~stomp_session() {
+  cleanup();
+  core_.counters.sessions.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void stomp_session::on_bytes(std::string_view bytes) {
   std::string_view in = bytes;
@@ -79,6 +85,7 @@ void stomp_session::on_bytes(std::string_view bytes) {
 }
 
 void stomp_session::on_frame(stomp::frame& f) {
+  core_.counters.frame_in(f.command);
   const bool is_connect = f.command == "CONNECT" || f.command == "STOMP";
   if (state_ == state::awaiting_connect) {
     if (is_connect) {
@@ -117,6 +124,9 @@ void stomp_session::send_frame(const stomp::frame& f) {
   if (auto conn = conn_.lock()) {
     outgoing out;
     stomp::serialize(f, version_, out.head);
+    if (f.command == "CONNECTED") core_.counters.frame_out(server_command::connected);
+    if (f.command == "RECEIPT") core_.counters.frame_out(server_command::receipt);
+    if (f.command == "ERROR") core_.counters.frame_out(server_command::error);
     out.text = stomp::is_valid_utf8(out.head);
     conn->send(std::move(out));
   }
@@ -158,9 +168,10 @@ void stomp_session::on_slow_consumer() {
        close_reason::slow_consumer);
 }
 
-void stomp_session::on_closed(close_reason) {
+void stomp_session::on_closed(close_reason why) {
   if (state_ == state::closed) return;
   state_ = state::closed;
+  core_.counters.closed(why);
   cleanup();
 }
 
@@ -168,23 +179,44 @@ void stomp_session::on_closed(close_reason) {
 // transactions are dropped. Idempotent: on_closed and the destructor may both call it.
 void stomp_session::cleanup() {
   core_.reg.remove_session(no_);
+  core_.expiring.remove(no_);
+  for (const auto& [id, sub] : subscriptions_) {
+    if (!sub.user_key.empty()) core_.users.unsubscribe(sub.user_key, sub.handle);
+  }
+  core_.counters.subscriptions.fetch_sub(static_cast<std::int64_t>(subscriptions_.size()),
+                                         std::memory_order_relaxed);
   subscriptions_.clear();
   by_handle_.clear();
   pending_.clear();
   transactions_.clear();
 }
 
-const subscription* stomp_session::find_by_handle(std::uint64_t handle) const {
+subscription* stomp_session::find_by_handle(std::uint64_t handle) {
   auto h = by_handle_.find(handle);
   if (h == by_handle_.end()) return nullptr;
   auto s = subscriptions_.find(h->second);
   return s == subscriptions_.end() ? nullptr : &s->second;
 }
 
+// Drops one subscription from wherever it is registered (its unacked messages are the caller's).
+void stomp_session::forget(const subscription& sub) {
+  if (sub.user_key.empty()) {
+    core_.reg.unsubscribe(no_, sub.handle);
+  } else {
+    core_.users.unsubscribe(sub.user_key, sub.handle);
+  }
+  by_handle_.erase(sub.handle);
+  core_.counters.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void stomp_session::deliver(std::uint64_t handle, const message_ptr& m) {
   if (state_ != state::connected) return;
   const subscription* sub = find_by_handle(handle);
-  if (!sub || m->expired(std::chrono::system_clock::now())) return;
+  if (!sub) return;
+  if (m->expired(std::chrono::system_clock::now())) {
+    bump(core_.counters.messages_expired);
+    return;
+  }
   send_message(*sub, m, 0);
 }
 
@@ -196,6 +228,7 @@ void stomp_session::deliver_queued(const std::shared_ptr<queue>& q, std::uint64_
   // Unsubscribed since: removing the consumer already requeued this delivery.
   if (!sub || sub->q != q) return;
   if (m->expired(std::chrono::system_clock::now())) {
+    bump(core_.counters.messages_expired);
     q->settle(handle, {delivery}, false);
     return;
   }
@@ -206,15 +239,17 @@ void stomp_session::deliver_queued(const std::shared_ptr<queue>& q, std::uint64_
 }
 
 void stomp_session::send_message(const subscription& sub, const message_ptr& m,
-                                 std::uint64_t delivery) {
+                                 std::uint64_t delivery, std::uint64_t user_seq) {
   auto conn = conn_.lock();
   if (!conn) return;
   std::string ack;
   if (sub.ack != ack_mode::automatic) {
     const std::uint64_t seq = ++next_ack_;
-    pending_.emplace(seq, pending_ack{sub.id, m->id, delivery});
+    pending_.emplace(seq, pending_ack{sub.id, m->id, delivery, user_seq});
     ack = std::to_string(seq);
   }
+  core_.counters.frame_out(server_command::message);
+  bump(core_.counters.messages_delivered);
   conn->send(encode(m, sub.id, ack, version_));
 }
 

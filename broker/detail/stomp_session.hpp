@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,8 @@ struct subscription {
   ack_mode ack = ack_mode::automatic;
   std::uint64_t handle = 0;       ///< registry handle
   std::shared_ptr<queue> q;       ///< the queue, for /queue/ subscriptions
+  std::string user_key;           ///< resolved name, for user destinations
+  std::uint64_t last_seq = 0;     ///< user queues: highest stored seq delivered (no duplicates)
 };
 
 /// A delivered MESSAGE waiting for ACK/NACK (client and client-individual modes).
@@ -41,6 +44,7 @@ struct pending_ack {
   std::string subscription;  ///< id of the subscription it was delivered on
   std::string message_id;
   std::uint64_t delivery = 0;  ///< the queue's delivery id; 0 for topics
+  std::uint64_t user_seq = 0;  ///< the store's seq, for user-queue messages
 };
 
 /// The STOMP session: one per connection. Every member runs on the connection's strand (see
@@ -61,6 +65,13 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   /// queue (auto ack) or remembers it until ACK/NACK.
   void deliver_queued(const std::shared_ptr<queue>& q, std::uint64_t handle,
                       std::uint64_t delivery, const message_ptr& m);
+  /// A user-destination message for subscription `handle`; `seq` is its store seq (user queues;
+  /// 0 for user topics). A seq at or below the subscription's last one is skipped (a replayed
+  /// message arriving live too). Strand only.
+  void deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m);
+  /// Posted by broker::tick: ends the session with ERROR "token expired" once its principal's
+  /// expiry has passed. Strand only.
+  void check_expiry();
 
  private:
   enum class state { awaiting_connect, connected, closing, closed };
@@ -85,16 +96,24 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::error_code find_ack(const stomp::frame& f, std::uint64_t& seq) const;
   void settle(std::uint64_t seq, bool positive);
   bool authenticate(const stomp::frame& f);
+  std::error_code resolve_user(subscription& sub, std::string& detail) const;
+  void subscribe_user(subscription& sub);
+  void replay(std::uint64_t handle, const destination& d);
+  void send_durable(const message_ptr& m, stomp::frame cause);
+  void on_stored(std::error_code ec, const stomp::frame& cause);
+  void disconnect(const stomp::frame& f);
   bool allowed(auth::action what, const destination& d) const;
 
   // Replies.
   void send_frame(const stomp::frame& f);
   void send_receipt(const stomp::frame& cause);
-  void send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery);
+  void send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery,
+                    std::uint64_t user_seq = 0);
   void fail(std::error_code ec, const stomp::frame* cause, std::string detail,
             close_reason why = close_reason::protocol_error, std::vector<stomp::header> extra = {});
   void cleanup();
-  const subscription* find_by_handle(std::uint64_t handle) const;
+  subscription* find_by_handle(std::uint64_t handle);
+  void forget(const subscription& sub);
 
   broker_core& core_;
   std::weak_ptr<connection> conn_;
@@ -110,6 +129,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::map<std::uint64_t, pending_ack> pending_;  // by ack sequence: delivery order
   std::uint64_t next_ack_ = 0;
   std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
+  std::size_t stores_in_flight_ = 0;  // durable SENDs waiting for the store's commit
+  std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them
 };
 
 }  // namespace broker::detail

@@ -28,7 +28,7 @@ std::string bearer_from(const stomp::frame& f) {
 bool stomp_session::authenticate(const stomp::frame& f) {
   const std::string login(f.get("login").value_or(""));
   if (!core_.cfg.authenticator) {  // development mode: the login is the user name
-    principal_ = auth::principal{login, {}, std::nullopt};
+    principal_ = auth::principal{login, {"user", "publisher"}, std::nullopt};
     return true;
   }
   auth::credentials creds;
@@ -40,6 +40,7 @@ bool stomp_session::authenticate(const stomp::frame& f) {
   std::error_code ec;
   auto who = core_.cfg.authenticator->authenticate(creds, ec);
   if (!who) {
+    bump(core_.counters.auth_failures);
     spdlog::info("session ({}): authentication of \"{}\" failed: {}", peer_.remote, login,
                  ec ? ec.message() : "refused");
     return false;
@@ -73,6 +74,9 @@ void stomp_session::handle_connect(const stomp::frame& f) {
   parser_.set_limits(core_.cfg.frame_limits);
   state_ = state::connected;
   id_ = "session-" + core_.session_ids.next();
+  if (principal_.expires) {  // broker::tick closes the session then
+    core_.expiring.add(no_, expiry_list::entry{*principal_.expires, conn_, weak_from_this()});
+  }
   reply_connected(*v, theirs);
 }
 

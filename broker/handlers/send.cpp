@@ -6,7 +6,9 @@
 namespace broker::detail {
 
 bool stomp_session::allowed(auth::action what, const destination& d) const {
-  return !core_.cfg.authorizer || core_.cfg.authorizer->allowed(principal_, what, d.name);
+  if (core_.allowed(principal_, what, d)) return true;
+  bump(core_.counters.forbidden);
+  return false;
 }
 
 // Everything a SEND must satisfy before it is routed or held by a transaction.
@@ -28,7 +30,7 @@ std::error_code stomp_session::check_send(const stomp::frame& f, destination& d,
     return error::wildcard_send;
   }
   if (!allowed(auth::action::send, d)) {
-    detail = "you may not send to " + d.name;
+    detail = "you may not send to " + d.resolved();
     return error::not_authorized;
   }
   return {};
@@ -50,7 +52,8 @@ void stomp_session::handle_send(stomp::frame& f) {
     fail(ec, &cause, "expires must be milliseconds since the epoch (0 = never)");
     return;
   }
-  if (auto ec = core_.reg.route(m)) {
+  if (m->target.kind == destination_kind::user_queue) return send_durable(m, std::move(cause));
+  if (auto ec = core_.route(m)) {
     fail(ec, &cause, d.name + " already holds its maximum number of waiting messages");
     return;
   }

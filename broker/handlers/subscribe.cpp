@@ -48,7 +48,7 @@ std::error_code stomp_session::check_subscribe(const stomp::frame& f, subscripti
     return refuse(error::missing_id, "SUBSCRIBE needs an id header");
   }
   sub.id = std::string(id ? *id : *raw);
-  if (auto ec = parse_destination(*raw, sub.dest)) {
+  if (auto ec = parse_destination(*raw, sub.dest, destination_use::subscribe)) {
     detail = ec == error::unknown_destination_prefix
                  ? "destinations start with one of: " + std::string(known_prefixes())
                  : "not a valid destination: " + std::string(*raw);
@@ -57,8 +57,9 @@ std::error_code stomp_session::check_subscribe(const stomp::frame& f, subscripti
   if (sub.dest.wildcard && sub.dest.kind == destination_kind::queue) {
     return refuse(error::wildcard_queue, "queues cannot be subscribed with wildcards");
   }
+  if (auto ec = resolve_user(sub, detail)) return ec;
   if (!allowed(auth::action::subscribe, sub.dest)) {
-    return refuse(error::not_authorized, "you may not subscribe to " + sub.dest.name);
+    return refuse(error::not_authorized, "you may not subscribe to " + sub.dest.resolved());
   }
   if (subscriptions_.contains(sub.id)) {
     return refuse(error::duplicate_subscription, "subscription id already in use: " + sub.id);
@@ -80,6 +81,11 @@ void stomp_session::handle_subscribe(const stomp::frame& f) {
   std::size_t prefetch = 0;
   std::string detail;
   if (auto ec = check_subscribe(f, sub, prefetch, detail)) return fail(ec, &f, std::move(detail));
+  core_.counters.subscriptions.fetch_add(1, std::memory_order_relaxed);
+  if (sub.dest.is_user()) {
+    send_receipt(f);  // before the stored backlog, which subscribe_user replays at once
+    return subscribe_user(sub);
+  }
   // Recorded before the registry can post deliveries; those run later on this strand anyway.
   sub.handle = core_.reg.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest,
                                    sub.ack == ack_mode::automatic, prefetch, sub.q);
@@ -96,7 +102,7 @@ void stomp_session::handle_unsubscribe(const stomp::frame& f) {
   } else if (const auto raw = f.get("destination"); raw && version_ == stomp::version::v1_0) {
     destination d;
     it = subscriptions_.find(std::string(*raw));
-    if (it == subscriptions_.end() && !parse_destination(*raw, d)) {
+    if (it == subscriptions_.end() && !parse_destination(*raw, d, destination_use::subscribe)) {
       it = std::find_if(subscriptions_.begin(), subscriptions_.end(),
                         [&](const auto& s) { return s.second.dest.name == d.name; });
     }
@@ -108,8 +114,7 @@ void stomp_session::handle_unsubscribe(const stomp::frame& f) {
   }
   // Forget its unacked messages: the queue takes them back (redelivered) when the consumer goes.
   std::erase_if(pending_, [&](const auto& p) { return p.second.subscription == it->first; });
-  core_.reg.unsubscribe(no_, it->second.handle);
-  by_handle_.erase(it->second.handle);
+  forget(it->second);
   subscriptions_.erase(it);
   send_receipt(f);
 }

@@ -48,11 +48,12 @@ TEST(Destination, RejectsInvalidNames) {
 }
 
 TEST(Destination, RejectsUnknownPrefixes) {
-  for (std::string_view raw : {"", "topic/a", "/exchange/x", "/amq/queue/x", "/user/queue/x",
+  for (std::string_view raw : {"", "topic/a", "/exchange/x", "/amq/queue/x", "/User/bob/queue/x",
+                               "/USER/queue/x", "/Topic/a", "/QUEUE/a", "/users/bob/queue/x",
                                "/topics/a", "/queues/a"}) {
     EXPECT_EQ(failure(raw), error::unknown_destination_prefix) << raw;
   }
-  EXPECT_EQ(broker::known_prefixes(), "/topic/, /queue/");
+  EXPECT_EQ(broker::known_prefixes(), "/topic/, /queue/, /user/");
 }
 
 TEST(Destination, FlagsWildcardSegments) {

@@ -1,0 +1,126 @@
+// The session's side of user destinations (Spring semantics, see detail/user_router.hpp):
+// resolving `/user/queue/x` to the subscriber, replaying a user queue's stored backlog, live
+// deliveries deduplicated by store seq, durable SENDs whose RECEIPT waits for the commit, and
+// credential expiry.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "broker/detail/broker_core.hpp"
+#include "broker/detail/stomp_session.hpp"
+#include "broker/error.hpp"
+
+namespace broker::detail {
+
+std::error_code stomp_session::resolve_user(subscription& sub, std::string& detail) const {
+  if (!sub.dest.is_user()) return {};
+  if (sub.dest.owner.empty()) {
+    if (principal_.name.empty()) {
+      detail = "log in to subscribe to " + sub.dest.name;
+      return error::anonymous_user_destination;
+    }
+    resolve_owner(sub.dest, principal_.name);
+  }
+  sub.user_key = sub.dest.resolved();
+  return {};
+}
+
+void stomp_session::subscribe_user(subscription& sub) {
+  sub.handle = core_.reg.next_handle();
+  const std::uint64_t handle = sub.handle;
+  const destination d = sub.dest;
+  core_.users.subscribe(sub.user_key, user_subscriber{handle, conn_, weak_from_this()});
+  by_handle_.emplace(handle, sub.id);
+  const std::string id = sub.id;
+  subscriptions_.emplace(id, std::move(sub));
+  if (d.kind == destination_kind::user_queue) replay(handle, d);
+}
+
+// Registered first, then the backlog, oldest first: an append committed before registration is
+// in the load; one committed after it is posted here live as well (it runs after this function,
+// on the same strand) and deliver_user drops the seq it already sent. No gap, no duplicate.
+void stomp_session::replay(std::uint64_t handle, const destination& d) {
+  constexpr std::size_t page = 256;
+  std::uint64_t after = 0;
+  for (;;) {
+    std::error_code ec;
+    std::vector<stored_delivery> batch = core_.users.load(d, after, page, ec);
+    for (const stored_delivery& s : batch) {
+      if (state_ != state::connected) return;  // a send may end the session
+      deliver_user(handle, s.seq, s.msg);
+    }
+    if (ec) {
+      spdlog::error("session {}: reading the backlog of {} failed: {}", id_, d.resolved(),
+                    ec.message());
+      return;
+    }
+    if (batch.size() < page) return;
+    after = batch.back().seq;
+  }
+}
+
+void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m) {
+  if (state_ != state::connected) return;
+  subscription* sub = find_by_handle(handle);
+  if (!sub) return;  // unsubscribed since the post
+  if (seq != 0) {
+    if (seq <= sub->last_seq) return;  // already sent by the replay
+    sub->last_seq = seq;
+  }
+  if (m->expired(std::chrono::system_clock::now())) {
+    bump(core_.counters.messages_expired);
+    return;
+  }
+  const std::string key = sub->user_key;  // read before sending: a send may end the session
+  const bool automatic = sub->ack == ack_mode::automatic;
+  send_message(*sub, m, 0, seq);
+  if (seq == 0) return;
+  if (automatic) {
+    core_.users.acked(key, seq);  // auto: gone from the store once handed to the connection
+  } else {
+    core_.users.delivered(key, seq);
+  }
+}
+
+void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
+  ++stores_in_flight_;
+  core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause)](
+                     std::error_code ec, std::uint64_t) {
+    // On the store's thread: back to this session's strand.
+    if (auto c = conn.lock()) {
+      c->post([self, ec, cause] {
+        if (auto s = self.lock()) s->on_stored(ec, cause);
+      });
+    }
+  });
+}
+
+void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
+  --stores_in_flight_;
+  if (ec) {
+    // A DISCONNECT waiting for this store never gets its RECEIPT: the client learns of the loss.
+    if (deferred_disconnect_) state_ = state::connected;
+    deferred_disconnect_.reset();
+    return fail(error::message_not_stored, &cause,
+                "the message was not stored (" + ec.message() + "); send it again later",
+                close_reason::server_error);
+  }
+  send_receipt(cause);
+  if (deferred_disconnect_ && stores_in_flight_ == 0) {
+    const stomp::frame f = std::move(*deferred_disconnect_);
+    deferred_disconnect_.reset();
+    disconnect(f);
+  }
+}
+
+void stomp_session::check_expiry() {
+  if (state_ != state::connected || !principal_.expires || *principal_.expires > core_.now()) {
+    return;
+  }
+  bump(core_.counters.tokens_expired);
+  spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
+               principal_.name);
+  fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);
+}
+
+}  // namespace broker::detail
