@@ -80,18 +80,15 @@ void connection_base::send(broker::outgoing frame) {
 void connection_base::apply_cap() {
   const auto cap = server_->config.max_pending_bytes;
   if (server_->config.slow_consumer == slow_consumer_policy::drop_oldest) {
-    std::uint64_t dropped = 0;
     // Frames already handed to the socket cannot be taken back: start after them.
-    for (auto it = queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
-         it != queue_.end() && pending_bytes_ > cap;) {
-      if (!it->droppable) {
-        ++it;
-        continue;
-      }
-      pending_bytes_ -= it->size();
-      it = queue_.erase(it);
-      ++dropped;
-    }
+    const std::uint64_t dropped = queue_.erase_if_from(
+        in_flight_,
+        [&](const broker::outgoing& f) {
+          if (!f.droppable) return false;
+          pending_bytes_ -= f.size();
+          return true;
+        },
+        [&] { return pending_bytes_ > cap; });
     if (dropped > 0) {
       server_->counters.dropped_frames.fetch_add(dropped, std::memory_order_relaxed);
       if (server_->may_log_slow_consumer())

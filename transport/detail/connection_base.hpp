@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -13,6 +12,7 @@
 
 #include "broker/connection.hpp"
 #include "broker/session.hpp"
+#include "transport/detail/frame_queue.hpp"
 
 namespace transport::detail {
 
@@ -76,7 +76,7 @@ class connection_base : public broker::connection,
   broker::peer_info& mutable_peer() noexcept { return peer_; }
   broker::close_reason reason() const noexcept { return reason_; }
 
-  std::deque<broker::outgoing> queue_;
+  frame_queue queue_;
   std::size_t in_flight_ = 0;  ///< frames at the front of queue_ being written
 
  private:

@@ -62,9 +62,6 @@ std::string remote_of(const tcp::socket& s) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-// A read buffer bigger than this is given back after the message: idle connections stay small.
-constexpr std::size_t keep_read_capacity = 16 * 1024;
-
 /// STOMP over WebSocket on a plain or TLS stream (Beast "flex" pattern: one template). The same
 /// object reads the HTTP request, answers it or upgrades, then carries STOMP.
 template <class Next>
@@ -212,8 +209,9 @@ class ws_connection final : public connection_base {
     if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
     auto data = buffer_.cdata();
     deliver_read(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    // Give the buffer back after every message: idle connections hold no read buffer.
     buffer_.clear();
-    if (buffer_.capacity() > keep_read_capacity) buffer_.shrink_to_fit();
+    buffer_.shrink_to_fit();
     do_read();
   }
 
