@@ -23,7 +23,8 @@ void user_router::route(const message_ptr& m, done_fn done) {
   }
   // Fanned out only once committed: every live copy then carries the seq a replay would use,
   // and nobody sees a message the store might still lose.
-  store_->append(store_key(key), m->id, stored_form(m), expires_ms(m),
+  std::string queue = store_key(key);  // before `key` moves into the completion
+  store_->append(std::move(queue), m->id, stored_form(m), expires_ms(m),
                  [this, key = std::move(key), m, done = std::move(done)](std::error_code ec,
                                                                           std::uint64_t seq) {
                    if (ec) {

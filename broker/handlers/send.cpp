@@ -45,7 +45,7 @@ void stomp_session::handle_send(stomp::frame& f) {
   }
   stomp::frame cause;  // what the ERROR/RECEIPT and the log need once the frame has moved
   cause.command = "SEND";
-  cause.add("destination", d.name);
+  cause.add("destination", d.resolved());  // for the log: whose queue
   if (auto receipt = f.get("receipt")) cause.add("receipt", std::string(*receipt));
   message_ptr m;
   if (auto ec = make_message(std::move(f), d, core_.message_ids.next(), m)) {
