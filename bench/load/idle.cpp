@@ -28,7 +28,7 @@ void open_idle(fleet& f, std::size_t i) {
       f.fail_with_error_frame(fr);
     }
   };
-  f.connect(*c, "idle" + std::to_string(i), f.opts().heart_beat);
+  f.connect(*c, f.opts().name_prefix + "idle" + std::to_string(i), f.opts().heart_beat);
 }
 
 }  // namespace

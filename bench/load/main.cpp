@@ -19,6 +19,7 @@ void add_flags(CLI::App& cli, load::options& o, std::string& url, std::string& t
   cli.add_option("--url", url, "WebSocket URL [ws://127.0.0.1:15674/ws]");
   cli.add_option("--tcp", tcp, "STOMP over TCP HOST:PORT instead of WebSocket");
   cli.add_option("--login", o.login, "login for every connection [user<i>, publisher<j>...]");
+  cli.add_option("--name-prefix", o.name_prefix, "prefix of generated logins/user names");
   cli.add_option("--passcode", o.passcode, "passcode [guest]");
   cli.add_option("--destination", o.destination, "fanout/idle topic [/topic/bench]");
   cli.add_option("--user-subscribe", o.user_subscribe,

@@ -13,6 +13,8 @@ struct options {
   std::string scenario;            ///< fanout | notify | idle
   target where;                    ///< broker address (--url or --tcp)
   std::string login;               ///< empty: user<i> / publisher<j>
+  std::string name_prefix;         ///< prepended to user<i>/subscriber<i>/publisher<j> (several
+                                   ///< generator processes on one broker)
   std::string passcode = "guest";  ///< passcode for every connection
   std::string destination = "/topic/bench";  ///< fanout topic
   /// notify: what each user subscribes to and where publishers send; {user} is replaced by the

@@ -155,7 +155,7 @@ std::shared_ptr<publisher> open_publisher(run_state& rs, std::uint32_t id) {
     if (fr.command == "CONNECTED") rs.f.ready.fetch_add(1);
     if (fr.command == "ERROR") rs.f.fail_with_error_frame(fr);
   };
-  rs.f.connect(*c, "publisher" + std::to_string(id), "0,0");
+  rs.f.connect(*c, rs.opts.name_prefix + "publisher" + std::to_string(id), "0,0");
   return std::make_shared<publisher>(rs, c, id);
 }
 
@@ -259,7 +259,7 @@ int run_fanout(const options& o) {
   p.fanout = true;
   p.receivers = o.subscribers;
   for (std::size_t i = 0; i < p.receivers; ++i) {
-    p.logins.push_back("subscriber" + std::to_string(i));
+    p.logins.push_back(o.name_prefix + "subscriber" + std::to_string(i));
     p.subscribe_to.push_back(o.destination);
   }
   p.send_to.push_back(o.destination);
@@ -271,7 +271,7 @@ int run_notify(const options& o) {
   p.fanout = false;
   p.receivers = o.users;
   for (std::size_t i = 0; i < p.receivers; ++i) {
-    const std::string user = "user" + std::to_string(i);
+    const std::string user = o.name_prefix + "user" + std::to_string(i);
     p.logins.push_back(user);
     p.subscribe_to.push_back(replace_user(o.user_subscribe, user));
     p.send_to.push_back(replace_user(o.user_send, user));

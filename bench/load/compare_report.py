@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Helpers of bench/compare.sh.
+
+  compare_report.py merge LABEL TARGET REP FILE...   one JSON line per generator process in
+      each FILE -> one merged JSON line on stdout (rates and counts summed, latencies and CPU
+      taken as the worst process), tagged with label, target and repetition.
+  compare_report.py report RESULTS DOC META          medians per (label, target) -> markdown
+      between <!-- broker-bench:start --> and <!-- broker-bench:end --> in DOC (section
+      "## Broker" appended when the markers are missing). META is a JSON file of run facts.
+"""
+import json
+import re
+import statistics
+import sys
+
+SUMMED = {"receivers", "publishers", "connections", "sent", "sent_per_s", "delivered_per_s",
+          "setup_conn_per_s", "conn_per_s", "expected", "received", "lost", "duplicates",
+          "out_of_order", "malformed", "rate_offered"}
+START, END = "<!-- broker-bench:start -->", "<!-- broker-bench:end -->"
+TARGETS = [("stompbox", "stompbox"), ("baseline", "baseline"), ("rabbitmq", "RabbitMQ")]
+
+
+def merge(label, target, rep, files):
+    parts = []
+    for name in files:
+        with open(name) as f:
+            lines = [l for l in f.read().splitlines() if l.startswith("{")]
+        parts.append(json.loads(lines[-1]) if lines else
+                     {"status": "error", "error": "no result (generator crashed?)"})
+    out = dict(parts[0])
+    for p in parts[1:]:
+        for k, v in p.items():
+            if k in SUMMED and isinstance(v, (int, float)):
+                out[k] = out.get(k, 0) + v
+            elif isinstance(v, (int, float)):
+                out[k] = max(out.get(k, v), v)
+            elif k in ("status", "error") and v != "ok":
+                out[k] = v
+    out.update(label=label, target=target, rep=int(rep), procs=len(parts))
+    print(json.dumps(out))
+
+
+def median(rows, key):
+    vals = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.3g}{unit}"
+
+
+def cell(groups, label, target, key, unit=""):
+    rows = groups.get((label, target), [])
+    if not rows:
+        return "-"
+    bad = [r for r in rows if r.get("status") != "ok"]
+    if bad:
+        err = bad[0].get("error", bad[0].get("status"))
+        return f"**{bad[0].get('status')}** ({err[:70]})"
+    v = fmt(median(rows, key), unit)
+    cpu = median(rows, "gen_cpu_pct")
+    return v + (" (gen-bound)" if cpu is not None and cpu > 90 else "")
+
+
+def ratio(groups, label, a, b, key):
+    ra, rb = groups.get((label, a), []), groups.get((label, b), [])
+    if any(r.get("status") != "ok" for r in ra + rb):
+        return "n/a"
+    va, vb = median(ra, key), median(rb, key)
+    return f"{va / vb:.2f}" if va and vb else "n/a"
+
+
+def table_rate(groups, labels, key, unit=""):
+    lines = ["| Case | stompbox | baseline | RabbitMQ | stompbox / baseline | stompbox / RabbitMQ |",
+             "|---|---|---|---|---|---|"]
+    for label, title in labels:
+        cells = [cell(groups, label, t, key, unit) for t, _ in TARGETS]
+        lines.append(f"| {title} | " + " | ".join(cells) + f" | "
+                     f"{ratio(groups, label, 'stompbox', 'baseline', key)} | "
+                     f"{ratio(groups, label, 'stompbox', 'rabbitmq', key)} |")
+    return lines
+
+
+def report(results, doc, meta_file):
+    with open(meta_file) as f:
+        meta = json.load(f)
+    rows = [json.loads(l) for l in open(results) if l.startswith("{")]
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["label"], r["target"]), []).append(r)
+    labels = sorted({r["label"] for r in rows})
+    bad = [r for r in rows if r.get("status") == "violation"]
+    meta["violations"] = ", ".join(
+        f"{r['label']} on {r['target']} rep {r['rep']} (lost {r.get('lost')}, duplicates "
+        f"{r.get('duplicates')}, out of order {r.get('out_of_order')})" for r in bad) or "none"
+    fan = sorted((l for l in labels if re.fullmatch(r"fanout-\d+", l)), key=lambda l: int(l[7:]))
+    notify = sorted((l for l in labels if re.fullmatch(r"notify-\d+", l)), key=lambda l: int(l[7:]))
+    out = [START, "", f"Command: `{meta['command']}`", "",
+           f"Machine: {meta['machine']}. Run {meta['date']}, {meta['elapsed']}. "
+           f"Load average at start: {meta['load']}. RabbitMQ: {meta['rabbitmq']}.", "",
+           f"Medians of {meta['reps']} repetition(s), run interleaved (each scenario against "
+           f"each broker in turn); broker on CPU {meta['broker_cpu']} (`taskset`), generator on "
+           f"CPU {meta['gen_cpu']}, {meta['gen_procs']} generator process(es), "
+           f"{meta['duration']} s of publishing per run, {meta['size']}-byte bodies, WebSocket. "
+           "stompbox and the baseline run `--threads 1` when pinned and are restarted for every "
+           "run; RabbitMQ is started once and restarted before each idle run. "
+           "\"(gen-bound)\" marks a median where the generator used more than 90% of its core: "
+           "that figure is the generator's limit, not the broker's. "
+           "Every run checked exactly-once delivery (no loss, no duplicate, per-publisher order); "
+           f"violations: {meta['violations']}.", "",
+           "### Fan-out at maximum rate (deliveries/s)", "",
+           "One publisher, S subscribers on `/topic/bench`, at most max(10000, 16 x S) deliveries "
+           "in flight.", ""]
+    out += table_rate(groups, [(l, f"S = {l[7:]}") for l in fan], "delivered_per_s")
+    out += ["", f"### Fan-out latency at a fixed rate ({meta['lat_rate']} msg/s to "
+            f"{meta['lat_subscribers']} subscribers)", "",
+            "| Broker | p50 | p90 | p99 | p99.9 | max |", "|---|---|---|---|---|---|"]
+    for t, name in TARGETS:
+        cells = [cell(groups, "latency", t, k, " us") for k in
+                 ("lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_p999_us", "lat_max_us")]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += ["", f"### Notify: {meta['notify_publishers']} publishers to random users "
+            "(delivered/s at maximum rate)", "",
+            "stompbox and the baseline: users subscribe `/user/queue/notifications`, publishers "
+            "send `/user/user<i>/queue/notifications`. RabbitMQ has no user destinations: both "
+            "sides use `/queue/user<i>-notifications-r<run>` (a fresh queue name per run so no "
+            "message of an earlier run is left in it).", ""]
+    out += table_rate(groups, [(l, f"U = {l[7:]}") for l in notify], "delivered_per_s")
+    out += ["", f"### Idle connections (N = {meta['idle_n']}, heart-beat 10000,10000, held "
+            f"{meta['hold']} s)", "",
+            "| Broker | connections/s (upgrade + CONNECT + SUBSCRIBE + RECEIPT) | broker RSS "
+            "bytes per connection | broker CPU while idle (% of a core) |", "|---|---|---|---|"]
+    for t, name in TARGETS:
+        out.append(f"| {name} | {cell(groups, 'idle', t, 'conn_per_s')} | "
+                   f"{cell(groups, 'idle', t, 'bytes_per_conn')} | "
+                   f"{cell(groups, 'idle', t, 'broker_idle_cpu_pct', ' %')} |")
+    unpinned = sorted({l for l in labels if l.startswith("unpinned-")})
+    if unpinned:
+        out += ["", "### stompbox unpinned, `--threads 1` vs `--threads 2` (delivered/s)", "",
+                "| Case | --threads 1 | --threads 2 | 2 / 1 |", "|---|---|---|---|"]
+        for l in unpinned:
+            c1 = cell(groups, l, "stompbox-t1", "delivered_per_s")
+            c2 = cell(groups, l, "stompbox-t2", "delivered_per_s")
+            out.append(f"| {l[9:]} | {c1} | {c2} | "
+                       f"{ratio(groups, l, 'stompbox-t2', 'stompbox-t1', 'delivered_per_s')} |")
+    out += ["", END]
+    block = "\n".join(out)
+    text = open(doc).read()
+    if START in text and END in text:
+        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n## Broker\n\n" + block + "\n"
+    with open(doc, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "merge":
+        merge(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    else:
+        report(sys.argv[2], sys.argv[3], sys.argv[4])
