@@ -41,8 +41,10 @@ void wait_for_drain(net::steady_timer& timer, transport::server& server, net::io
 }
 
 int run(const app::settings& s) {
-  net::io_context ioc(static_cast<int>(s.threads));
+  // The broker outlives the io_context: handlers still queued at exit hold connections, whose
+  // sessions need the broker when they are destroyed.
   broker::broker broker(s.broker);
+  net::io_context ioc(static_cast<int>(s.threads));
   transport::server server(ioc, broker, s.server);
   server.start();  // throws when a port cannot be bound
   const char* scheme = s.server.tls_cert.empty() ? "" : "s";

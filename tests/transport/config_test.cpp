@@ -110,6 +110,52 @@ TEST_F(Config, FlagsOverrideTheFile) {
   EXPECT_EQ(s.threads, 2u);
 }
 
+// docs/configuration.md shows a complete file with every key at its default: it must load, and
+// change nothing.
+TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
+  std::ifstream doc(std::string(STOMPBOX_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(doc);
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  const auto begin = text.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = text.find("```", begin + 8);
+  app::settings s;
+  app::load_config_file(write(text.substr(begin + 8, end - begin - 8)), s);
+  const app::settings d;
+  EXPECT_EQ(s.broker.server, d.broker.server);
+  EXPECT_EQ(s.threads, d.threads);
+  EXPECT_EQ(s.server.ws_host, d.server.ws_host);
+  EXPECT_EQ(s.server.ws_port, d.server.ws_port);
+  EXPECT_EQ(s.server.ws_path, d.server.ws_path);
+  EXPECT_EQ(s.server.token_cookie, d.server.token_cookie);
+  EXPECT_EQ(s.server.max_handshake_bytes, d.server.max_handshake_bytes);
+  EXPECT_EQ(s.server.max_message_bytes, d.server.max_message_bytes);
+  EXPECT_EQ(s.server.tcp_host, d.server.tcp_host);
+  EXPECT_EQ(s.server.tcp_port, d.server.tcp_port);
+  EXPECT_EQ(s.server.tcp_read_chunk, d.server.tcp_read_chunk);
+  EXPECT_EQ(s.server.listen_backlog, d.server.listen_backlog);
+  EXPECT_EQ(s.server.handshake_timeout, d.server.handshake_timeout);
+  EXPECT_EQ(s.server.connect_timeout, d.server.connect_timeout);
+  EXPECT_EQ(s.server.close_timeout, d.server.close_timeout);
+  EXPECT_EQ(s.server.max_pending_bytes, d.server.max_pending_bytes);
+  EXPECT_EQ(s.server.slow_consumer, d.server.slow_consumer);
+  for (auto [got, want] : {std::pair{s.broker.frame_limits, d.broker.frame_limits},
+                           std::pair{s.broker.pre_connect_limits, d.broker.pre_connect_limits}}) {
+    EXPECT_EQ(got.max_command, want.max_command);
+    EXPECT_EQ(got.max_header_line, want.max_header_line);
+    EXPECT_EQ(got.max_headers, want.max_headers);
+    EXPECT_EQ(got.max_body, want.max_body);
+    EXPECT_EQ(got.max_frame, want.max_frame);
+  }
+  EXPECT_EQ(s.broker.max_subscriptions_per_session, d.broker.max_subscriptions_per_session);
+  EXPECT_EQ(s.broker.max_transaction_frames, d.broker.max_transaction_frames);
+  EXPECT_EQ(s.broker.heartbeat_send, d.broker.heartbeat_send);
+  EXPECT_EQ(s.broker.heartbeat_receive, d.broker.heartbeat_receive);
+  EXPECT_DOUBLE_EQ(s.broker.heartbeat_tolerance, d.broker.heartbeat_tolerance);
+  EXPECT_EQ(s.broker.queue_max_messages, d.broker.queue_max_messages);
+  EXPECT_EQ(s.log_level, d.log_level);
+}
+
 TEST(HostPort, SplitsAndRejects) {
   std::string host;
   std::uint16_t port = 0;
