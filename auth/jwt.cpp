@@ -15,9 +15,9 @@ namespace {
 namespace json = boost::json;
 using time_point = std::chrono::system_clock::time_point;
 
-// NumericDate is seconds since the epoch (RFC 7519 §2); clamp to years 0..9999 so absurd
-// values cannot overflow time_point arithmetic.
-constexpr double max_numeric_date = 253402300799.0;
+// NumericDate is seconds since the epoch (RFC 7519 §2); clamp to +-9e9 s (years 1684..2255) so
+// absurd values cannot overflow time_point arithmetic: system_clock counts 64-bit nanoseconds.
+constexpr double max_numeric_date = 9'000'000'000.0;
 
 struct compact_token {
   std::string_view header;  ///< base64url
