@@ -105,7 +105,7 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
                 "the message was not stored (" + ec.message() + "); send it again later",
                 close_reason::server_error);
   }
-  send_receipt(cause);
+  if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
   if (deferred_disconnect_ && stores_in_flight_ == 0) {
     const stomp::frame f = std::move(*deferred_disconnect_);
     deferred_disconnect_.reset();
