@@ -53,7 +53,7 @@ def fmt(v, unit=""):
     return f"{v:.3g}{unit}"
 
 
-def cell(groups, label, target, key, unit=""):
+def cell(groups, label, target, key, unit="", cpu=False):
     rows = groups.get((label, target), [])
     if not rows:
         return "-"
@@ -62,8 +62,11 @@ def cell(groups, label, target, key, unit=""):
         err = bad[0].get("error", bad[0].get("status"))
         return f"**{bad[0].get('status')}** ({err[:70]})"
     v = fmt(median(rows, key), unit)
-    cpu = median(rows, "gen_cpu_pct")
-    return v + (" (gen-bound)" if cpu is not None and cpu > 90 else "")
+    gen = median(rows, "gen_cpu_pct")
+    if cpu:
+        broker = median(rows, "broker_cpu_pct")
+        v += f" ({fmt(broker)}% / {fmt(gen)}%)"
+    return v + (" (gen-bound)" if gen is not None and gen > 90 else "")
 
 
 def ratio(groups, label, a, b, key):
@@ -78,7 +81,7 @@ def table_rate(groups, labels, key, unit=""):
     lines = ["| Case | stompbox | baseline | RabbitMQ | stompbox / baseline | stompbox / RabbitMQ |",
              "|---|---|---|---|---|---|"]
     for label, title in labels:
-        cells = [cell(groups, label, t, key, unit) for t, _ in TARGETS]
+        cells = [cell(groups, label, t, key, unit, cpu=True) for t, _ in TARGETS]
         lines.append(f"| {title} | " + " | ".join(cells) + f" | "
                      f"{ratio(groups, label, 'stompbox', 'baseline', key)} | "
                      f"{ratio(groups, label, 'stompbox', 'rabbitmq', key)} |")
@@ -109,7 +112,10 @@ def report(results, doc, meta_file):
            "stompbox and the baseline run `--threads 1` when pinned and are restarted for every "
            "run; RabbitMQ is started once and restarted before each idle run. "
            "\"(gen-bound)\" marks a median where the generator used more than 90% of its core: "
-           "that figure is the generator's limit, not the broker's. "
+           "that figure is the generator's limit, not the broker's. In brackets after a rate: "
+           "the broker's and the generator's CPU use during the run, in % of one core; when "
+           "neither is near 100% the two cores were shared with other work (see the load "
+           "average) and the rates are lower bounds. "
            "Every run checked exactly-once delivery (no loss, no duplicate, per-publisher order); "
            f"violations: {meta['violations']}.", "",
            "### Fan-out at maximum rate (deliveries/s)", "",
@@ -143,8 +149,8 @@ def report(results, doc, meta_file):
         out += ["", "### stompbox unpinned, `--threads 1` vs `--threads 2` (delivered/s)", "",
                 "| Case | --threads 1 | --threads 2 | 2 / 1 |", "|---|---|---|---|"]
         for l in unpinned:
-            c1 = cell(groups, l, "stompbox-t1", "delivered_per_s")
-            c2 = cell(groups, l, "stompbox-t2", "delivered_per_s")
+            c1 = cell(groups, l, "stompbox-t1", "delivered_per_s", cpu=True)
+            c2 = cell(groups, l, "stompbox-t2", "delivered_per_s", cpu=True)
             out.append(f"| {l[9:]} | {c1} | {c2} | "
                        f"{ratio(groups, l, 'stompbox-t2', 'stompbox-t1', 'delivered_per_s')} |")
     out += ["", END]
