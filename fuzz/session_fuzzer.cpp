@@ -1,10 +1,12 @@
 // Fuzzes whole broker sessions: a broker::broker in development mode (no authenticator, default
-// ACL, in-memory store) with one or two sessions on recording connections (see
-// recording_connection.hpp for the rules each write is checked against).
+// ACL) with one or two sessions on recording connections (see recording_connection.hpp for the
+// rules each write is checked against) and an in-memory store (memory_store.hpp) whose appends
+// complete at broker::flush.
 // Input: byte 0 = flags (bit 0: two sessions; bit 1: small frame limits), then records
-//   [op][len][len bytes]: op bit 0 picks the session, bit 1 drains posted work afterwards (after
-//   broker::flush, so durable RECEIPTs are back), bit 2 calls broker::tick, bit 3 signals a slow
-//   consumer, bit 4 has the peer go away (on_closed(peer_gone)).
+//   [op][len][len bytes]: the bytes go to session (op bit 0), then op bit 1 drains posted work
+//   (after broker::flush, so durable appends complete), bit 2 calls broker::tick, bit 3 signals
+//   a slow consumer, bit 4 has the peer go away (on_closed(peer_gone)), bit 5 toggles store
+//   failures (appends committed from then on fail, as on a full disk).
 // Besides recording_connection's checks, aborts when a session wrote an ERROR frame without
 // closing its connection.
 #include <spdlog/spdlog.h>
@@ -19,6 +21,7 @@
 #include <string_view>
 
 #include "broker/broker.hpp"
+#include "memory_store.hpp"
 #include "recording_connection.hpp"
 
 namespace {
@@ -29,8 +32,9 @@ struct peer {
   bool gone = false;  // on_closed reported
 };
 
-broker::config make_config(bool small_frames) {
+broker::config make_config(bool small_frames, std::shared_ptr<fuzz::memory_store> store) {
   broker::config cfg;
+  cfg.store = std::move(store);
   cfg.queue_max_messages = 4;
   cfg.max_subscriptions_per_session = 4;
   cfg.max_transaction_frames = 4;
@@ -78,7 +82,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const int n = (data[0] & 1) ? 2 : 1;
   fuzz::post_queue posts;
-  broker::broker b(make_config((data[0] & 2) != 0));
+  auto store = std::make_shared<fuzz::memory_store>();
+  bool failing = false;
+  broker::broker b(make_config((data[0] & 2) != 0, store));
   std::array<peer, 2> peers;
   for (int i = 0; i < n; ++i) {
     peers[i].conn = std::make_shared<fuzz::recording_connection>(posts);
@@ -98,6 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check_error_closes(p);
       if (op & 16) report_close(p, broker::close_reason::peer_gone);
     }
+    if (op & 32) store->set_failing(failing = !failing);
     if (op & 4) b.tick();
     if (op & 2) settle(b, posts, peers, n);
   }

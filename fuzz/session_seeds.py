@@ -6,7 +6,7 @@ Run from the repository root: python3 fuzz/session_seeds.py
 import os
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "session")
-DRAIN, TICK, SLOW, GONE = 2, 4, 8, 16
+DRAIN, TICK, SLOW, GONE, FAIL = 2, 4, 8, 16, 32
 
 
 def frame(command, headers=(), body=""):
@@ -103,6 +103,15 @@ SEEDS = {
     "subscription_limit": seed(0,
         record(0, connect()),
         record(0, b"".join(frame("SUBSCRIBE", [("id", str(i)), ("destination", f"/topic/{i}")]) for i in range(5)))),
+    "store_fails_deferred_disconnect": seed(0,
+        record(0, connect("alice"), 0),
+        record(0, frame("SEND", [("destination", "/user/bob/queue/x"), ("receipt", "r")], "m") +
+               frame("DISCONNECT", [("receipt", "d")]), FAIL | DRAIN)),
+    "store_fails_then_recovers": seed(1,
+        record(0, connect("bob")), record(1, connect("alice"), FAIL),
+        record(1, frame("SEND", [("destination", "/user/bob/queue/x")], "lost"), FAIL | DRAIN),
+        record(1, frame("SEND", [("destination", "/user/bob/queue/x"), ("receipt", "k")], "kept")),
+        record(0, frame("SUBSCRIBE", [("id", "s"), ("destination", "/user/queue/x")]))),
     "double_connect": seed(0, record(0, connect() + connect())),
 }
 
