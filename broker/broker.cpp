@@ -190,4 +190,6 @@ const ::broker::stats& broker::stats() const noexcept { return impl_->core.count
 
 const config& broker::settings() const noexcept { return impl_->core.cfg; }
 
+const store::store& broker::durable_store() const noexcept { return *impl_->core.store; }
+
 }  // namespace broker

@@ -37,6 +37,13 @@ struct config {
   std::size_t queue_max_messages = 100'000;     ///< messages waiting in one /queue/ without consumer
   std::size_t max_subscriptions_per_session = 1'000;
   std::size_t max_transaction_frames = 10'000;  ///< SENDs and ACKs held by one open transaction
+  /// Sessions one user (principal name) may hold at once; one more gets ERROR "too many
+  /// connections" at CONNECT. Anonymous sessions are not counted. 0 = unlimited.
+  std::size_t max_connections_per_user = 100;
+  /// SEND frames a session may send per second on average (token bucket), and how many in a
+  /// burst; over it: ERROR "send rate exceeded", then close. 0 = unlimited.
+  double send_rate = 1'000;
+  double send_burst = 2'000;  ///< bucket size (at least 1)
   /// Who may log in; null means development mode: any CONNECT is accepted, its `login` is the
   /// user name (empty = anonymous) and the principal has roles {"user", "publisher"}, so a
   /// developer can subscribe to /user/queue/x and publish to anyone's /user/{name}/... at once.
@@ -137,6 +144,10 @@ class broker {
   const ::broker::stats& stats() const noexcept;
 
   const config& settings() const noexcept;
+
+  /// The durable store in use (config::store, or the in-memory one), for metrics (its stats())
+  /// and /readyz (its writable()). Thread-safe; lives as long as the broker.
+  const ::broker::store::store& durable_store() const noexcept;
 
  private:
   struct impl;

@@ -36,6 +36,8 @@ const char* describe(error e) noexcept {
     case error::anonymous_user_destination: return "user destinations need a user";
     case error::message_not_stored: return "message not stored";
     case error::token_expired: return "token expired";
+    case error::too_many_connections: return "too many connections";
+    case error::send_rate_exceeded: return "send rate exceeded";
   }
   return "unknown broker error";
 }

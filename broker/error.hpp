@@ -36,6 +36,8 @@ enum class error {
   anonymous_user_destination,  ///< SUBSCRIBE to /user/queue/x by a session with no user name.
   message_not_stored,          ///< The durable store failed to keep a user-queue message.
   token_expired,               ///< The session's credentials (JWT `exp`) have expired.
+  too_many_connections,        ///< The user already holds config::max_connections_per_user.
+  send_rate_exceeded,          ///< SENDs faster than config::send_rate / send_burst allow.
 };
 
 /// The "broker" error category.

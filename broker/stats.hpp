@@ -42,6 +42,8 @@ struct stats {
   counter auth_failures{0};       ///< failed logins (CONNECT and publish API)
   counter forbidden{0};           ///< SUBSCRIBE/SEND/publish refused by the authorizer
   counter tokens_expired{0};      ///< sessions closed because their credentials expired
+  counter send_rate_exceeded{0};  ///< sessions closed for SENDs over config::send_rate
+  counter user_limit_refused{0};  ///< CONNECTs refused by config::max_connections_per_user
   std::array<counter, close_reasons> closes{};  ///< sessions ended, by close_reason
 
   /// Counts one client frame by its command name.

@@ -14,6 +14,7 @@
 #include "broker/registry.hpp"
 #include "broker/stats.hpp"
 #include "broker/store/store.hpp"
+#include "broker/user_limit.hpp"
 
 namespace broker::detail {
 
@@ -63,6 +64,7 @@ struct broker_core {
   registry reg;
   user_router users;
   expiry_list expiring;
+  user_limit user_sessions{cfg.max_connections_per_user};  ///< sessions per principal name
   message_id message_ids;               ///< MESSAGE message-id values
   message_id session_ids;               ///< CONNECTED session values
   std::atomic<std::uint64_t> next_session_no{0};  ///< registry key per session

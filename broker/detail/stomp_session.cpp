@@ -52,7 +52,8 @@ stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection
       conn_(conn),
       peer_(conn->peer()),
       parser_(core.cfg.pre_connect_limits),
-      no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1) {
+      no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1),
+      send_bucket_(core.cfg.send_rate, core.cfg.send_burst) {
   bump(core_.counters.sessions_opened);
   core_.counters.sessions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -97,6 +98,12 @@ void stomp_session::on_frame(stomp::frame& f) {
   }
   if (is_connect) {
     fail(error::already_connected, &f, "this session is already connected");
+    return;
+  }
+  if (f.command == "SEND" && !send_bucket_.try_take()) {  // before transactions buffer it
+    bump(core_.counters.send_rate_exceeded);
+    fail(error::send_rate_exceeded, &f,
+         "SENDs arrive faster than this server's send_rate and send_burst allow");
     return;
   }
   if ((f.command == "SEND" || f.command == "ACK" || f.command == "NACK") &&
@@ -180,6 +187,8 @@ void stomp_session::on_closed(close_reason why) {
 void stomp_session::cleanup() {
   core_.reg.remove_session(no_);
   core_.expiring.remove(no_);
+  if (counted_user_) core_.user_sessions.leave(principal_.name);
+  counted_user_ = false;
   for (const auto& [id, sub] : subscriptions_) {
     if (!sub.user_key.empty()) core_.users.unsubscribe(sub.user_key, sub.handle);
   }

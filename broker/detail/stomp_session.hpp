@@ -15,6 +15,7 @@
 #include "broker/destination.hpp"
 #include "broker/message.hpp"
 #include "broker/queue.hpp"
+#include "broker/rate_limit.hpp"
 #include "broker/session.hpp"
 #include "stomp/frame.hpp"
 #include "stomp/negotiation.hpp"
@@ -131,6 +132,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
   std::size_t stores_in_flight_ = 0;  // durable SENDs waiting for the store's commit
   std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them
+  token_bucket send_bucket_;    // config::send_rate / send_burst
+  bool counted_user_ = false;   // principal_ holds a place in core_.user_sessions
 };
 
 }  // namespace broker::detail

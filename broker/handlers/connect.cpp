@@ -69,6 +69,15 @@ void stomp_session::handle_connect(const stomp::frame& f) {
     fail(error::access_refused, &f, "access refused", close_reason::auth_failed);
     return;
   }
+  if (!principal_.name.empty()) {
+    if (!core_.user_sessions.try_enter(principal_.name)) {
+      bump(core_.counters.user_limit_refused);
+      fail(error::too_many_connections, &f,
+           "user " + principal_.name + " already has the maximum number of sessions");
+      return;
+    }
+    counted_user_ = true;
+  }
   version_ = *v;
   parser_.set_version(*v);
   parser_.set_limits(core_.cfg.frame_limits);
