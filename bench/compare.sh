@@ -42,7 +42,7 @@ RMQ_WS=${RMQ_WS:-25774} RMQ_STOMP=${RMQ_STOMP:-25713} RMQ_AMQP=${RMQ_AMQP:-25772
 RMQ_DIST=${RMQ_DIST:-25780} RMQ_EPMD=${RMQ_EPMD:-25369}
 
 WORK=$(mktemp -d /tmp/stompbox-compare.XXXXXX)
-RESULTS=$WORK/results.jsonl
+RESULTS=$BUILD_DIR/compare-results.jsonl  # written as the runs finish
 broker_pid= rabbit_wrapper= rabbit_pid= epmd_pid=
 started_at=$(date +%s)
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -64,6 +64,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # through the EXIT trap: stop what we started
 
 wait_port() {  # wait_port PORT: until something listens on 127.0.0.1:PORT (10 s)
   for _ in $(seq 200); do
@@ -216,6 +217,7 @@ cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DSTOMPBOX_BUILD_TESTS=OFF -DSTOMPBOX_BUILD_EXAMPLES=OFF >"$WORK/cmake.log"
 ninja -C "$BUILD_DIR" -j2 stompbox stompbox-bench bench-baseline >"$WORK/build.log"
 ulimit -n "$(ulimit -Hn)"
+: >"$RESULTS"
 rabbit_setup
 targets=(stompbox baseline)
 [[ $WITH_RABBIT == 1 ]] && targets+=(rabbitmq)
@@ -258,5 +260,4 @@ json.dump({
   "notify_publishers": $NOTIFY_P, "idle_n": $IDLE_N, "hold": $HOLD}, open(sys.argv[1], "w"))
 EOF
 python3 "$here/load/compare_report.py" report "$RESULTS" "$DOC" "$WORK/meta.json"
-cp "$RESULTS" "$BUILD_DIR/compare-results.jsonl"
-log "done in ${elapsed}s: $DOC updated (raw results: $BUILD_DIR/compare-results.jsonl)"
+log "done in ${elapsed}s: $DOC updated (raw results: $RESULTS)"

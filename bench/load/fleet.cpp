@@ -57,19 +57,35 @@ double fleet::ramp(std::size_t n, const std::function<void(std::size_t)>& open,
                    double timeout_s) {
   const double start = wall_seconds();
   const std::size_t base = ready.load();
+  std::size_t last_ready = 0;
+  double last_progress = start;
+  // False (after recording why) on failure, timeout, or no progress for stall_s seconds.
+  auto waiting = [&] {
+    const std::size_t now_ready = ready.load() - base;
+    const double now = wall_seconds();
+    if (now_ready != last_ready) {
+      last_ready = now_ready;
+      last_progress = now;
+    }
+    if (failed()) return false;
+    if (now - start > timeout_s || now - last_progress > stall_s) {
+      fail("ramp stopped: " + std::to_string(now_ready) + " of " + std::to_string(n) +
+           " connections ready, none more in the last " +
+           std::to_string(static_cast<int>(now - last_progress)) + " s");
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    return true;
+  };
   for (std::size_t i = 0; i < n; ++i) {
     // Back-pressure on our own ramp: a connect storm would overflow the listen backlog and
     // measure SYN retransmission timers instead of the broker.
-    while (i - (ready.load() - base) >= opts_.parallel) {
-      if (failed() || wall_seconds() - start > timeout_s) return -1;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
+    while (i - (ready.load() - base) >= opts_.parallel)
+      if (!waiting()) return -1;
     open(i);
   }
-  while (ready.load() - base < n) {
-    if (failed() || wall_seconds() - start > timeout_s) return -1;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  while (ready.load() - base < n)
+    if (!waiting()) return -1;
   return wall_seconds() - start;
 }
 

@@ -53,7 +53,8 @@ class fleet {
   std::atomic<std::size_t> ready{0};
 
   /// Calls open(i) for i in [0, n), keeping at most --parallel of them not yet ready; waits
-  /// until `ready` has grown by n. Seconds taken, or a negative value on failure / timeout.
+  /// until `ready` has grown by n. Seconds taken, or a negative value on failure, timeout or
+  /// when no client became ready for `stall_s` seconds (recorded as the failure).
   double ramp(std::size_t n, const std::function<void(std::size_t)>& open, double timeout_s);
   /// Sleeps until wall_seconds() >= t or a failure. False on failure.
   bool sleep_until(double t) const;
@@ -68,6 +69,7 @@ class fleet {
   boost::asio::io_context ioc_;
   std::vector<std::thread> threads_;
   std::vector<std::shared_ptr<stomp_client>> clients_;
+  static constexpr double stall_s = 30;
   std::size_t next_source_ = 0;
   std::atomic<bool> failed_{false};
   mutable std::mutex mutex_;  // guards failure_
