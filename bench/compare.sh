@@ -244,8 +244,7 @@ done
 stop_rabbit
 
 elapsed=$(( $(date +%s) - started_at ))
-cmdline="bench/compare.sh"
-[[ $QUICK == 1 ]] && cmdline="QUICK=1 bench/compare.sh"
+cmdline="QUICK=$QUICK REPS=$REPS IDLE_N=$IDLE_N GEN_PROCS=$GEN_PROCS bench/compare.sh"
 python3 - "$WORK/meta.json" <<EOF
 import json, sys
 json.dump({
