@@ -109,8 +109,16 @@ async function stopProcess(child) {
 async function startStack({ stompboxBin, wsPort = 0, appPort = 0, onOutput } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comment-notifications-'));
   const stack = { dir, processes: [] };
+  // Last resort when this process ends without stop() (an uncaught error, process.exit):
+  // no broker or app is left behind holding its port.
+  const killLeftovers = () => {
+    for (const child of stack.processes) if (!child.exitInfo) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killLeftovers);
   stack.stop = async () => {
-    for (const child of stack.processes.reverse()) await stopProcess(child);
+    for (const child of [...stack.processes].reverse()) await stopProcess(child);
+    process.removeListener('exit', killLeftovers);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
