@@ -1,0 +1,66 @@
+#include "app/wiring.hpp"
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "auth/config.hpp"
+#include "auth/rules_authorizer.hpp"
+#include "auth/users_file.hpp"
+#include "broker/store/sqlite_store.hpp"
+
+namespace app {
+
+namespace {
+
+constexpr const char* loopback = "127.0.0.1";
+
+std::shared_ptr<const auth::authenticator> make_authenticator(const settings& s) {
+  std::optional<std::vector<auth::user_record>> users;
+  if (!s.auth.users_file.empty()) users = auth::load_users(s.auth.users_file);
+  return auth::make_authenticator(std::move(users), s.jwt, s.auth.failed_logins_per_minute);
+}
+
+}  // namespace
+
+bool development_mode(const settings& s) noexcept {
+  return s.auth.users_file.empty() && !s.jwt;
+}
+
+void apply_development_defaults(settings& s) {
+  if (!development_mode(s)) return;
+  if (!s.ws_host_given) s.server.ws_host = loopback;
+  if (!s.tcp_host_given) s.server.tcp_host = loopback;
+}
+
+std::string development_warning(const settings& s) {
+  const bool exposed = s.server.ws_host != loopback || s.server.tcp_host != loopback;
+  return fmt::format(
+      "\n"
+      "********************************************************************************\n"
+      "* WARNING: DEVELOPMENT MODE - NO AUTHENTICATION                                 *\n"
+      "* No users file (--users / [auth] users_file) and no [jwt] table are configured: *\n"
+      "* ANY client may connect as ANY user, read every user's queue and publish to    *\n"
+      "* everyone (the publish API included).                                          *\n"
+      "{}"
+      "********************************************************************************",
+      exposed ? "* AND A LISTENER IS BOUND TO A NON-LOOPBACK ADDRESS GIVEN IN THE SETTINGS.      *\n"
+              : "* Listeners bind 127.0.0.1 only (give an address explicitly to change it).      *\n");
+}
+
+void wire_broker(settings& s) {
+  try {
+    s.broker.authenticator = make_authenticator(s);
+    s.broker.authorizer = std::make_shared<auth::rules_authorizer>(s.acl);
+  } catch (const std::exception& e) {
+    throw config_error(e.what());
+  }
+  broker::store::sqlite_options options;
+  options.data_dir = s.data_dir;
+  s.broker.store = std::make_shared<broker::store::sqlite_store>(std::move(options));
+}
+
+}  // namespace app
