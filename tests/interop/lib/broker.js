@@ -41,7 +41,8 @@ async function waitForPort(port, timeoutMs, isAlive) {
 
 /** One broker process with fixed ports; `start`, `stop`, `restart`; output kept for failures. */
 class Broker {
-  constructor(tcpPort, wsPort) {
+  constructor(tcpPort, wsPort, extraArgs = []) {
+    this.extraArgs = extraArgs; // more stompbox flags, e.g. ['--config', file]
     this.tcpPort = tcpPort;
     this.wsPort = wsPort;
     this.host = HOST;
@@ -54,7 +55,8 @@ class Broker {
     const bin = process.env.STOMPBOX_BIN;
     if (!bin) throw new Error('STOMPBOX_BIN is not set (path of the stompbox binary)');
     const args = ['--tcp', `${HOST}:${this.tcpPort}`, '--ws', `${HOST}:${this.wsPort}`,
-      '--threads', '2', '--log-level', process.env.STOMPBOX_LOG_LEVEL || 'info'];
+      '--threads', '2', '--log-level', process.env.STOMPBOX_LOG_LEVEL || 'info',
+      ...this.extraArgs];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.exited = new Promise((resolve) => child.once('exit', (code, sig) => {
@@ -94,9 +96,9 @@ class Broker {
   }
 }
 
-/** Picks two free ports and starts a broker on them. */
-async function startBroker() {
-  const broker = new Broker(await freePort(), await freePort());
+/** Picks two free ports and starts a broker on them, with `extraArgs` flags. */
+async function startBroker(extraArgs = []) {
+  const broker = new Broker(await freePort(), await freePort(), extraArgs);
   try {
     await broker.start();
   } catch (err) {

@@ -1,0 +1,108 @@
+'use strict';
+// A real browser: headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core,
+// nothing downloaded) runs @stomp/stompjs from a page served here on another origin, over the
+// browser's own WebSocket and over SockJS forced to xhr-streaming (cross-origin, so CORS).
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { startBroker, HOST } = require('./lib/broker');
+const { unique } = require('./lib/inbox');
+
+const CHROMIUM = process.env.STOMPBOX_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync'];
+
+// URL path → file: the page and the clients' own browser bundles.
+const MODULES = path.join(__dirname, 'node_modules');
+const FILES = {
+  '/': [path.join(__dirname, 'browser', 'index.html'), 'text/html; charset=utf-8'],
+  '/page.js': [path.join(__dirname, 'browser', 'page.js'), 'text/javascript'],
+  '/stomp.umd.js': [path.join(MODULES, '@stomp', 'stompjs', 'bundles', 'stomp.umd.js'),
+    'text/javascript'],
+  '/sockjs.js': [path.join(MODULES, 'sockjs-client', 'dist', 'sockjs.js'), 'text/javascript'],
+};
+
+/** Serves FILES on 127.0.0.1, a free port; resolves with the server once listening. */
+function servePage() {
+  const server = http.createServer((req, res) => {
+    const file = FILES[new URL(req.url, 'http://x').pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': file[1], 'Cache-Control': 'no-store' });
+    res.end(fs.readFileSync(file[0]));
+  });
+  return new Promise((resolve) => server.listen(0, HOST, () => resolve(server)));
+}
+
+describe('Chromium with stompjs 7', () => {
+  let broker;
+  let page;
+  let context;
+  let pageServer;
+  let userDataDir;
+  const consoleLines = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
+    pageServer = await servePage();
+    const pageOrigin = `http://${HOST}:${pageServer.address().port}`;
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-chromium-'));
+    // The page is on another origin: the broker must list it (websocket.allowed_origins), as a
+    // web app served from its own host would be configured.
+    const config = path.join(userDataDir, 'stompbox.toml');
+    fs.writeFileSync(config, `[websocket]\nallowed_origins = ["${pageOrigin}"]\n`);
+    broker = await startBroker(['--config', config]);
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+    });
+    page = await context.newPage();
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    await page.goto(`${pageOrigin}/`);
+  });
+
+  after(async () => {
+    if (context) await context.close();
+    if (broker) await broker.stop();
+    if (pageServer) await new Promise((r) => pageServer.close(r));
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Runs `fn` in the page; a failure carries the page's console output. */
+  async function inPage(fn, args) {
+    try {
+      return await page.evaluate(fn, args);
+    } catch (err) {
+      err.message += `\n--- page console ---\n${consoleLines.join('\n')}`;
+      throw err;
+    }
+  }
+
+  it('talks STOMP over the browser WebSocket', async () => {
+    const dest = `/topic/${unique('browser-ws')}`;
+    const seen = await inPage(([url, d]) => window.stompOverWebSocket(url, d, 'h\u00e9llo ws'),
+      [broker.wsUrl, dest]);
+    assert.equal(seen.protocol, 'v12.stomp');
+    assert.equal(seen.version, '1.2');
+    assert.equal(seen.destination, dest);
+    assert.equal(seen.body, 'h\u00e9llo ws');
+  });
+
+  it('talks STOMP over SockJS xhr-streaming from another origin', async () => {
+    const dest = `/topic/${unique('browser-sockjs')}`;
+    const url = `http://${HOST}:${broker.wsPort}/sockjs`;
+    const seen = await inPage(([u, d]) => window.stompOverSockJS(u, 'xhr-streaming', d,
+      'h\u00e9llo \u2028 sockjs \ud83d\ude00'), [url, dest]);
+    assert.equal(seen.transport, 'xhr-streaming');
+    assert.equal(seen.version, '1.2');
+    assert.equal(seen.destination, dest);
+    assert.equal(seen.body, 'h\u00e9llo \u2028 sockjs \ud83d\ude00');
+  });
+});

@@ -1,0 +1,69 @@
+'use strict';
+// Runs inside Chromium. One STOMP conversation with @stomp/stompjs (UMD bundle: global
+// StompJs): CONNECT, SUBSCRIBE with a receipt, SEND, the MESSAGE back, DISCONNECT. Over the
+// browser's own WebSocket, or over SockJS (global SockJS) forced to one transport.
+
+/** Resolves with what the conversation saw; rejects on ERROR, early close or after 15 s. */
+function conversation(socketConfig, destination, body) {
+  return new Promise((resolve, reject) => {
+    const log = [];
+    let done = false;
+    const fail = (why) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.deactivate();
+      reject(new Error(`${why}\n${log.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail('no MESSAGE within 15 s'), 15000);
+    const client = new StompJs.Client({
+      ...socketConfig,
+      connectHeaders: { login: 'alice', passcode: 'any' },
+      reconnectDelay: 0,
+      heartbeatIncoming: 0,
+      heartbeatOutgoing: 0,
+      debug: (line) => log.push(line),
+    });
+    client.onStompError = (f) => fail(`ERROR frame: ${f.headers.message}`);
+    client.onWebSocketClose = (e) => fail(`socket closed before the MESSAGE (code ${e.code})`);
+    client.onConnect = (connected) => {
+      client.watchForReceipt('sub-1', () => client.publish({ destination, body }));
+      client.subscribe(destination, (msg) => {
+        done = true;
+        clearTimeout(timer);
+        const seen = {
+          version: connected.headers.version,
+          destination: msg.headers.destination,
+          body: msg.body,
+        };
+        client.deactivate().then(() => resolve(seen));
+      }, { receipt: 'sub-1' });
+    };
+    client.activate();
+  });
+}
+
+/** STOMP over the browser's WebSocket to `url` (ws://host:port/ws). */
+window.stompOverWebSocket = async (url, destination, body) => {
+  let socket;
+  const seen = await conversation({
+    webSocketFactory: () => {
+      socket = new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
+      return socket;
+    },
+  }, destination, body);
+  return { ...seen, protocol: socket.protocol };
+};
+
+/** STOMP over SockJS at `url` (http://host:port/sockjs) using only `transport`. */
+window.stompOverSockJS = async (url, transport, destination, body) => {
+  let used = null; // SockJS forgets its transport on close: note it on open
+  const seen = await conversation({
+    webSocketFactory: () => {
+      const sock = new SockJS(url, null, { transports: [transport] });
+      sock.addEventListener('open', () => { used = sock.transport; });
+      return sock;
+    },
+  }, destination, body);
+  return { ...seen, transport: used };
+};
