@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -34,14 +37,23 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
       {"queues", {"max_messages", "max_pending_bytes", "slow_consumer_policy"}},
       {"log", {"level"}},
+      {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
+                 "idempotency_window_seconds", "idempotency_max_keys"}},
+      {"api", {"enabled", "path", "max_body_bytes"}},
   };
   return keys;
+}
+
+// Tables read (and checked for typos) by auth/'s own loaders.
+bool is_auth_table(const std::string& name) {
+  return name == "auth" || name == "jwt" || name == "acl";
 }
 
 void check_keys(const toml::table& table, const std::string& prefix) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     const std::string full = prefix.empty() ? name : prefix + "." + name;
+    if (prefix.empty() && is_auth_table(name)) continue;
     if (prefix.empty() || node.is_table()) {
       if (!node.is_table() || !known_keys().contains(full))
         throw config_error("unknown table [" + full + "]");
@@ -73,6 +85,12 @@ void read(const toml::table& root, const char* path, T& out) {
     auto v = node.value<std::int64_t>();
     if (!v || *v < 0) throw config_error(std::string(path) + ": expected milliseconds >= 0");
     out = ms(*v);
+  } else if constexpr (std::is_same_v<T, std::chrono::seconds>) {
+    auto v = node.value<std::int64_t>();
+    // A year at most: more would overflow nothing but is surely a unit mistake (ms for s).
+    if (!v || *v < 0 || *v > 366LL * 24 * 3600)
+      throw config_error(std::string(path) + ": expected seconds in [0, 31622400]");
+    out = std::chrono::seconds(*v);
   } else {
     auto v = node.value<std::int64_t>();
     if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
@@ -114,10 +132,20 @@ void read_transport(const toml::table& root, transport::server_config& s) {
   read(root, "timeouts.connect_ms", s.connect_timeout);
   read(root, "timeouts.close_ms", s.close_timeout);
   read(root, "queues.max_pending_bytes", s.max_pending_bytes);
+  read(root, "api.enabled", s.api_enabled);
+  read(root, "api.path", s.api_path);
+  read(root, "api.max_body_bytes", s.api_max_body_bytes);
   read(root, "limits.listen_backlog", s.listen_backlog);
   std::string policy;
   read(root, "queues.slow_consumer_policy", policy);
   if (!policy.empty()) s.slow_consumer = parse_policy(policy);
+}
+
+/// A duration written in whole seconds into a millisecond setting.
+void read_seconds(const toml::table& root, const char* path, ms& out) {
+  std::chrono::seconds value{-1};
+  read(root, path, value);
+  if (value.count() >= 0) out = value;
 }
 
 void read_broker(const toml::table& root, broker::config& b) {
@@ -130,14 +158,40 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "heartbeat.receive_ms", b.heartbeat_receive);
   read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
   read(root, "queues.max_messages", b.queue_max_messages);
+  read(root, "store.user_queue_max_messages", b.user_queue_max_messages);
+  read(root, "store.idempotency_max_keys", b.idempotency_max_keys);
+  read_seconds(root, "store.user_queue_max_age_seconds", b.user_queue_max_age);
+  read_seconds(root, "store.idempotency_window_seconds", b.idempotency_window);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error(path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// [auth], [jwt] and [[acl]]: auth/'s loaders check their own keys; relative file names resolve
+// against the config file's directory.
+void read_auth(const std::string& text, const std::string& path, settings& out) {
+  const auto base = std::filesystem::path(path).parent_path();
+  try {
+    out.auth = auth::parse_auth_settings(text, path, base);
+    out.jwt = auth::parse_jwt_config(text, path, base);
+    out.acl = auth::parse_acl(text, path);
+  } catch (const std::exception& e) {
+    throw config_error(e.what());
+  }
 }
 
 }  // namespace
 
 void load_config_file(const std::string& path, settings& out) {
+  const std::string text = read_text(path);
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw config_error(path + ": " + std::string(e.description()));
   }
@@ -146,6 +200,10 @@ void load_config_file(const std::string& path, settings& out) {
   read_broker(root, out.broker);
   read(root, "server.threads", out.threads);
   read(root, "log.level", out.log_level);
+  read(root, "store.data_dir", out.data_dir);
+  out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
+  out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
+  read_auth(text, path, out);
   out.config_file = path;
 }
 
@@ -185,7 +243,12 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   auto* level_opt = cli.add_option("--log-level", log_level, "trace|debug|info|warn|error [info]")
                         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning",
                                                "error", "critical", "off"}));
-  // Later: `--users FILE` (password file for auth) is added here, next to the TLS flags.
+  std::string users_file, data_dir;
+  auto* users_opt = cli.add_option("--users", users_file,
+                                   "users file (TOML, hashes from `stompbox passwd`) [none]")
+                        ->check(CLI::ExistingFile);
+  auto* data_opt = cli.add_option("--data-dir", data_dir,
+                                  "directory of the durable store, or :memory: [./data]");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,6 +258,10 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (*ws_opt) split_host_port(ws, out.server.ws_host, out.server.ws_port);
   if (*path_opt) out.server.ws_path = ws_path;
   if (*tcp_opt) split_host_port(tcp, out.server.tcp_host, out.server.tcp_port);
+  out.ws_host_given = out.ws_host_given || *ws_opt;
+  out.tcp_host_given = out.tcp_host_given || *tcp_opt;
+  if (*users_opt) out.auth.users_file = users_file;
+  if (*data_opt) out.data_dir = data_dir;
   if (*cert_opt) out.server.tls_cert = tls_cert;
   if (*key_opt) out.server.tls_key = tls_key;
   if (*threads_opt) out.threads = threads;
@@ -202,6 +269,9 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.server.ws_path.empty() || out.server.ws_path.front() != '/')
     throw config_error("the WebSocket path must start with '/'");
+  if (out.server.api_path.empty() || out.server.api_path.front() != '/')
+    throw config_error("the publish API path must start with '/'");
+  if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
   return std::nullopt;
 }
 

@@ -3,7 +3,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "auth/config.hpp"
+#include "auth/jwt.hpp"
+#include "auth/rules_authorizer.hpp"
 #include "broker/broker.hpp"
 #include "transport/server.hpp"
 
@@ -16,6 +20,15 @@ struct settings {
   unsigned threads = 0;            ///< io_context threads; 0 = hardware concurrency
   std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
   std::string config_file;         ///< the file read, empty when none
+
+  // Who may log in and what they may do; where durable user queues live. The binary turns
+  // these into broker.authenticator / authorizer / store (see app/wiring.hpp).
+  auth::auth_settings auth;            ///< [auth]; --users FILE overrides users_file
+  std::optional<auth::jwt_config> jwt; ///< [jwt]; none = no bearer tokens
+  std::vector<auth::acl_rule> acl;     ///< [[acl]]; empty = auth::default_acl()
+  std::string data_dir = "./data";     ///< [store] data_dir / --data-dir; ":memory:" = no file
+  bool ws_host_given = false;          ///< websocket.host or --ws was given (development mode)
+  bool tcp_host_given = false;         ///< tcp.host or --tcp was given (development mode)
 };
 
 /// A bad config file or flag value (start-up only).

@@ -4,9 +4,14 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <iostream>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include <termios.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -14,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.hpp"
+#include "app/wiring.hpp"
+#include "auth/password.hpp"
 #include "broker/broker.hpp"
 #include "transport/server.hpp"
 
@@ -40,6 +47,38 @@ void wait_for_drain(net::steady_timer& timer, transport::server& server, net::io
   });
 }
 
+// The broker owns no timers: token expiry and queue expiry run from here, once a second.
+void schedule_tick(net::steady_timer& timer, broker::broker& broker) {
+  timer.expires_after(std::chrono::seconds(1));
+  timer.async_wait([&timer, &broker](const boost::system::error_code& ec) {
+    if (ec) return;
+    broker.tick();
+    schedule_tick(timer, broker);
+  });
+}
+
+/// `stompbox passwd`: reads a password on stdin (not echoed on a terminal), prints its hash.
+int passwd(int argc) {
+  if (argc > 2) {
+    std::fprintf(stderr, "usage: stompbox passwd  (reads the password on standard input)\n");
+    return 2;
+  }
+  termios saved{};
+  const bool tty = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    std::fprintf(stderr, "password: ");
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  const int code = auth::passwd_main(std::cin, std::cout, std::cerr);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::fprintf(stderr, "\n");
+  }
+  return code;
+}
+
 int run(const app::settings& s) {
   // The broker outlives the io_context: handlers still queued at exit hold connections, whose
   // sessions need the broker when they are destroyed.
@@ -57,17 +96,22 @@ int run(const app::settings& s) {
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
+  net::steady_timer tick(ioc);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: stopping", sig);
     server.stop();
+    tick.cancel();
     wait_for_drain(drain, server, ioc, std::chrono::steady_clock::now() + shutdown_grace);
   });
+
+  schedule_tick(tick, broker);
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < s.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  broker.flush();  // durable appends still in the store's queue are committed before exit
   spdlog::info("stopped");
   return 0;
 }
@@ -75,17 +119,19 @@ int run(const app::settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Later: the `stompbox passwd` subcommand is dispatched here, before the server flags are
-  // parsed (argv[1] == "passwd").
+  if (argc >= 2 && std::string_view(argv[1]) == "passwd") return passwd(argc);
   app::settings settings;
   try {
     if (auto code = app::parse_command_line(argc, argv, settings)) return *code;
+    app::apply_development_defaults(settings);
+    app::wire_broker(settings);  // reads the users file and keys, opens the store
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stompbox: %s\n", e.what());
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(settings.log_level));
   try {
+    if (app::development_mode(settings)) spdlog::warn("{}", app::development_warning(settings));
     return run(settings);
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());

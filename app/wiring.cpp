@@ -41,14 +41,15 @@ std::string development_warning(const settings& s) {
   return fmt::format(
       "\n"
       "********************************************************************************\n"
-      "* WARNING: DEVELOPMENT MODE - NO AUTHENTICATION                                 *\n"
-      "* No users file (--users / [auth] users_file) and no [jwt] table are configured: *\n"
-      "* ANY client may connect as ANY user, read every user's queue and publish to    *\n"
-      "* everyone (the publish API included).                                          *\n"
+      "* WARNING: DEVELOPMENT MODE - NO AUTHENTICATION                                *\n"
+      "* Neither a users file (--users, [auth] users_file) nor a [jwt] table is set:  *\n"
+      "* ANY client may connect as ANY user, read every user's queue and publish to   *\n"
+      "* everyone (the publish API included). Not for production.                     *\n"
       "{}"
       "********************************************************************************",
-      exposed ? "* AND A LISTENER IS BOUND TO A NON-LOOPBACK ADDRESS GIVEN IN THE SETTINGS.      *\n"
-              : "* Listeners bind 127.0.0.1 only (give an address explicitly to change it).      *\n");
+      exposed
+          ? "* AND A LISTENER IS BOUND TO A NON-LOOPBACK ADDRESS GIVEN IN THE SETTINGS.     *\n"
+          : "* Listeners bind 127.0.0.1 only (give an address explicitly to change it).     *\n");
 }
 
 void wire_broker(settings& s) {

@@ -42,6 +42,12 @@ struct server_config {
   std::string tls_cert;  ///< PEM certificate chain file; empty: plain
   std::string tls_key;   ///< PEM private key file; empty: plain
 
+  // HTTP publish API on the WebSocket port: POST {api_path}/v1/publish (see docs).
+  bool api_enabled = true;         ///< false: no publish API (404 under api_path)
+  std::string api_path = "/api";   ///< prefix of the API's URLs
+  /// Largest request body read (JSON, so a 4 MiB STOMP body fits); bigger: 413 unread.
+  std::size_t api_max_body_bytes = 4 * 1024 * 1024 + 64 * 1024;
+
   // Timeouts.
   std::chrono::milliseconds handshake_timeout{10'000};  ///< TLS + HTTP request + upgrade
   std::chrono::milliseconds connect_timeout{10'000};    ///< socket open until CONNECTED

@@ -256,6 +256,17 @@ TEST(PublishApi, OversizedBodyGets413) {
   EXPECT_EQ(read_reply(socket).status, 413u);
 }
 
+// Over Beast's default request body limit (1 MiB), under api_max_body_bytes (4 MiB + 64 KiB).
+TEST(PublishApi, LargeBodyUnderTheLimitIsAccepted) {
+  test_server s;
+  auto c = subscriber(s, "bob", "/topic/big");
+  const auto r = post(s.ws_port(), publish_json("/topic/big", std::string(3'000'000, 'z')));
+  ASSERT_EQ(r.status, 202u) << r.body;
+  auto m = c->read_frame();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body.size(), 3'000'000u);
+}
+
 TEST(PublishApi, IdempotencyKeyPublishesOnce) {
   test_server s;
   auto c = subscriber(s, "bob", "/topic/orders");

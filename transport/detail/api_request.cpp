@@ -33,7 +33,10 @@ std::string_view trim(std::string_view s) noexcept {
 // RFC 7617: base64 of "login:passcode"; the login holds no colon, the passcode may.
 bool decode_basic(std::string_view encoded, broker::credentials& out) {
   namespace b64 = boost::beast::detail::base64;
-  std::string decoded(b64::decoded_size(encoded.size()), '\0');
+  // Beast's decoder stops at the first '=': drop the padding (at most two) first.
+  for (int i = 0; i < 2 && !encoded.empty() && encoded.back() == '='; ++i) encoded.remove_suffix(1);
+  // Room for a last, partial group too (decoded_size rounds down).
+  std::string decoded(b64::decoded_size(encoded.size() + 3), '\0');
   const auto [written, read] = b64::decode(decoded.data(), encoded.data(), encoded.size());
   if (read != encoded.size()) return false;  // stopped at a character outside the alphabet
   decoded.resize(written);
