@@ -1,6 +1,7 @@
 # embed.find_package: install the current build into a fresh prefix, then configure and build
 # examples/embed on its own with find_package(stompbox) from that prefix. Fails on any error.
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=... -DCXX=... -P this
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=... -DCXX=... [-DFLAGS=...]
+#         -P this        (FLAGS: compile and link flags of the build, e.g. -fsanitize=address)
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "pass -D${var}=...")
@@ -34,7 +35,8 @@ endif()
 
 # Only the prefix: the example must not find the source or build tree.
 run("configure" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${build} -G ${GENERATOR}
-    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_CXX_FLAGS=${FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${FLAGS}")
 run("build" ${CMAKE_COMMAND} --build ${build} -j 2)
 if(NOT EXISTS ${build}/stompbox_embed)
   message(FATAL_ERROR "stompbox_embed was not built")
