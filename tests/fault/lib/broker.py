@@ -1,0 +1,179 @@
+"""The real stompbox process for a fault test: free ports, a config file, a data dir, the log,
+and what /proc says about it (fds, RSS, CPU time). Stopped by pid, never by name.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+SKIP = 77  # ctest SKIP_RETURN_CODE of every fault test
+READY_TIMEOUT_S = 20.0
+
+
+def skip(reason):
+    """Ends the test as skipped (ctest shows it as such) with the reason on stdout."""
+    print(f"SKIPPED: {reason}", flush=True)
+    sys.exit(SKIP)
+
+
+def binary():
+    path = os.environ.get("STOMPBOX_BIN")
+    if not path:
+        raise RuntimeError("STOMPBOX_BIN is not set (path of the stompbox binary)")
+    return path
+
+
+_help = None
+
+
+def help_text():
+    """`stompbox --help`: which flags this build has."""
+    global _help
+    if _help is None:
+        out = subprocess.run([binary(), "--help"], capture_output=True, text=True, timeout=10)
+        _help = out.stdout + out.stderr
+    return _help
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def accepts(port):
+    try:
+        with socket.create_connection((HOST, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+class Broker:
+    """One stompbox process. `config` is TOML text written to a file in the work dir;
+    `data_dir` is passed as --data-dir when set; `wrapper` prefixes the command (prlimit)."""
+
+    def __init__(self, workdir, config="", data_dir=None, wrapper=(), threads=2):
+        self.workdir = workdir
+        self.config, self.data_dir, self.wrapper, self.threads = config, data_dir, wrapper, threads
+        self.proc = None
+        self.log_path = os.path.join(workdir, "stompbox.log")
+        self.tcp_port = self.ws_port = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def start(self):
+        """Starts on fresh free ports and returns once both listeners accept."""
+        self.tcp_port, self.ws_port = free_port(), free_port()
+        cfg = os.path.join(self.workdir, "stompbox.toml")
+        with open(cfg, "w") as f:
+            f.write(self.config)
+        args = [*self.wrapper, binary(), "--config", cfg, "--tcp", f"{HOST}:{self.tcp_port}",
+                "--ws", f"{HOST}:{self.ws_port}", "--threads", str(self.threads)]
+        if "--data-dir" in help_text():  # never the default ./data in the source tree
+            args += ["--data-dir", self.data_dir or os.path.join(self.workdir, "data")]
+        if "--metrics" in help_text():  # any free port: tests run in parallel
+            args += ["--metrics", f"{HOST}:0"]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        for port in (self.tcp_port, self.ws_port):
+            while not accepts(port):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"stompbox exited with {self.proc.returncode}:\n"
+                                       f"{self.log()[-4000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"stompbox did not listen on {port}")
+                time.sleep(0.05)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        """SIGKILL: no flush, no clean close; returns once the process is reaped."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 10 s. Returns the exit status (None if it had to be killed)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        if proc.poll() is not None:
+            return proc.returncode
+        proc.terminate()
+        try:
+            return proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return None
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    # --- what the kernel says about the process ---
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def rss_kib(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self):
+        """utime + stime of the whole process (all threads)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wait_fds(self, target, timeout=15.0):
+        """Polls until the fd count is <= target; returns the last count seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count = self.fd_count()
+            if count <= target or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+class WorkDir:
+    """A temporary directory removed at exit (kept when FAULT_KEEP=1, for a post-mortem)."""
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="stompbox-fault-")
+        return self.path
+
+    def __exit__(self, *exc):
+        if os.environ.get("FAULT_KEEP") == "1":
+            print(f"work dir kept: {self.path}")
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+
+def require_data_dir_flag():
+    if "--data-dir" not in help_text():
+        skip("this stompbox has no --data-dir flag (durable store on disk not wired yet)")
