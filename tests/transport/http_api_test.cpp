@@ -314,6 +314,20 @@ TEST(PublishApi, OtherMethodsGet405AndOtherPaths404) {
   EXPECT_EQ(post(s.ws_port(), publish_json("/topic/a", "x"), {}, "/api/v2/other").status, 404u);
 }
 
+// A page elsewhere could POST text/plain or a form to a local broker without a preflight.
+TEST(PublishApi, OnlyJsonContentIsAccepted) {
+  test_server s;
+  const auto body = publish_json("/topic/a", "x");
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "application/jsonp"}) {
+    const auto r = post(s.ws_port(), body, {{"Content-Type", type}});
+    EXPECT_EQ(r.status, 415u) << type;
+    EXPECT_FALSE(r.json("error").empty());
+  }
+  EXPECT_EQ(post(s.ws_port(), body, {{"Content-Type", "Application/JSON; charset=utf-8"}}).status,
+            202u);
+}
+
 TEST(PublishApi, DisabledApiIsNotFound) {
   auto cfg = loopback_config();
   cfg.api_enabled = false;

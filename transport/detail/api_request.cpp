@@ -124,6 +124,11 @@ std::string api_accepted_json(std::string_view message_id) {
   return json::serialize(json::object{{"message_id", message_id}});
 }
 
+bool is_json_content_type(std::string_view value) noexcept {
+  const auto type = trim(value.substr(0, value.find(';')));
+  return type.empty() || (type.size() == 16 && iequals_prefix(type, "application/json"));
+}
+
 unsigned api_status_code(broker::publish_status s) noexcept {
   using broker::publish_status;
   switch (s) {

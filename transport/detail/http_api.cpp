@@ -134,6 +134,12 @@ void route(const exchange_ptr& x) {
   if (req.method() != http::verb::post) {
     return refuse(x, 405, "only POST", "Allow: POST\r\n");
   }
+  // A browser can POST text/plain or a form across sites without a CORS preflight, but not
+  // application/json: refusing other types keeps pages elsewhere from publishing (above all
+  // in development mode, where no credentials are needed). No Content-Type: not a browser.
+  if (!is_json_content_type(sv(req[http::field::content_type]))) {
+    return refuse(x, 415, "Content-Type must be application/json");
+  }
   // Refused before a byte of the body is read (chunked bodies hit the parser's body_limit).
   if (const auto length = x->parser.content_length(); length && *length > cfg.api_max_body_bytes) {
     return refuse(x, 413, "the request body is too large");
