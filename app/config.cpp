@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "app/config_hardening.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,18 +26,21 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"server", {"name", "threads"}},
       {"websocket", {"enabled", "host", "port", "path", "token_cookie", "max_handshake_bytes",
-                     "max_message_bytes"}},
+                     "max_message_bytes", "allowed_origins"}},
       {"tcp", {"enabled", "host", "port", "read_chunk_bytes"}},
       {"tls", {"cert", "key"}},
       {"limits", {"max_command_bytes", "max_header_line_bytes", "max_headers", "max_body_bytes",
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
-                  "max_transaction_frames", "listen_backlog"}},
+                  "max_transaction_frames", "listen_backlog", "max_connections",
+                  "max_connections_per_ip", "max_connections_per_user", "send_rate",
+                  "send_burst"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
       {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
       {"queues", {"max_messages", "max_pending_bytes", "slow_consumer_policy"}},
-      {"log", {"level"}},
+      {"log", {"level", "format"}},
+      {"metrics", {"enabled", "host", "port"}},
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
                  "idempotency_window_seconds", "idempotency_max_keys"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
@@ -200,6 +204,7 @@ void load_config_file(const std::string& path, settings& out) {
   read_broker(root, out.broker);
   read(root, "server.threads", out.threads);
   read(root, "log.level", out.log_level);
+  detail::read_hardening(root, out);
   read(root, "store.data_dir", out.data_dir);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
@@ -243,6 +248,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   auto* level_opt = cli.add_option("--log-level", log_level, "trace|debug|info|warn|error [info]")
                         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning",
                                                "error", "critical", "off"}));
+  std::string metrics, log_format;
+  auto* metrics_opt = cli.add_option(
+      "--metrics", metrics, "metrics/health listener HOST:PORT [127.0.0.1:15692]; port 0: any");
+  auto* format_opt = cli.add_option("--log-format", log_format, "text|json [text]")
+                         ->check(CLI::IsMember({"text", "json"}));
   std::string users_file, data_dir;
   auto* users_opt = cli.add_option("--users", users_file,
                                    "users file (TOML, hashes from `stompbox passwd`) [none]")
@@ -266,6 +276,8 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (*key_opt) out.server.tls_key = tls_key;
   if (*threads_opt) out.threads = threads;
   if (*level_opt) out.log_level = log_level;
+  if (*metrics_opt) split_host_port(metrics, out.metrics.host, out.metrics.port);
+  if (*format_opt) out.log_format = log_format;
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.server.ws_path.empty() || out.server.ws_path.front() != '/')
     throw config_error("the WebSocket path must start with '/'");

@@ -9,6 +9,7 @@
 #include "auth/jwt.hpp"
 #include "auth/rules_authorizer.hpp"
 #include "broker/broker.hpp"
+#include "transport/metrics.hpp"
 #include "transport/server.hpp"
 
 namespace app {
@@ -19,6 +20,8 @@ struct settings {
   transport::server_config server; ///< listeners, TLS, timeouts, back-pressure
   unsigned threads = 0;            ///< io_context threads; 0 = hardware concurrency
   std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
+  std::string log_format = "text";  ///< [log] format / --log-format: text or json (one object a line)
+  transport::metrics_config metrics;  ///< [metrics] / --metrics HOST:PORT: /metrics, /healthz, /readyz
   std::string config_file;         ///< the file read, empty when none
 
   // Who may log in and what they may do; where durable user queues live. The binary turns

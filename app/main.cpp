@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.hpp"
+#include "app/logging.hpp"
+#include "app/reload.hpp"
 #include "app/wiring.hpp"
 #include "auth/password.hpp"
 #include "broker/broker.hpp"
@@ -93,7 +95,16 @@ int run(const app::settings& s) {
   if (s.server.tcp_enabled)
     spdlog::info("listening: STOMP over TCP{} at {}:{}", *scheme ? "+TLS" : "", s.server.tcp_host,
                  server.tcp_port());
+  std::unique_ptr<transport::metrics_server> metrics;
+  if (s.metrics.enabled) {
+    metrics = std::make_unique<transport::metrics_server>(ioc, server, broker, s.metrics);
+    metrics->start();
+    spdlog::info("listening: metrics at http://{}:{}/metrics (and /healthz, /readyz)",
+                 s.metrics.host, metrics->port());
+  }
 
+  net::signal_set hup(ioc, SIGHUP);  // TLS certificate renewed: reload it
+  app::reload_tls_on_signal(hup, server);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   net::steady_timer tick(ioc);
@@ -101,6 +112,8 @@ int run(const app::settings& s) {
     if (ec) return;
     spdlog::info("signal {}: stopping", sig);
     server.stop();
+    hup.cancel();
+    if (metrics) metrics->stop();
     tick.cancel();
     wait_for_drain(drain, server, ioc, std::chrono::steady_clock::now() + shutdown_grace);
   });
@@ -129,7 +142,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "stompbox: %s\n", e.what());
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(settings.log_level));
+  app::setup_logging(settings.log_format, settings.log_level);
   try {
     if (app::development_mode(settings)) spdlog::warn("{}", app::development_warning(settings));
     return run(settings);

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -58,7 +60,33 @@ struct server_config {
   slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;  ///< past the cap
 
   int listen_backlog = 1024;  ///< accept backlog of each listener
+
+  // Admission. Over a limit the peer gets HTTP 503 (WebSocket port) or an ERROR frame
+  // `message:too many connections` (TCP port), then close; with TLS just a close.
+  std::size_t max_connections = 50'000;      ///< accepted sockets open at once; 0 = unlimited
+  std::size_t max_connections_per_ip = 1'000;  ///< from one client address; 0 = unlimited
+  /// Origins (e.g. "https://app.example.com") a browser WebSocket or SockJS request may come
+  /// from, besides the same host (Origin host:port = Host header), which is always allowed.
+  /// "*" allows any; requests without Origin (not browsers) are always allowed. Refused: 403.
+  std::vector<std::string> allowed_origins;
 };
+
+/// Why a connection was refused before its handshake.
+enum class refusal {
+  max_connections,         ///< server_config::max_connections reached (503 / ERROR)
+  max_connections_per_ip,  ///< server_config::max_connections_per_ip reached (503 / ERROR)
+  fd_limit,                ///< accept() failed for lack of file descriptors (503 / ERROR)
+  origin,                  ///< Origin not in server_config::allowed_origins (403)
+};
+inline constexpr std::size_t refusal_count = 4;
+
+/// Short stable name ("max_connections", ...) for logs and metrics labels.
+const char* to_string(refusal r) noexcept;
+
+/// The transports a session may run over, as broker::peer_info::transport names them.
+inline constexpr std::array<const char*, 5> transport_names{"ws", "wss", "tcp", "tls", "sockjs"};
+/// Index of `name` in transport_names; transport_names.size() when unknown.
+std::size_t transport_index(std::string_view name) noexcept;
 
 /// Counters shared by every connection of a server. Thread-safe (relaxed atomics).
 struct stats {
@@ -66,6 +94,10 @@ struct stats {
   std::atomic<std::uint64_t> open{0};            ///< connections currently open
   std::atomic<std::uint64_t> slow_consumers{0};  ///< connections closed by the pending-bytes cap
   std::atomic<std::uint64_t> dropped_frames{0};  ///< frames discarded by drop_oldest
+  /// Connections refused before any handshake, by refusal.
+  std::array<std::atomic<std::uint64_t>, refusal_count> refused{};
+  /// Sessions open now by transport (index: transport_index), for metrics.
+  std::array<std::atomic<std::int64_t>, transport_names.size()> open_by_transport{};
 };
 
 namespace detail {
@@ -107,6 +139,15 @@ class server {
 
   /// The settings in force.
   const server_config& settings() const noexcept;
+
+  /// Loads tls_cert and tls_key again (after SIGHUP, when the files were renewed): connections
+  /// accepted from now on use the new certificate, open ones keep theirs. On failure (missing
+  /// or bad files) logs why and keeps the current certificate. False then, or without TLS.
+  /// Thread-safe.
+  bool reload_tls() noexcept;
+
+  /// True between start() and stop(): the listeners accept. Thread-safe.
+  bool accepting() const noexcept;
 
  private:
   std::shared_ptr<detail::server_state> state_;

@@ -54,10 +54,17 @@ void connection_base::open_session() {
   phase_ = phase::open;
   last_read_ = last_write_ = clock::now();
   server_->counters.open.fetch_add(1, std::memory_order_relaxed);
+  count_by_transport(1);
   spdlog::info("open {} {}{}{}", peer_.remote, peer_.transport,
                peer_.subprotocol.empty() ? "" : " ", peer_.subprotocol);
   session_ = server_->broker.open_session(shared_from_this());
   arm_timer();
+}
+
+void connection_base::count_by_transport(std::int64_t delta) noexcept {
+  const auto i = transport_index(peer_.transport);
+  if (i < server_->counters.open_by_transport.size())
+    server_->counters.open_by_transport[i].fetch_add(delta, std::memory_order_relaxed);
 }
 
 void connection_base::deliver_read(std::string_view bytes) {
@@ -193,6 +200,7 @@ void connection_base::finish(close_reason why) {
   server_->remove(this);
   if (!had_session) return;
   server_->counters.open.fetch_sub(1, std::memory_order_relaxed);
+  count_by_transport(-1);
   spdlog::info("close {} {}{}{} {}", peer_.remote, peer_.transport,
                peer_.subprotocol.empty() ? "" : " ", peer_.subprotocol, broker::to_string(why));
   if (auto s = std::move(session_)) s->on_closed(why);

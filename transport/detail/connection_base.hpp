@@ -73,6 +73,7 @@ class connection_base : public broker::connection,
 
   bool reading() const noexcept { return phase_ == phase::open; }
   const server_state& server() const noexcept { return *server_; }
+  const std::shared_ptr<server_state>& shared_server() const noexcept { return server_; }
   broker::peer_info& mutable_peer() noexcept { return peer_; }
   broker::close_reason reason() const noexcept { return reason_; }
 
@@ -83,6 +84,7 @@ class connection_base : public broker::connection,
   using clock = std::chrono::steady_clock;
 
   void apply_cap();
+  void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
   void disconnect_slow();
   void arm_timer();
   void on_timer();

@@ -8,9 +8,11 @@
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 #include "broker/broker.hpp"
+#include "transport/detail/admission.hpp"
+#include "transport/detail/log_throttle.hpp"
+#include "transport/detail/tls_context.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {
@@ -28,8 +30,14 @@ class server_state {
   broker::broker& broker;
   const server_config config;
   transport::stats counters;
-  /// Set when tls_cert and tls_key are configured (start()).
-  std::optional<boost::asio::ssl::context> tls;
+  /// Loaded when tls_cert and tls_key are configured (start()); reloaded by server::reload_tls.
+  tls_context tls;
+  /// Accepted sockets counted against max_connections and max_connections_per_ip (refusal.hpp).
+  admission admitted{config.max_connections, config.max_connections_per_ip};
+  /// One log line a second per refusal reason.
+  std::array<log_throttle, refusal_count> refusal_logs;
+  /// True while the listeners accept (between server::start and server::stop).
+  std::atomic<bool> listening{false};
   std::atomic<std::uint16_t> bound_ws_port{0};
   std::atomic<std::uint16_t> bound_tcp_port{0};
 

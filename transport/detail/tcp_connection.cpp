@@ -170,7 +170,7 @@ class tcp_connection final : public connection_base {
 void start_tcp_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
   if (server->tls) {
     std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                               *server->tls)
+                                                               *server->tls.current())
         ->start();
   } else {
     std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server)->start();

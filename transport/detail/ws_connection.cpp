@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "transport/detail/bearer.hpp"
+#include "transport/detail/origin.hpp"
+#include "transport/detail/refusal.hpp"
 #include "transport/detail/connection_base.hpp"
 #include "transport/detail/server_state.hpp"
 #include "transport/detail/subprotocol.hpp"
@@ -118,6 +120,7 @@ class ws_connection final : public connection_base {
     const auto& req = parser_->get();
     const auto& cfg = server().config;
     const auto path = target_path({req.target().data(), req.target().size()});
+    if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin();
     if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
     if (path == cfg.ws_path) return respond(http::status::upgrade_required, "WebSocket only\n");
     if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
@@ -162,6 +165,19 @@ class ws_connection final : public connection_base {
       self->open_session();
       self->do_read();
     });
+  }
+
+  // Cross-site WebSocket hijacking: a page elsewhere must not use the visitor's cookies here.
+  bool origin_ok(const http::request<http::empty_body>& req) const {
+    const auto origin = req[http::field::origin];
+    const auto host = req[http::field::host];
+    return origin_allowed({origin.data(), origin.size()}, {host.data(), host.size()},
+                          server().config.allowed_origins);
+  }
+
+  void refuse_origin() {
+    count_refusal(*shared_server(), refusal::origin, peer().remote);
+    respond(http::status::forbidden, "origin not allowed\n");
   }
 
   void respond(http::status status, std::string body) {
@@ -248,7 +264,7 @@ class ws_connection final : public connection_base {
 void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
   if (server->tls) {
     std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                              *server->tls)
+                                                              *server->tls.current())
         ->start();
   } else {
     std::make_shared<ws_connection<ws_socket>>(std::move(socket), server)->start();

@@ -1,0 +1,70 @@
+#include "app/config_hardening.hpp"
+
+#include <cstdint>
+#include <limits>
+
+namespace app::detail {
+
+namespace {
+
+template <class T>
+void read_count(const toml::table& root, const char* path, T& out) {
+  const auto node = root.at_path(path);
+  if (!node) return;
+  const auto v = node.value<std::int64_t>();
+  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+    throw config_error(std::string(path) + ": expected an integer in range");
+  out = static_cast<T>(*v);
+}
+
+void read_rate(const toml::table& root, const char* path, double& out) {
+  const auto node = root.at_path(path);
+  if (!node) return;
+  const auto v = node.value<double>();  // integers convert too
+  if (!v || *v < 0) throw config_error(std::string(path) + ": expected a number >= 0");
+  out = *v;
+}
+
+void read_text(const toml::table& root, const char* path, std::string& out) {
+  const auto node = root.at_path(path);
+  if (!node) return;
+  const auto v = node.value<std::string>();
+  if (!v) throw config_error(std::string(path) + ": expected a string");
+  out = *v;
+}
+
+void read_origins(const toml::table& root, std::vector<std::string>& out) {
+  const auto node = root.at_path("websocket.allowed_origins");
+  if (!node) return;
+  const auto* list = node.as_array();
+  if (!list) throw config_error("websocket.allowed_origins: expected a list of strings");
+  out.clear();
+  for (const auto& item : *list) {
+    const auto v = item.value<std::string>();
+    if (!v) throw config_error("websocket.allowed_origins: expected a list of strings");
+    out.push_back(*v);
+  }
+}
+
+}  // namespace
+
+void read_hardening(const toml::table& root, settings& out) {
+  read_count(root, "limits.max_connections", out.server.max_connections);
+  read_count(root, "limits.max_connections_per_ip", out.server.max_connections_per_ip);
+  read_count(root, "limits.max_connections_per_user", out.broker.max_connections_per_user);
+  read_rate(root, "limits.send_rate", out.broker.send_rate);
+  read_rate(root, "limits.send_burst", out.broker.send_burst);
+  read_origins(root, out.server.allowed_origins);
+  if (const auto enabled = root.at_path("metrics.enabled")) {
+    const auto v = enabled.value<bool>();
+    if (!v) throw config_error("metrics.enabled: expected true or false");
+    out.metrics.enabled = *v;
+  }
+  read_text(root, "metrics.host", out.metrics.host);
+  read_count(root, "metrics.port", out.metrics.port);
+  read_text(root, "log.format", out.log_format);
+  if (out.log_format != "text" && out.log_format != "json")
+    throw config_error("log.format: expected text or json, got '" + out.log_format + "'");
+}
+
+}  // namespace app::detail

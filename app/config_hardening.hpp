@@ -1,0 +1,14 @@
+#pragma once
+
+#include <toml++/toml.h>
+
+#include "app/config.hpp"
+
+namespace app::detail {
+
+/// The [metrics] table, [log] format, and the limit keys of [limits] and [websocket]
+/// (connections, per IP, per user, send rate, allowed origins) into `out`. Throws config_error
+/// for a wrong type or range. Start-up only.
+void read_hardening(const toml::table& root, settings& out);
+
+}  // namespace app::detail

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "transport/server.hpp"
+
+namespace transport::detail {
+
+class server_state;
+
+/// What a refused peer is told before any handshake: on the WebSocket port an HTTP response
+/// (503 for the connection limits, with a short text body), on the TCP port a STOMP ERROR frame
+/// (`message:too many connections`). The peer's request is never read.
+std::string refusal_bytes(bool websocket, refusal why);
+
+/// The gate every accepted socket passes (server_config::max_connections,
+/// max_connections_per_ip): true when the connection may start (it is then counted until
+/// server_state::remove); false when it was refused (counted in stats::refused, logged at most
+/// once a second per reason, the socket handed to a refusal that answers and closes it). With
+/// TLS the refusal is a plain close: answering would cost a TLS handshake. Listener strand.
+bool admit(boost::asio::ip::tcp::socket& socket, server_state& state, bool websocket);
+
+/// Counts a refusal in stats::refused and logs it (at most one line a second per reason).
+/// Thread-safe.
+void count_refusal(server_state& state, refusal why, const std::string& remote);
+
+/// The fd-limit path (accept failed with EMFILE, the reserve descriptor spent on `socket`):
+/// counts and answers as admit() does, synchronously and without blocking, then closes.
+void refuse_at_fd_limit(boost::asio::ip::tcp::socket& socket, server_state& state, bool websocket);
+
+}  // namespace transport::detail

@@ -1,0 +1,61 @@
+#include "transport/metrics.hpp"
+
+#include "transport/detail/listener.hpp"
+#include "transport/detail/metrics_http.hpp"
+#include "transport/detail/metrics_text.hpp"
+
+namespace transport {
+
+namespace {
+
+// Prometheus text exposition format, version 0.0.4.
+constexpr const char* prometheus_type = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace
+
+metrics_server::metrics_server(boost::asio::io_context& ioc, const server& srv,
+                               const broker::broker& b, metrics_config cfg)
+    : ioc_(ioc), server_(srv), broker_(b), cfg_(std::move(cfg)) {}
+
+metrics_server::~metrics_server() { stop(); }
+
+void metrics_server::start() {
+  const server* srv = &server_;
+  const broker::broker* b = &broker_;
+  detail::metrics_route route = [srv, b](std::string_view target) -> detail::metrics_reply {
+    const auto path = path_of(target);
+    if (path == "/metrics") return {200, prometheus_type, render_metrics(*srv, *b)};
+    if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
+    if (path == "/readyz") {
+      if (ready(*srv, *b)) return {200, "text/plain; charset=utf-8", "ready\n"};
+      return {503, "text/plain; charset=utf-8",
+              srv->accepting() ? "store not writable\n" : "not accepting connections\n"};
+    }
+    return {404, "text/plain; charset=utf-8", "not found\n"};
+  };
+  listener_ = std::make_shared<detail::listener>(
+      ioc_, cfg_.host, cfg_.port, 64, [route](boost::asio::ip::tcp::socket s) {
+        detail::serve_metrics_http(std::move(s), route);
+      });
+  listener_->run();
+}
+
+void metrics_server::stop() {
+  if (listener_) listener_->stop();
+}
+
+std::uint16_t metrics_server::port() const noexcept { return listener_ ? listener_->port() : 0; }
+
+std::string render_metrics(const server& srv, const broker::broker& b) {
+  return detail::render_metrics(detail::take_snapshot(srv.statistics(), b));
+}
+
+bool ready(const server& srv, const broker::broker& b) {
+  return srv.accepting() && b.durable_store().writable();
+}
+
+}  // namespace transport
