@@ -150,7 +150,9 @@ TEST(Ws, OneMebibyteBody) {
 }
 
 TEST(Ws, TenThousandMessagesInOrderWithoutLoss) {
-  test_server s;
+  broker::config no_send_limit;  // a flood from one publisher, faster than the default send_rate
+  no_send_limit.send_rate = 0;
+  test_server s(loopback_config(), no_send_limit);
   auto sub = connected_ws(s);
   auto pub = make_tcp_client(s.tcp_port());
   ASSERT_TRUE(pub->connect());
