@@ -56,6 +56,8 @@ class Broker {
     if (!bin) throw new Error('STOMPBOX_BIN is not set (path of the stompbox binary)');
     const args = ['--tcp', `${HOST}:${this.tcpPort}`, '--ws', `${HOST}:${this.wsPort}`,
       '--threads', '2', '--log-level', process.env.STOMPBOX_LOG_LEVEL || 'info',
+      // Nothing on disk, no fixed metrics port: tests run side by side.
+      '--data-dir', ':memory:', '--metrics', `${HOST}:0`,
       ...this.extraArgs];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;

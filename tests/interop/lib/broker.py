@@ -45,7 +45,9 @@ class Broker:
         if not binary:
             raise RuntimeError("STOMPBOX_BIN is not set (path of the stompbox binary)")
         args = [binary, "--tcp", f"{HOST}:{self.tcp_port}", "--ws", f"{HOST}:{self.ws_port}",
-                "--threads", "2", "--log-level", os.environ.get("STOMPBOX_LOG_LEVEL", "info")]
+                "--threads", "2", "--log-level", os.environ.get("STOMPBOX_LOG_LEVEL", "info"),
+                # Nothing on disk, no fixed metrics port: tests run side by side.
+                "--data-dir", ":memory:", "--metrics", f"{HOST}:0"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT_S
