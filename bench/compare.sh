@@ -138,11 +138,13 @@ start_broker() {  # start_broker TARGET; sets broker_pid and url
   local pin=(taskset -c "$BROKER_CPU")
   case $1 in
     stompbox) url=ws://127.0.0.1:$SB_WS/ws
-      "${pin[@]}" "$BUILD_DIR/app/stompbox" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
+      "${pin[@]}" "$BUILD_DIR/app/stompbox" --config "$here/load/bench.toml" --metrics 127.0.0.1:0 \
+        --data-dir "$WORK/data" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
         --threads 1 --log-level warn >>"$WORK/stompbox.log" 2>&1 &
       broker_pid=$!; wait_port "$SB_WS" ;;
     stompbox-t1 | stompbox-t2) url=ws://127.0.0.1:$SB_WS/ws
-      "$BUILD_DIR/app/stompbox" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
+      "$BUILD_DIR/app/stompbox" --config "$here/load/bench.toml" --metrics 127.0.0.1:0 \
+        --data-dir "$WORK/data" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
         --threads "${1#stompbox-t}" --log-level warn >>"$WORK/stompbox.log" 2>&1 &
       broker_pid=$!; wait_port "$SB_WS" ;;
     baseline) url=ws://127.0.0.1:$BL_WS/ws
