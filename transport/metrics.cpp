@@ -37,15 +37,18 @@ void metrics_server::start() {
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   };
+  connections_ = std::make_shared<detail::metrics_connections>();
   listener_ = std::make_shared<detail::listener>(
-      ioc_, cfg_.host, cfg_.port, 64, [route](boost::asio::ip::tcp::socket s) {
-        detail::serve_metrics_http(std::move(s), route);
+      ioc_, cfg_.host, cfg_.port, 64,
+      [route, connections = connections_](boost::asio::ip::tcp::socket s) {
+        detail::serve_metrics_http(std::move(s), route, connections);
       });
   listener_->run();
 }
 
 void metrics_server::stop() {
   if (listener_) listener_->stop();
+  if (connections_) connections_->close_all();
 }
 
 std::uint16_t metrics_server::port() const noexcept { return listener_ ? listener_->port() : 0; }

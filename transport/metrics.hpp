@@ -13,6 +13,7 @@ namespace transport {
 
 namespace detail {
 class listener;
+class metrics_connections;
 }
 
 /// Where the metrics and health endpoints listen. Loopback by default: the numbers tell a lot
@@ -41,7 +42,7 @@ class metrics_server {
 
   /// Binds and accepts. Throws std::system_error when the address cannot be bound.
   void start();
-  /// Stops accepting; requests in progress finish on their own.
+  /// Stops accepting and closes the open connections (idle keep-alive ones included).
   void stop();
   /// The bound port (the real one when 0 was asked for); 0 before start().
   std::uint16_t port() const noexcept;
@@ -52,6 +53,7 @@ class metrics_server {
   const broker::broker& broker_;
   metrics_config cfg_;
   std::shared_ptr<detail::listener> listener_;
+  std::shared_ptr<detail::metrics_connections> connections_;
 };
 
 /// The Prometheus text /metrics serves for `srv` and `b`, now. Thread-safe.

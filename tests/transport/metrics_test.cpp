@@ -1,6 +1,7 @@
 // The operator endpoints: Prometheus text (a pure rendering of a snapshot, then the live
 // listener after real traffic), /healthz, /readyz (503 when the store cannot write), the JSON log
 // line format and the TLS certificate reload.
+#include <array>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -11,6 +12,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -168,6 +171,29 @@ TEST(MetricsEndpoint, HealthAndReadiness) {
   m.s.server().stop();
   EXPECT_EQ(http_get(m.metrics->port(), "/readyz").first, 503u);
   EXPECT_EQ(http_get(m.metrics->port(), "/healthz").first, 200u);
+}
+
+TEST(MetricsEndpoint, StopClosesIdleKeepAliveConnections) {
+  namespace net = boost::asio;
+  namespace http = boost::beast::http;
+  with_metrics m;
+  net::io_context ioc;
+  net::ip::tcp::socket scraper(ioc);
+  scraper.connect({net::ip::make_address("127.0.0.1"), m.metrics->port()});
+  http::request<http::empty_body> req(http::verb::get, "/healthz", 11);
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  http::write(scraper, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(scraper, buffer, res);
+  ASSERT_TRUE(res.keep_alive());  // the server keeps the connection for the next scrape
+  m.metrics->stop();
+  // The idle connection is closed by stop(), not left to its read timeout.
+  std::array<char, 16> byte{};
+  boost::system::error_code ec;
+  scraper.read_some(net::buffer(byte), ec);
+  EXPECT_EQ(ec, net::error::eof);
 }
 
 TEST(MetricsEndpoint, NotReadyWhenTheStoreCannotWrite) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -26,9 +27,24 @@ constexpr std::uint32_t max_header_bytes = 8 * 1024;
 /// One keep-alive HTTP connection to the metrics listener [Beast's http_server_async].
 class metrics_session : public std::enable_shared_from_this<metrics_session> {
  public:
-  metrics_session(tcp::socket s, metrics_route route)
-      : stream_(std::move(s)), route_(std::move(route)) {}
+  metrics_session(tcp::socket s, metrics_route route, std::shared_ptr<metrics_connections> all)
+      : stream_(std::move(s)), route_(std::move(route)), all_(std::move(all)) {}
 
+  ~metrics_session() { all_->remove(key_); }
+
+  void start() {
+    key_ = all_->add([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        boost::asio::post(self->stream_.get_executor(), [self] {
+          error_code ignored;
+          self->stream_.socket().close(ignored);
+        });
+      }
+    });
+    do_read();
+  }
+
+ private:
   void do_read() {
     parser_.emplace();
     parser_->header_limit(max_header_bytes);
@@ -40,7 +56,6 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
                      });
   }
 
- private:
   void on_read(const error_code& ec) {
     if (ec) {
       if (ec != http::error::end_of_stream) fail(ec, "metrics read", "metrics");
@@ -86,12 +101,42 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
   metrics_route route_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
+  std::shared_ptr<metrics_connections> all_;
+  std::uint64_t key_ = 0;
 };
 
 }  // namespace
 
-void serve_metrics_http(tcp::socket socket, metrics_route route) {
-  std::make_shared<metrics_session>(std::move(socket), std::move(route))->do_read();
+std::uint64_t metrics_connections::add(std::function<void()> close) {
+  std::unique_lock lock(mutex_);
+  if (closed_) {
+    lock.unlock();
+    close();
+    return 0;
+  }
+  open_.emplace(++next_, std::move(close));
+  return next_;
+}
+
+void metrics_connections::remove(std::uint64_t key) {
+  std::lock_guard lock(mutex_);
+  open_.erase(key);
+}
+
+void metrics_connections::close_all() {
+  std::map<std::uint64_t, std::function<void()>> open;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    open.swap(open_);
+  }
+  for (auto& [key, close] : open) close();
+}
+
+void serve_metrics_http(tcp::socket socket, metrics_route route,
+                        std::shared_ptr<metrics_connections> connections) {
+  std::make_shared<metrics_session>(std::move(socket), std::move(route), std::move(connections))
+      ->start();
 }
 
 }  // namespace transport::detail

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -18,9 +22,31 @@ struct metrics_reply {
 /// Answers one request target (path and query) of a GET or HEAD.
 using metrics_route = std::function<metrics_reply(std::string_view target)>;
 
+/// The open connections of one metrics listener, so that stopping it also ends idle keep-alive
+/// connections (a scraper's) instead of letting them hold the io_context for their timeout.
+/// Thread-safe.
+class metrics_connections {
+ public:
+  /// Registers how to close one connection; returns its key. After close_all(), `close` runs
+  /// at once instead.
+  std::uint64_t add(std::function<void()> close);
+  /// Forgets connection `key` (it ended on its own).
+  void remove(std::uint64_t key);
+  /// Closes every registered connection, and every later one as it is added.
+  void close_all();
+
+ private:
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::function<void()>> open_;
+  std::uint64_t next_ = 0;
+  bool closed_ = false;
+};
+
 /// Serves HTTP/1.1 on an accepted socket: reads requests (headers only, 8 KiB at most, 10 s
 /// each), answers GET/HEAD through `route` and anything else with 405, keeps the connection
-/// while the client asks to. Runs on the socket's executor; keeps itself alive.
-void serve_metrics_http(boost::asio::ip::tcp::socket socket, metrics_route route);
+/// while the client asks to. Runs on the socket's executor; keeps itself alive; registered in
+/// `connections` while open.
+void serve_metrics_http(boost::asio::ip::tcp::socket socket, metrics_route route,
+                        std::shared_ptr<metrics_connections> connections);
 
 }  // namespace transport::detail
