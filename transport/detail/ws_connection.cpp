@@ -17,6 +17,7 @@
 #include "transport/detail/origin.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/connection_base.hpp"
+#include "transport/detail/http_api.hpp"
 #include "transport/detail/server_state.hpp"
 #include "transport/detail/subprotocol.hpp"
 #include "transport/detail/ws_socket.hpp"
@@ -109,6 +110,7 @@ class ws_connection final : public connection_base {
   void read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server().config.max_handshake_bytes));
+    parser_->body_limit(boost::none);  // head only: whoever reads a body sets its own limit
     http::async_read(ws_.next_layer(), buffer_, *parser_,
                      [self = self()](const error_code& ec, std::size_t) {
                        if (ec) return self->handshake_failed(ec, "http read");
@@ -122,6 +124,7 @@ class ws_connection final : public connection_base {
     const auto path = target_path({req.target().data(), req.target().size()});
     if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin();
     if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
+    if (cfg.api_enabled && is_api_path(path, cfg.api_path)) return on_api();
     if (path == cfg.ws_path) return respond(http::status::upgrade_required, "WebSocket only\n");
     if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
       return respond(http::status::ok,
@@ -131,6 +134,15 @@ class ws_connection final : public connection_base {
                                  server().bound_tcp_port.load()));
     }
     respond(http::status::not_found, "not found\n");
+  }
+
+  // The publish API (http_api.hpp) takes the stream over, as SockJS's HTTP transports do.
+  void on_api() {
+    serve_api_http(shared_server(), std::move(*parser_),
+                   make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_)),
+                   beast::get_lowest_layer(ws_).get_executor(), peer().remote);
+    parser_.reset();
+    finish(broker::close_reason::normal);  // no session: only leaves the live set
   }
 
   void fill_peer(const http::request<http::empty_body>& req) {
