@@ -39,6 +39,8 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
       {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
       {"queues", {"max_messages", "max_pending_bytes", "slow_consumer_policy"}},
+      {"sockjs", {"enabled", "path", "heartbeat_ms", "session_timeout_ms", "max_buffered_bytes",
+                  "stream_bytes_limit"}},
       {"log", {"level", "format"}},
       {"metrics", {"enabled", "host", "port"}},
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
@@ -140,6 +142,12 @@ void read_transport(const toml::table& root, transport::server_config& s) {
   read(root, "api.path", s.api_path);
   read(root, "api.max_body_bytes", s.api_max_body_bytes);
   read(root, "limits.listen_backlog", s.listen_backlog);
+  read(root, "sockjs.enabled", s.sockjs_enabled);
+  read(root, "sockjs.path", s.sockjs_path);
+  read(root, "sockjs.heartbeat_ms", s.sockjs_heartbeat);
+  read(root, "sockjs.session_timeout_ms", s.sockjs_session_timeout);
+  read(root, "sockjs.max_buffered_bytes", s.sockjs_max_buffered_bytes);
+  read(root, "sockjs.stream_bytes_limit", s.sockjs_stream_bytes_limit);
   std::string policy;
   read(root, "queues.slow_consumer_policy", policy);
   if (!policy.empty()) s.slow_consumer = parse_policy(policy);

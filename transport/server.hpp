@@ -61,6 +61,23 @@ struct server_config {
 
   int listen_backlog = 1024;  ///< accept backlog of each listener
 
+  // SockJS (https://github.com/sockjs/sockjs-protocol) on the WebSocket port: the same STOMP
+  // sessions for clients that cannot keep a WebSocket open (proxies), over HTTP streaming and
+  // polling. Strings only: binary STOMP bodies do not cross SockJS faithfully.
+  bool sockjs_enabled = true;           ///< false: no SockJS endpoint
+  std::string sockjs_path = "/sockjs";  ///< prefix of every SockJS URL
+  std::chrono::milliseconds sockjs_heartbeat{25'000};  ///< `h` frame after this long idle
+  /// A session with no response attached (a poller that stopped polling) for this long is
+  /// closed; its buffered frames are counted as dropped. Also how long an ended session's id
+  /// answers with its close frame.
+  std::chrono::milliseconds sockjs_session_timeout{5'000};
+  /// Frames buffered for a SockJS session between responses; past it the slow_consumer policy
+  /// applies, as max_pending_bytes does for a socket.
+  std::size_t sockjs_max_buffered_bytes = 4 * 1024 * 1024;
+  /// An xhr_streaming or eventsource response ends after this many bytes (the client opens a
+  /// new one) so that browsers do not hold a whole session in one response.
+  std::size_t sockjs_stream_bytes_limit = 128 * 1024;
+
   // Admission. Over a limit the peer gets HTTP 503 (WebSocket port) or an ERROR frame
   // `message:too many connections` (TCP port), then close; with TLS just a close.
   std::size_t max_connections = 50'000;      ///< accepted sockets open at once; 0 = unlimited

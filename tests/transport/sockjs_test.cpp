@@ -253,6 +253,23 @@ TEST(Sockjs, RawWebSocketCarriesPlainStomp) {
   EXPECT_EQ(reply->command, "CONNECTED");
 }
 
+TEST(Sockjs, IdleResponsesGetHeartbeatFrames) {
+  auto cfg = sockjs_config();
+  cfg.sockjs_heartbeat = 100ms;
+  test_server s(cfg);
+  poller p(s.ws_port(), "hb");
+  ASSERT_EQ(p.poll(), "o\n");
+  EXPECT_EQ(p.poll(), "h\n");  // a long poll with nothing to say ends with a heart-beat
+  raw_http stream(s.ws_port());
+  stream.send(request("POST", p.base() + "/xhr_streaming"));
+  EXPECT_TRUE(stream.read_until([](const std::string& d) { return d.find("\nh\nh\n") != std::string::npos; }));
+  ws_options opts;
+  opts.target = "/sockjs/000/hbws/websocket";
+  auto ws = make_ws_client(s.ws_port(), opts);
+  EXPECT_EQ(ws->read_chunk(patience), "o");
+  EXPECT_EQ(ws->read_chunk(patience), "h");
+}
+
 TEST(Sockjs, PollerThatStopsPollingIsDroppedWithItsFramesCounted) {
   auto cfg = sockjs_config();
   cfg.sockjs_session_timeout = 3s;

@@ -77,7 +77,7 @@ void connection_base::send(broker::outgoing frame) {
   if (phase_ != phase::open || slow_pending_) return;
   pending_bytes_ += frame.size();
   queue_.push_back(std::move(frame));
-  if (!slow_ && pending_bytes_ > server_->config.max_pending_bytes) apply_cap();
+  if (!slow_ && pending_bytes_ > max_pending_bytes()) apply_cap();
   if (in_flight_ == 0 && !queue_.empty() && phase_ == phase::open) {
     last_write_ = clock::now();
     start_write();
@@ -85,7 +85,7 @@ void connection_base::send(broker::outgoing frame) {
 }
 
 void connection_base::apply_cap() {
-  const auto cap = server_->config.max_pending_bytes;
+  const auto cap = max_pending_bytes();
   if (server_->config.slow_consumer == slow_consumer_policy::drop_oldest) {
     // Frames already handed to the socket cannot be taken back: start after them.
     const std::uint64_t dropped = queue_.erase_if_from(
@@ -104,6 +104,10 @@ void connection_base::apply_cap() {
     if (pending_bytes_ <= cap) return;
   }
   disconnect_slow();
+}
+
+std::size_t connection_base::max_pending_bytes() const noexcept {
+  return server_->config.max_pending_bytes;
 }
 
 void connection_base::disconnect_slow() {

@@ -57,6 +57,9 @@ class connection_base : public broker::connection,
   virtual void cut() noexcept = 0;
   /// WebSocket: sends the 1001 close for stop() before any session exists. Default: cut.
   virtual void abort_handshake() { cut(); }
+  /// The pending-bytes cap of this connection. Default: server_config::max_pending_bytes
+  /// (SockJS sessions buffer between polls under their own cap).
+  virtual std::size_t max_pending_bytes() const noexcept;
 
   /// Handshakes done: asks the broker for a session and arms the CONNECT timeout.
   void open_session();

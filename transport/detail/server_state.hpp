@@ -13,6 +13,7 @@
 #include "transport/detail/admission.hpp"
 #include "transport/detail/log_throttle.hpp"
 #include "transport/detail/tls_context.hpp"
+#include "transport/detail/sockjs_table.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {
@@ -40,6 +41,8 @@ class server_state {
   std::atomic<bool> listening{false};
   std::atomic<std::uint16_t> bound_ws_port{0};
   std::atomic<std::uint16_t> bound_tcp_port{0};
+  /// SockJS sessions by id.
+  sockjs_table sockjs;
 
   /// Adds a connection to the live set. Thread-safe. False when the server is stopping (the
   /// caller then closes it at once).

@@ -204,13 +204,13 @@ void sockjs_session::cut() noexcept {
     receiver_.reset();
     ++receiver_gen_;
   }
+  close_frame_ = sockjs_close_frame(reason());  // for responses already on their way here
   auto& table = shared_server()->sockjs;
   if (server().stopping()) {
     table.erase(id_);
     return;
   }
   // Later requests for this id learn how it ended rather than opening a new session.
-  close_frame_ = sockjs_close_frame(reason());
   table.retire(id_, close_frame_, clock::now() + server().config.sockjs_session_timeout);
 }
 

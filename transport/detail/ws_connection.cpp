@@ -19,6 +19,8 @@
 #include "transport/detail/connection_base.hpp"
 #include "transport/detail/http_api.hpp"
 #include "transport/detail/server_state.hpp"
+#include "transport/detail/sockjs_http.hpp"
+#include "transport/detail/sockjs_websocket.hpp"
 #include "transport/detail/subprotocol.hpp"
 #include "transport/detail/ws_socket.hpp"
 
@@ -111,7 +113,8 @@ class ws_connection final : public connection_base {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server().config.max_handshake_bytes));
     parser_->body_limit(boost::none);  // head only: whoever reads a body sets its own limit
-    http::async_read(ws_.next_layer(), buffer_, *parser_,
+    // The head only: a SockJS xhr_send has a body, which serve_sockjs_http reads.
+    http::async_read_header(ws_.next_layer(), buffer_, *parser_,
                      [self = self()](const error_code& ec, std::size_t) {
                        if (ec) return self->handshake_failed(ec, "http read");
                        self->on_request();
@@ -124,6 +127,10 @@ class ws_connection final : public connection_base {
     const auto path = target_path({req.target().data(), req.target().size()});
     if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin();
     if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
+    if (cfg.sockjs_enabled) {
+      const auto route = parse_sockjs_route(path, cfg.sockjs_path);
+      if (route.what != sockjs_route::kind::none) return on_sockjs(req, route);
+    }
     if (cfg.api_enabled && is_api_path(path, cfg.api_path)) return on_api();
     if (path == cfg.ws_path) return respond(http::status::upgrade_required, "WebSocket only\n");
     if (path == "/" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
@@ -143,6 +150,43 @@ class ws_connection final : public connection_base {
                    beast::get_lowest_layer(ws_).get_executor(), peer().remote);
     parser_.reset();
     finish(broker::close_reason::normal);  // no session: only leaves the live set
+  }
+
+  // Under the SockJS prefix: the WebSocket transports upgrade here (the raw one carries plain
+  // STOMP, the session one SockJS frames); everything else is HTTP, served by the SockJS code,
+  // which takes the stream over.
+  void on_sockjs(const http::request<http::empty_body>& req, const sockjs_route& route) {
+    const bool session_ws = route.what == sockjs_route::kind::session &&
+                            route.transport == "websocket";
+    if (websocket::is_upgrade(req) && (session_ws || route.what == sockjs_route::kind::raw_websocket)) {
+      mutable_peer().transport = "sockjs";
+      if (session_ws) {
+        sockjs_ = std::make_unique<sockjs_websocket>(beast::get_lowest_layer(ws_).get_executor(),
+                                                     server().config.sockjs_heartbeat);
+      }
+      return accept(req);
+    }
+    serve_sockjs_http(shared_server(), std::move(*parser_),
+                      make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_)),
+                      beast::get_lowest_layer(ws_).get_executor(), peer().remote);
+    parser_.reset();
+    finish(broker::close_reason::normal);  // no session: only leaves the live set
+  }
+
+  void send(broker::outgoing frame) override {
+    connection_base::send(sockjs_ ? sockjs_websocket::wrap(frame) : std::move(frame));
+  }
+
+  void close(broker::close_reason why) override {
+    if (sockjs_ && reading()) connection_base::send(sockjs_websocket::control(sockjs_close_frame(why)));
+    connection_base::close(why);
+  }
+
+  void start_sockjs() {
+    connection_base::send(sockjs_websocket::control(std::string(sockjs_open_frame)));
+    sockjs_->start_heartbeat(weak_from_this(), [this] {
+      connection_base::send(sockjs_websocket::control(std::string(sockjs_heartbeat_frame)));
+    });
   }
 
   void fill_peer(const http::request<http::empty_body>& req) {
@@ -175,6 +219,7 @@ class ws_connection final : public connection_base {
       self->buffer_.clear();
       self->buffer_.shrink_to_fit();
       self->open_session();
+      if (self->sockjs_) self->start_sockjs();
       self->do_read();
     });
   }
@@ -236,7 +281,14 @@ class ws_connection final : public connection_base {
     if (ec == websocket::error::message_too_big) return finish(broker::close_reason::frame_too_large);
     if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
     auto data = buffer_.cdata();
-    deliver_read(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    if (!sockjs_) {
+      deliver_read(bytes);
+    } else if (std::vector<std::string> messages; sockjs_websocket::unwrap(bytes, messages)) {
+      for (const auto& m : messages) deliver_read(m);
+    } else {
+      close(broker::close_reason::protocol_error);  // not SockJS JSON: sockjs-node closes too
+    }
     // Give the buffer back after every message: idle connections hold no read buffer.
     buffer_.clear();
     buffer_.shrink_to_fit();
@@ -269,6 +321,7 @@ class ws_connection final : public connection_base {
   beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;                       // handshake only
   std::optional<http::response<http::string_body>> response_;  // page / 404 only
+  std::unique_ptr<sockjs_websocket> sockjs_;  // SockJS framing ({prefix}/{s}/{id}/websocket)
 };
 
 }  // namespace
