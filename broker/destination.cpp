@@ -162,7 +162,8 @@ std::error_code parse_user(std::string_view rest, destination_use use, destinati
   // Only the owner is ever decoded; a '%' elsewhere is a spelling trick, not a name.
   if (inner.find('%') != std::string_view::npos) return error::invalid_destination;
   destination plain;
-  const std::string slashed = "/" + std::string(inner);
+  std::string slashed(1, '/');  // appended, not "/" + string: g++ 12 -O3 warns (-Wrestrict)
+  slashed += inner;
   if (parse_plain(slashed, plain) || plain.wildcard) return error::invalid_destination;
   d.kind = plain.kind == destination_kind::queue ? destination_kind::user_queue
                                                  : destination_kind::user_topic;

@@ -85,7 +85,7 @@ std::optional<broker::publish_request> parse_publish_body(std::string_view text,
     if (key == "destination" || key == "body") {
       const auto* s = value.if_string();
       if (s == nullptr) {
-        error = "'" + std::string(key) + "' must be a string";
+        error.assign(1, '\'').append(key.data(), key.size()).append("' must be a string");
         return std::nullopt;
       }
       (key == "body" ? request.body : request.destination) = std::string(*s);
