@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "transport/detail/endpoint.hpp"
 #include "transport/detail/server_state.hpp"
 
 namespace transport::detail {
@@ -116,7 +117,7 @@ bool admit(tcp::socket& socket, server_state& state, bool websocket) {
     return false;
   }
   const std::string ip = ep.address().to_string();
-  const std::string remote = ip + ":" + std::to_string(ep.port());
+  const std::string remote = to_string(ep);
   const auto refused = state.admitted.try_enter(ip, remote);
   if (!refused) return true;
   count_refusal(state, *refused, remote);
@@ -130,9 +131,7 @@ bool admit(tcp::socket& socket, server_state& state, bool websocket) {
 
 void refuse_at_fd_limit(tcp::socket& socket, server_state& state, bool websocket) {
   error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  count_refusal(state, refusal::fd_limit,
-                ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port()));
+  count_refusal(state, refusal::fd_limit, remote_of(socket));
   if (!state.tls) {
     // The socket buffer is empty: the answer fits. Never block the listener on a peer.
     socket.non_blocking(true, ec);

@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "transport/detail/connection_base.hpp"
+#include "transport/detail/endpoint.hpp"
 #include "transport/detail/server_state.hpp"
 
 namespace transport::detail {
@@ -20,13 +21,6 @@ namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
-
-std::string remote_of(const tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
 
 /// Bytes of a plain-TCP read land here: one buffer per thread instead of one per connection,
 /// so an idle connection holds no read buffer at all.

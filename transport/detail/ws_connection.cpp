@@ -17,6 +17,7 @@
 #include "transport/detail/origin.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/connection_base.hpp"
+#include "transport/detail/endpoint.hpp"
 #include "transport/detail/http_api.hpp"
 #include "transport/detail/server_state.hpp"
 #include "transport/detail/sockjs_http.hpp"
@@ -59,13 +60,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
-
-std::string remote_of(const tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
 
 /// STOMP over WebSocket on a plain or TLS stream (Beast "flex" pattern: one template). The same
 /// object reads the HTTP request, answers it or upgrades, then carries STOMP.
