@@ -6,9 +6,9 @@ set -euo pipefail
 
 build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
-  libboost-json1.81-dev libsqlite3-dev)
+  libboost-json1.81-dev libsqlite3-dev libhiredis-dev)
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
-  openssl python3 python3-stomp chromium)
+  openssl python3 python3-stomp chromium redis-server)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then
