@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace broker::store {
@@ -88,6 +89,20 @@ class store {
                                    std::size_t max) {
     std::error_code ignored;
     return load(queue, after_seq, max, ignored);
+  }
+
+  /// Called once per load_async with what `load` would return: the messages and a read error.
+  using load_handler = std::function<void(std::vector<stored_message> messages,
+                                          std::error_code ec)>;
+
+  /// As `load`, without blocking the caller on a remote store (Redis): `done` runs exactly once,
+  /// inline or on the store's own thread (keep it short: post to your strand). The default runs
+  /// the synchronous `load` inline, which is right for an embedded store (SQLite).
+  virtual void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
+                          load_handler done) {
+    std::error_code ec;
+    auto messages = load(queue, after_seq, max, ec);
+    done(std::move(messages), ec);
   }
 
   /// Deletes message `seq` of `queue` (ack, or auto-ack once written). Batched and committed
