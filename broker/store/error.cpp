@@ -17,6 +17,8 @@ class store_category final : public std::error_category {
       case error::busy: return "store: database busy";
       case error::closed: return "store: closed";
       case error::failed: return "store: operation failed";
+      case error::unavailable: return "store: server unreachable";
+      case error::timed_out: return "store: no reply within the command timeout";
     }
     return "store: unknown error";
   }

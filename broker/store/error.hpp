@@ -12,6 +12,9 @@ enum class error {
   busy,           ///< Another process holds the database lock past the busy timeout.
   closed,         ///< The store is shutting down; nothing was stored.
   failed,         ///< Any other engine error (the log line carries the engine's message).
+  unavailable,    ///< The store server (Redis) cannot be reached or the connection dropped.
+  timed_out,      ///< No reply within the command timeout: the outcome is unknown, so the
+                  ///< operation is reported failed (a retry may duplicate, never lose).
 };
 
 /// The "broker.store" error category.

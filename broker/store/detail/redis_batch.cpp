@@ -1,0 +1,241 @@
+#include "broker/store/detail/redis_batch.hpp"
+
+#include <hiredis.h>
+
+#include <charconv>
+
+#include "broker/store/error.hpp"
+
+namespace broker::store::detail {
+namespace {
+
+// INCR and XADD in one script: Redis runs a script atomically, so two nodes appending to the
+// same queue can never add seq 8 after seq 9 (XADD would refuse an id below the stream's top).
+// XTRIM MAXLEN counts live entries (XDEL'd ones are gone), as SQLite's row count does.
+// string.format('%d') rather than `..`: Lua 5.1 prints numbers >= 1e14 in exponent form.
+constexpr std::string_view append_script =
+    "local seq = redis.call('INCR', KEYS[1])\n"
+    "redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'message_id', ARGV[1],\n"
+    "  'payload', ARGV[2], 'stored_at', ARGV[3], 'expires_at', ARGV[4])\n"
+    "local dropped = 0\n"
+    "local max = tonumber(ARGV[5])\n"
+    "if max > 0 then dropped = redis.call('XTRIM', KEYS[2], 'MAXLEN', max) end\n"
+    "redis.call('SADD', KEYS[3], ARGV[6])\n"
+    "return {seq, dropped}\n";
+
+std::string entry_id(std::uint64_t seq) { return std::to_string(seq) + "-0"; }
+
+template <typename Int>
+Int to_int(std::string_view s) {
+  Int v{};
+  std::from_chars(s.data(), s.data() + s.size(), v);  // "123-0" stops at '-'
+  return v;
+}
+
+std::string_view text_of(const redisReply& r) { return {r.str, r.len}; }
+
+bool is_noscript(const redisReply& r) {
+  return r.type == REDIS_REPLY_ERROR && text_of(r).substr(0, 8) == "NOSCRIPT";
+}
+
+void send(redis_link& link, const redis_keys& keys, const std::string& sha,
+          const std::string& max_count, const redis_op& op) {
+  const std::string stream = keys.stream(op.queue);
+  if (op.what == redis_op::kind::append) {
+    const std::string seq_key = keys.seq(), queues = keys.queues();
+    const std::string stored = std::to_string(op.stored_at_ms);
+    const std::string expires = std::to_string(op.expires_at_ms);
+    link.append({"EVALSHA", sha, "3", seq_key, stream, queues, op.message_id, op.payload, stored,
+                 expires, max_count, op.queue});
+    return;
+  }
+  std::vector<std::string> ids;
+  if (op.what == redis_op::kind::remove) ids.push_back(entry_id(op.seq));
+  for (auto seq : op.expired) ids.push_back(entry_id(seq));
+  std::vector<std::string_view> args{"XDEL", stream};
+  for (const auto& id : ids) args.emplace_back(id);
+  link.append(args);
+}
+
+void record_reply(redis_op& op, const redisReply& r, redis_batch_result& out) {
+  if (auto ec = error_of_reply(r)) {
+    op.ec = ec;
+    if (!out.ec) out.ec = ec;
+    return;
+  }
+  switch (op.what) {
+    case redis_op::kind::append:
+      if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
+        op.ec = error::failed;
+        return;
+      }
+      op.seq = static_cast<std::uint64_t>(r.element[0]->integer);
+      out.dropped_overflow += static_cast<std::uint64_t>(r.element[1]->integer);
+      break;
+    case redis_op::kind::remove: out.removed += static_cast<std::uint64_t>(r.integer); break;
+    case redis_op::kind::expire:
+      out.dropped_expired += static_cast<std::uint64_t>(r.integer);
+      break;
+    case redis_op::kind::load: break;
+  }
+}
+
+void fail_all(const std::vector<redis_op*>& ops, std::error_code ec, redis_batch_result& out) {
+  for (auto* op : ops) {
+    if (!op->ec) op->ec = ec;
+  }
+  if (!out.ec) out.ec = ec;
+}
+
+// Sends `ops` as MULTI ... EXEC and reads every reply. NOSCRIPT appends go to `noscript` (when
+// given) untouched. Why a transaction: with appendfsync always, Redis fsyncs once per event-
+// loop pass, and it reads a pipeline 16 KiB at a time, so a plain pipeline costs one fsync per
+// ~50 appends; inside MULTI nothing is written until EXEC, so the batch costs ONE fsync.
+void transact(redis_link& link, const redis_keys& keys, const std::string& sha,
+              const std::string& max_count, const std::vector<redis_op*>& ops,
+              std::vector<redis_op*>* noscript, redis_batch_result& out) {
+  link.append({"MULTI"});
+  for (auto* op : ops) send(link, keys, sha, max_count, *op);
+  link.append({"EXEC"});
+  std::error_code ec;
+  std::error_code queue_ec;  // a command refused while queueing (OOM...): EXEC then aborts
+  for (std::size_t i = 0; i < ops.size() + 1; ++i) {  // +OK for MULTI, +QUEUED per command
+    auto reply = link.read_reply(ec);
+    if (ec) return fail_all(ops, ec, out);  // connection gone: outcome unknown
+    if (!queue_ec) queue_ec = error_of_reply(*reply);
+  }
+  auto exec = link.read_reply(ec);
+  if (ec) return fail_all(ops, ec, out);
+  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != ops.size()) {
+    auto why = queue_ec ? queue_ec : error_of_reply(*exec);
+    return fail_all(ops, why ? why : make_error_code(error::failed), out);
+  }
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (noscript != nullptr && is_noscript(*exec->element[i])) noscript->push_back(ops[i]);
+    else record_reply(*ops[i], *exec->element[i], out);
+  }
+}
+
+stored_message parse_entry(const redisReply& e, std::string_view queue) {
+  stored_message m;
+  m.queue = std::string(queue);
+  if (e.type != REDIS_REPLY_ARRAY || e.elements != 2) return m;
+  m.seq = to_int<std::uint64_t>(text_of(*e.element[0]));
+  const redisReply& fields = *e.element[1];
+  for (std::size_t i = 0; i + 1 < fields.elements; i += 2) {
+    const auto name = text_of(*fields.element[i]);
+    const auto value = text_of(*fields.element[i + 1]);
+    if (name == "message_id") m.message_id = std::string(value);
+    else if (name == "payload") m.payload = std::string(value);
+    else if (name == "stored_at") m.stored_at_ms = to_int<std::int64_t>(value);
+    else if (name == "expires_at") m.expires_at_ms = to_int<std::int64_t>(value);
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string load_append_script(redis_link& link, std::error_code& ec) {
+  auto r = link.command({"SCRIPT", "LOAD", append_script}, ec);
+  if (ec) return {};
+  if ((ec = error_of_reply(*r))) return {};
+  if (r->type != REDIS_REPLY_STRING) {
+    ec = error::failed;
+    return {};
+  }
+  return std::string(text_of(*r));
+}
+
+redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
+                             std::size_t max_count, std::vector<redis_op>& ops) {
+  redis_batch_result out;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string max = std::to_string(max_count);
+  std::vector<redis_op*> writes;
+  for (auto& op : ops) {
+    if (op.what != redis_op::kind::load) writes.push_back(&op);
+  }
+  std::vector<redis_op*> noscript;
+  if (!writes.empty()) transact(link, keys, sha, max, writes, &noscript, out);
+  if (!noscript.empty()) {
+    // Someone ran SCRIPT FLUSH (or Redis restarted between two batches without us noticing).
+    // A NOSCRIPT reply means the script did not run, so sending the append again is safe.
+    std::error_code ec;
+    sha = load_append_script(link, ec);
+    if (ec) fail_all(noscript, ec, out);
+    else transact(link, keys, sha, max, noscript, nullptr, out);
+  }
+  for (const auto& op : ops) {
+    if (op.what != redis_op::kind::append) continue;
+    if (op.ec) ++out.append_failures;
+    else ++out.appended;
+  }
+  out.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  return out;
+}
+
+std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
+                                       std::string_view queue, std::uint64_t after_seq,
+                                       std::size_t count, std::error_code& ec) {
+  std::vector<stored_message> out;
+  const std::string start = entry_id(after_seq + 1);  // inclusive start = exclusive after_seq
+  const std::string n = std::to_string(count);
+  auto r = link.command({"XRANGE", keys.stream(queue), start, "+", "COUNT", n}, ec);
+  if (ec) return out;
+  if ((ec = error_of_reply(*r))) return out;
+  if (r->type != REDIS_REPLY_ARRAY) return out;  // nil: no such stream
+  out.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) out.push_back(parse_entry(*r->element[i], queue));
+  return out;
+}
+
+std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys,
+                                     std::string& cursor, std::size_t count,
+                                     std::error_code& ec) {
+  std::vector<std::string> out;
+  const std::string n = std::to_string(count);
+  auto r = link.command({"SSCAN", keys.queues(), cursor, "COUNT", n}, ec);
+  if (ec) return out;
+  if ((ec = error_of_reply(*r))) return out;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    ec = error::failed;
+    return out;
+  }
+  cursor = std::string(text_of(*r->element[0]));
+  const redisReply& names = *r->element[1];
+  for (std::size_t i = 0; i < names.elements; ++i) out.emplace_back(text_of(*names.element[i]));
+  return out;
+}
+
+// Each queue is read from its oldest end, where age-expired entries are; a per-message expiry
+// further in is found by the loads (or once the entries before it have gone).
+std::vector<redis_op> find_expired(redis_link& link, const redis_keys& keys,
+                                   sweep_position& at, std::size_t budget,
+                                   const std::function<bool(const stored_message&)>& is_expired,
+                                   std::error_code& ec) {
+  constexpr std::size_t page = 100;  // queues per SSCAN step, entries read per queue
+  std::vector<redis_op> purges;
+  while (budget > 0 && !ec) {
+    if (at.pending.empty()) {
+      for (auto& name : scan_queues(link, keys, at.cursor, page, ec)) {
+        at.pending.push_back(std::move(name));
+      }
+      if (ec || at.pending.empty()) break;
+    }
+    redis_op purge;
+    purge.what = redis_op::kind::expire;
+    purge.queue = std::move(at.pending.front());
+    at.pending.pop_front();
+    auto rows = read_range(link, keys, purge.queue, 0, std::min(budget, page), ec);
+    budget -= std::min(budget, std::max<std::size_t>(rows.size(), 1));
+    for (const auto& m : rows) {
+      if (is_expired(m)) purge.expired.push_back(m.seq);
+    }
+    if (!purge.expired.empty()) purges.push_back(std::move(purge));
+    if (at.cursor == "0" && at.pending.empty()) break;  // every queue seen once this round
+  }
+  return purges;
+}
+
+}  // namespace broker::store::detail

@@ -1,0 +1,98 @@
+#pragma once
+// The Redis side of redis_store: key names, the append script, one pipelined batch of writes
+// (group commit: one round trip), and stream reads. Used by the store's threads over their own
+// redis_link; nothing here is shared or locked.
+//
+// Keys (all under the configured prefix):
+//   {p}seq          INCR counter: the store-wide seq, shared by every node
+//   {p}uq:{queue}   one stream per queue; entry id "{seq}-0", fields message_id, payload,
+//                   stored_at, expires_at
+//   {p}queues       set of queue names appended to (the periodic expiry sweep walks it)
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "broker/store/detail/redis_link.hpp"
+#include "broker/store/store.hpp"
+
+namespace broker::store::detail {
+
+/// Key names under one prefix.
+struct redis_keys {
+  std::string prefix;                                    ///< e.g. "stompbox:"
+  std::string seq() const { return prefix + "seq"; }     ///< the seq counter
+  std::string queues() const { return prefix + "queues"; }  ///< the set of known queues
+  /// The stream of `queue`.
+  std::string stream(std::string_view queue) const {
+    return prefix + "uq:" + std::string(queue);
+  }
+};
+
+/// One unit of work for the store's worker thread.
+struct redis_op {
+  enum class kind { append, remove, expire, load };
+  kind what = kind::append;
+  std::string queue;
+  std::string message_id;                 ///< append
+  std::string payload;                    ///< append
+  std::int64_t stored_at_ms = 0;          ///< append
+  std::int64_t expires_at_ms = 0;         ///< append
+  std::uint64_t seq = 0;                  ///< remove: the target; append: the result
+  std::vector<std::uint64_t> expired;     ///< expire: entries to delete
+  std::size_t max = 0;                    ///< load
+  append_handler done;                    ///< append
+  store::load_handler loaded;             ///< load
+  std::error_code ec;                     ///< append/remove/expire: the outcome
+};
+
+/// What one pipeline did; counts only what Redis confirmed.
+struct redis_batch_result {
+  std::error_code ec;                  ///< first failure (connection or error reply), if any
+  std::uint64_t appended = 0;
+  std::uint64_t append_failures = 0;
+  std::uint64_t removed = 0;
+  std::uint64_t dropped_overflow = 0;
+  std::uint64_t dropped_expired = 0;
+  std::chrono::microseconds latency{0};  ///< first send to last reply
+};
+
+/// SCRIPT LOADs the append script; returns its SHA1 (empty with `ec` on failure).
+std::string load_append_script(redis_link& link, std::error_code& ec);
+
+/// Sends every append/remove/expire of `ops` as one MULTI/EXEC in one pipeline (submission
+/// order), reads every reply, and sets each op's `ec` (and an append's `seq`). An append whose reply is NOSCRIPT
+/// (script cache flushed) is retried once after reloading the script into `sha`. Loads in
+/// `ops` are skipped. A dropped connection fails every op whose reply was not read.
+redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
+                             std::size_t max_count, std::vector<redis_op>& ops);
+
+/// Up to `count` entries of `queue` with seq > `after_seq`, oldest first, unfiltered.
+std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
+                                       std::string_view queue, std::uint64_t after_seq,
+                                       std::size_t count, std::error_code& ec);
+
+/// One SSCAN step over the known queues: the names, and `cursor` moved on ("0" = wrapped).
+std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys,
+                                     std::string& cursor, std::size_t count,
+                                     std::error_code& ec);
+
+/// Where the periodic expiry sweep stands between two runs.
+struct sweep_position {
+  std::string cursor = "0";          ///< SSCAN cursor over the known queues
+  std::deque<std::string> pending;   ///< names scanned but not examined yet
+};
+
+/// Reads the oldest entries of known queues, at most `budget` entries in all, and returns one
+/// expire op per queue holding entries for which `is_expired` is true. Stops early on `ec`.
+std::vector<redis_op> find_expired(redis_link& link, const redis_keys& keys,
+                                   sweep_position& at, std::size_t budget,
+                                   const std::function<bool(const stored_message&)>& is_expired,
+                                   std::error_code& ec);
+
+}  // namespace broker::store::detail

@@ -1,0 +1,107 @@
+#pragma once
+// The durable store on Redis, for several stompbox nodes sharing users (issue #8): one Redis
+// stream per queue, a store-wide seq from one Redis counter, group commit by pipelining.
+//
+// Threads: like sqlite_store, this adapter owns ONE worker thread (blocking hiredis never runs
+// on an io thread). append, remove, load_async and the expiry purges are queued to it; it sends
+// everything queued (up to max_batch) as one MULTI/EXEC transaction in one pipeline (one round
+// trip), then runs completions in submission order. Why MULTI/EXEC and not a bare pipeline:
+// with appendfsync always Redis fsyncs once per event-loop pass and reads a pipeline 16 KiB at
+// a time, so a bare pipeline of 1000 appends cost ~20 fsyncs; queued in a transaction nothing
+// is written before EXEC, so the batch costs one fsync (measured ~5x more appends/s). A batch
+// is thereby all-or-nothing (a command refused while queueing, e.g. OOM, fails the batch). The synchronous `load` reads through a second connection under a mutex,
+// not through the worker: a user subscribing must not wait behind a 1000-append pipeline, and
+// the worker never waits for a reader.
+//
+// Data (key names in detail/redis_batch.hpp): `{prefix}uq:{queue}` is a stream whose entry id
+// is `{seq}-0`, so XRANGE from `{after_seq+1}-0` pages by seq; `{prefix}seq` is INCRed by every
+// node, so seqs are unique and increasing across nodes. An append is ONE Lua script (INCR, XADD,
+// XTRIM MAXLEN max_count, SADD to the set of known queues), run with EVALSHA (SCRIPT LOAD on
+// connect and again on a NOSCRIPT reply): Redis runs it atomically, so two nodes appending to a
+// queue keep it in seq order. remove = XDEL. Age and per-message expiry are applied on read
+// (never loaded) and the entries are XDELed lazily: by the load that saw them and by a periodic
+// sweep over the known queues, capped at purge_max_entries examined per sweep (it reads each
+// queue's oldest entries, where age-expired ones are).
+//
+// Durability: an append completes with success only after Redis replied to the script. With
+// the deployment we document (`appendonly yes`, `appendfsync always`) Redis replies after the
+// AOF write is fsynced, so a RECEIPT means "on disk"; with `appendfsync everysec` up to a second
+// of receipted messages can be lost on a Redis crash. Any error reply, a timeout
+// (command_timeout) or a dropped connection completes every affected append with an error
+// (error::unavailable, error::timed_out, or the mapped reply); never a false success. After a
+// timeout or a drop the outcome is unknown: the message may be stored and be delivered although
+// its sender got an ERROR (a duplicate, never a loss).
+//
+// Availability: while Redis is unreachable appends fail at once (no queueing in memory), loads
+// fail with error::unavailable and `writable()` is false; the worker reconnects with
+// exponential backoff (100 ms doubling up to reconnect_max) and `writable()` turns true again
+// once connected and the script is loaded (not while Redis is still LOADING its AOF).
+//
+// Deviations / limits: a plain Redis (or a Sentinel-managed primary), not Redis Cluster (the
+// script touches keys in several hash slots). A remove is hidden at once from this store
+// object's loads; other nodes see it once the XDEL is done (next batch). If NOSCRIPT forces a
+// retry within a batch, the retried appends get seqs above later ones of that batch (order per
+// queue stays seq order). Empty streams are not deleted (a few hundred bytes per queue).
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "broker/store/error.hpp"
+#include "broker/store/store.hpp"
+
+namespace broker::store {
+
+/// Settings of redis_store, with their defaults.
+struct redis_store_options {
+  std::string url = "redis://127.0.0.1:6379";  ///< redis://[[user]:password@]host:port[/db]
+  std::string key_prefix = "stompbox:";        ///< every key starts with it
+  retention keep;                              ///< initial retention (see set_retention)
+  std::chrono::milliseconds reconnect_max{5000};    ///< backoff cap while Redis is down
+  std::chrono::milliseconds command_timeout{2000};  ///< a reply slower than this = failure
+  /// The wall clock (stored_at, expiry); null = system_clock. Tests inject one to age
+  /// messages. Must be thread-safe.
+  std::function<std::chrono::system_clock::time_point()> clock;
+  std::size_t max_batch = 1000;  ///< most operations sent in one pipeline
+  /// How often the worker sweeps known queues for expired messages (loads also purge).
+  std::chrono::milliseconds purge_interval{60'000};
+  std::size_t purge_max_entries = 1000;  ///< most stream entries examined per sweep
+};
+
+/// store on Redis streams. Thread-safe; see store.hpp for the contract.
+class redis_store final : public store {
+ public:
+  /// Tries a first connection (bounded by command_timeout) and starts the worker thread.
+  /// Redis being down is not an error here (writable() is false until it is reached); throws
+  /// std::runtime_error only for a malformed url.
+  explicit redis_store(redis_store_options options);
+  /// Sends everything submitted and runs its completions (failed at once if Redis cannot be
+  /// reached within one command_timeout), then stops the worker thread.
+  ~redis_store() override;
+  redis_store(const redis_store&) = delete;
+  redis_store& operator=(const redis_store&) = delete;
+
+  void append(std::string queue, std::string message_id, std::string payload,
+              std::int64_t expires_at_ms, append_handler done) override;
+  using store::load;
+  std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
+                                   std::size_t max, std::error_code& ec) override;
+  /// Runs on the worker thread after the appends submitted before it: `done` runs there.
+  void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
+                  load_handler done) override;
+  void remove(std::string queue, std::uint64_t seq) override;
+  void set_retention(retention r) override;
+  store_stats stats() const override;
+  void flush() override;
+  /// False while Redis is unreachable or after a failed append; true again once reconnected
+  /// or an append succeeds.
+  bool writable() const override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace broker::store

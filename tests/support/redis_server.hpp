@@ -1,0 +1,44 @@
+#pragma once
+// A redis-server child process for tests: a free port on 127.0.0.1, AOF with fsync on every
+// write in a directory the test owns, no RDB snapshots. Started, killed and restarted by pid.
+
+#include <string>
+#include <sys/types.h>
+
+namespace test_support {
+
+/// One redis-server process. Not thread-safe; stops (SIGKILL) the process at destruction.
+class redis_server {
+ public:
+  /// Where redis-server is on PATH; empty when it is not installed (tests GTEST_SKIP then).
+  static std::string executable();
+
+  /// Picks a free port; does not start (call start()). `dir` holds the AOF and the log.
+  explicit redis_server(std::string dir);
+  ~redis_server();
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  /// Starts on the same port and dir as before and waits until PING answers PONG (the AOF is
+  /// loaded). Throws std::runtime_error (with the log's tail) if it does not come up.
+  void start();
+  /// SIGKILL and reap: as a crash, nothing flushed beyond what the AOF already has.
+  void kill();
+  /// SIGSTOP / SIGCONT: the server holds connections but answers nothing (a hung server).
+  void pause();
+  void resume();  ///< undoes pause()
+
+  bool running() const { return pid_ > 0; }  ///< started and not killed
+  int port() const { return port_; }         ///< the TCP port on 127.0.0.1
+  std::string url() const;                   ///< "redis://127.0.0.1:{port}"
+
+ private:
+  bool answers_ping() const;
+  std::string log_tail() const;
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace test_support
