@@ -37,6 +37,11 @@
 // exponential backoff (100 ms doubling up to reconnect_max) and `writable()` turns true again
 // once connected and the script is loaded (not while Redis is still LOADING its AOF).
 //
+// Deployment: Redis must run with `maxmemory-policy noeviction` (an evicted seq counter or
+// stream loses messages; with noeviction a full Redis refuses appends: error::disk_full).
+// The synchronous `load` blocks its caller for up to command_timeout when Redis hangs: from an
+// io thread use load_async.
+//
 // Deviations / limits: a plain Redis (or a Sentinel-managed primary), not Redis Cluster (the
 // script touches keys in several hash slots). A remove is hidden at once from this store
 // object's loads; other nodes see it once the XDEL is done (next batch). If NOSCRIPT forces a

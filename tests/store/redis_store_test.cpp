@@ -4,6 +4,8 @@
 // RedisStoreContract tests, run on both engines.)
 #include "broker/store/redis_store.hpp"
 
+#include "broker/store/detail/redis_link.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -146,6 +148,66 @@ TEST_F(RedisStore, PeriodicSweepDropsExpiredMessagesWithoutLoads) {
   redis_store other(o);
   EXPECT_TRUE(other.load("q1", 0, 10).empty());
   EXPECT_EQ(ids_of(other.load("q2", 0, 10)), (std::vector<std::string>{"young"}));
+}
+
+// SCRIPT FLUSH (an operator, a failover to a fresh replica) under a connected store: the next
+// append gets NOSCRIPT inside its transaction, reloads the script and is sent again.
+TEST_F(RedisStore, ReloadsTheScriptAfterScriptFlush) {
+  redis_store s(options());
+  const auto first = append_sync(s, "q", "a", "x");
+  ASSERT_FALSE(first.ec);
+  std::string why;
+  broker::store::detail::redis_link admin(
+      *broker::store::detail::parse_redis_url(server().url(), why), 2s);
+  ASSERT_FALSE(admin.connect());
+  std::error_code ec;
+  admin.command({"SCRIPT", "FLUSH"}, ec);
+  ASSERT_FALSE(ec);
+  const auto second = append_sync(s, "q", "b", "x");
+  ASSERT_FALSE(second.ec) << second.ec.message();
+  EXPECT_GT(second.seq, first.seq);
+  EXPECT_EQ(ids_of(s.load("q", 0, 10)), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(s.writable());
+}
+
+TEST_F(RedisStore, UrlSelectsTheDatabase) {
+  auto in_db3 = options();
+  in_db3.url = server().url() + "/3";
+  {
+    redis_store s(in_db3);
+    ASSERT_FALSE(append_sync(s, "q", "in-3", "x").ec);
+  }
+  redis_store db0(options());
+  EXPECT_TRUE(db0.load("q", 0, 10).empty());
+  redis_store db3(in_db3);
+  EXPECT_EQ(ids_of(db3.load("q", 0, 10)), (std::vector<std::string>{"in-3"}));
+}
+
+TEST(RedisStoreUrl, ParsesHostPortDatabaseAndCredentials) {
+  using broker::store::detail::parse_redis_url;
+  std::string why;
+  auto plain = parse_redis_url("redis://10.0.0.7:6380", why);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->host, "10.0.0.7");
+  EXPECT_EQ(plain->port, 6380);
+  EXPECT_EQ(plain->db, 0);
+  auto full = parse_redis_url("redis://app:s3cr@t@redis.internal:6379/2", why);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->user, "app");
+  EXPECT_EQ(full->password, "s3cr@t");
+  EXPECT_EQ(full->host, "redis.internal");
+  EXPECT_EQ(full->db, 2);
+  auto v6 = parse_redis_url("redis://:pw@[::1]/1", why);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 6379);
+  EXPECT_EQ(v6->password, "pw");
+  EXPECT_EQ(v6->user, "");
+  EXPECT_FALSE(parse_redis_url("rediss://h:1", why));
+  EXPECT_FALSE(parse_redis_url("redis://h:0", why));
+  EXPECT_FALSE(parse_redis_url("redis://h:70000", why));
+  EXPECT_FALSE(parse_redis_url("redis://h:1/x", why));
+  EXPECT_FALSE(parse_redis_url("redis://", why));
 }
 
 TEST_F(RedisStore, BadUrlThrowsAtConstruction) {
