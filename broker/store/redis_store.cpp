@@ -9,12 +9,11 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "broker/store/detail/redis_batch.hpp"
 #include "broker/store/detail/redis_link.hpp"
+#include "broker/store/detail/tombstones.hpp"
 
 namespace broker::store {
 namespace {
@@ -186,8 +185,7 @@ struct redis_store::impl {
         retry_removes.push_back(std::move(op));  // still hidden from load; retried later
         retry_at = std::max(retry_at, steady::now() + backoff);
       } else {
-        std::lock_guard lk(tomb_mu);
-        forget_tombstone_locked(op.queue, op.seq);
+        removing.forget(op.queue, op.seq);
       }
     }
     if (result.append_failures > 0 || !writer.connected()) {
@@ -235,19 +233,6 @@ struct redis_store::impl {
   std::vector<stored_message> load(std::string_view q, std::uint64_t after, std::size_t max,
                                    std::error_code& ec);
 
-  void forget_tombstone_locked(const std::string& q, std::uint64_t seq) {
-    auto it = tombstones.find(q);
-    if (it == tombstones.end()) return;
-    it->second.erase(seq);
-    if (it->second.empty()) tombstones.erase(it);
-  }
-
-  std::unordered_set<std::uint64_t> tombstones_of(std::string_view q) {
-    std::lock_guard lk(tomb_mu);
-    auto it = tombstones.find(std::string(q));
-    return it == tombstones.end() ? std::unordered_set<std::uint64_t>{} : it->second;
-  }
-
   redis_store_options opts;
   detail::redis_keys keys;
 
@@ -262,8 +247,8 @@ struct redis_store::impl {
   detail::sweep_position sweep_at;
   std::vector<redis_op> retry_removes;
 
-  // Lock order: read_mu may be held while taking tomb_mu or mu (never the reverse); mu,
-  // tomb_mu and stats_mu are leaves.
+  // Lock order: read_mu may be held while taking removing's lock or mu (never the reverse);
+  // mu, removing's and stats_mu are leaves.
   std::mutex read_mu;  // guards reader and reader_retry_at
   detail::redis_link reader;
   steady::time_point reader_retry_at{};
@@ -277,8 +262,7 @@ struct redis_store::impl {
   bool stop = false;
   retention policy;
 
-  std::mutex tomb_mu;  // removes not yet confirmed by Redis: hidden from load
-  std::unordered_map<std::string, std::unordered_set<std::uint64_t>> tombstones;
+  detail::tombstones removing;  // removes not yet confirmed by Redis: hidden from load
 
   mutable std::mutex stats_mu;
   store_stats counters;
@@ -294,7 +278,7 @@ std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& lin
   ec.clear();
   std::vector<stored_message> out;
   if (max == 0) return out;
-  const auto removed = tombstones_of(q);  // taken first: a remove() that returned is covered
+  const auto removed = removing.of(q);  // taken first: a remove() that returned is covered
   const std::int64_t t = now_ms();
   retention current;
   {
@@ -387,10 +371,7 @@ void redis_store::load_async(std::string queue, std::uint64_t after_seq, std::si
 }
 
 void redis_store::remove(std::string queue, std::uint64_t seq) {
-  {
-    std::lock_guard lk(impl_->tomb_mu);
-    impl_->tombstones[queue].insert(seq);
-  }
+  impl_->removing.add(queue, seq);
   redis_op op;
   op.what = redis_op::kind::remove;
   op.queue = std::move(queue);
