@@ -68,6 +68,17 @@ class connection {
 
   /// The peer as the transport saw it.
   virtual const peer_info& peer() const noexcept = 0;
+
+  /// Publisher flow control: stop reading from the peer after the bytes already read have been
+  /// handed to the session, so TCP back-pressure slows the peer. Reference-counted: each call
+  /// needs one resume_reading(). While paused, writes (RECEIPTs, MESSAGEs, heart-beats) go on
+  /// and the peer's silence does not count against the heart-beat timeout. Strand only. The
+  /// default (a transport without flow control) ignores it.
+  virtual void pause_reading() {}
+
+  /// Undoes one pause_reading(); at zero, reading continues where the parser stopped. Extra
+  /// calls are ignored. Strand only.
+  virtual void resume_reading() {}
 };
 
 }  // namespace broker

@@ -1,5 +1,6 @@
 #include "broker/queue.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -18,6 +19,27 @@ std::error_code queue::enqueue(message_ptr m) {
   waiting_.push_back(std::move(m));
   dispatch_locked(keep);
   return {};
+}
+
+std::error_code queue::enqueue(message_ptr m, const queue_waiter& w, bool& paused) {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  if (waiting_.size() >= hard_max()) return error::queue_full;
+  waiting_.push_back(std::move(m));
+  dispatch_locked(keep);
+  paused = waiting_.size() >= max_waiting_;
+  if (paused) waiters_.insert_or_assign(w.session_no, w);
+  return {};
+}
+
+void queue::forget_waiter(std::uint64_t session_no) {
+  std::lock_guard lock(mutex_);
+  waiters_.erase(session_no);
+}
+
+std::size_t queue::hard_max() const noexcept {
+  constexpr std::size_t min_slack = 4096;
+  return max_waiting_ + std::max(max_waiting_, min_slack);
 }
 
 void queue::add_consumer(queue_consumer c) {
@@ -58,8 +80,10 @@ void queue::settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliv
 
 std::size_t queue::purge_expired() {
   const auto now = std::chrono::system_clock::now();
+  keep_alive keep;
   std::lock_guard lock(mutex_);
   expired_ += std::erase_if(waiting_, [&](const message_ptr& m) { return m->expired(now); });
+  wake_locked(keep);
   return std::exchange(expired_, 0);
 }
 
@@ -75,9 +99,29 @@ std::size_t queue::in_flight() const {
   return n;
 }
 
+void queue::dispatch_locked(keep_alive& keep) {
+  hand_out_locked(keep);
+  wake_locked(keep);
+}
+
+// Once drained to the low watermark, every paused publisher is told (posted: no session runs
+// under the mutex); each resumes reading on its own strand.
+void queue::wake_locked(keep_alive& keep) {
+  if (waiters_.empty() || waiting_.size() > low_watermark()) return;
+  for (auto& [no, w] : waiters_) {
+    auto conn = w.conn.lock();
+    if (!conn) continue;
+    keep.push_back(conn);
+    conn->post([q = shared_from_this(), s = w.session] {
+      if (auto target = s.lock()) target->on_queue_room(q);
+    });
+  }
+  waiters_.clear();
+}
+
 // Hands waiting messages to consumers with capacity until either runs out. Expired messages are
 // dropped here, when they would be dispatched.
-void queue::dispatch_locked(keep_alive& keep) {
+void queue::hand_out_locked(keep_alive& keep) {
   const auto now = std::chrono::system_clock::now();
   while (!waiting_.empty()) {
     if (waiting_.front()->expired(now)) {

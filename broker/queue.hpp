@@ -27,6 +27,13 @@ struct queue_consumer {
   std::size_t prefetch = 0;  ///< client modes: max unacked messages; 0 = no cap
 };
 
+/// A publisher whose reading is paused until a queue drains (publisher flow control).
+struct queue_waiter {
+  std::uint64_t session_no = 0;                  ///< one entry per session
+  std::weak_ptr<connection> conn;                ///< where the wake-up is posted
+  std::weak_ptr<detail::stomp_session> session;  ///< told on that strand (on_queue_room)
+};
+
 /// A point-to-point /queue/: each message goes to exactly one consumer, round-robin among those
 /// with capacity; messages wait (bounded) while none has. A message is always either waiting or
 /// in flight to exactly one consumer, so it is never lost: consumers that go away give theirs
@@ -44,6 +51,21 @@ class queue : public std::enable_shared_from_this<queue> {
 
   /// Adds `m` and dispatches. error::queue_full when max_waiting messages already wait.
   std::error_code enqueue(message_ptr m);
+
+  /// Flow-controlled enqueue: adds `m` and dispatches; when max_waiting or more then wait,
+  /// `paused` is set and `w` is registered, to be told (posted to its strand) once the queue has
+  /// drained to low_watermark(). Past hard_max() (a peer ignoring back-pressure) it refuses
+  /// with error::queue_full like enqueue.
+  std::error_code enqueue(message_ptr m, const queue_waiter& w, bool& paused);
+
+  /// Forgets the waiter of session `session_no` (it is closing). Idempotent.
+  void forget_waiter(std::uint64_t session_no);
+
+  /// Paused publishers resume when waiting messages drop to this (90% of max_waiting).
+  std::size_t low_watermark() const noexcept { return max_waiting_ - max_waiting_ / 10; }
+  /// Waiting messages past which even a flow-controlled SEND is refused: twice max_waiting, at
+  /// least max_waiting + 4096. Paused publishers add at most one read each, far less than this.
+  std::size_t hard_max() const noexcept;
 
   /// Adds a consumer and dispatches waiting messages to it.
   void add_consumer(queue_consumer c);
@@ -72,6 +94,8 @@ class queue : public std::enable_shared_from_this<queue> {
   using keep_alive = std::vector<std::shared_ptr<connection>>;
 
   void dispatch_locked(keep_alive& keep);
+  void hand_out_locked(keep_alive& keep);
+  void wake_locked(keep_alive& keep);
   std::size_t pick_locked();
   void requeue_locked(std::map<std::uint64_t, message_ptr>& msgs);
   void erase_consumer_locked(std::size_t index);
@@ -85,6 +109,7 @@ class queue : public std::enable_shared_from_this<queue> {
   std::size_t next_ = 0;                   // where the next round-robin search starts
   std::uint64_t next_delivery_ = 0;
   std::size_t expired_ = 0;  // dropped for expiry since the last purge_expired()
+  std::map<std::uint64_t, queue_waiter> waiters_;  // paused publishers, by session_no
 };
 
 }  // namespace broker

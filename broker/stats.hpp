@@ -45,6 +45,8 @@ struct stats {
   counter send_rate_exceeded{0};  ///< sessions closed for SENDs over config::send_rate
   counter user_limit_refused{0};  ///< CONNECTs refused by config::max_connections_per_user
   std::array<counter, close_reasons> closes{};  ///< sessions ended, by close_reason
+  gauge paused_publishers{0};   ///< sessions whose reading is paused by flow control now
+  counter publisher_pauses{0};  ///< times a session's reading was paused by flow control
 
   /// Counts one client frame by its command name.
   void frame_in(std::string_view command) noexcept;

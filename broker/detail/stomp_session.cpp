@@ -185,6 +185,7 @@ void stomp_session::on_closed(close_reason why) {
 // Subscriptions go (queue consumers requeue their unacked messages, redelivered), open
 // transactions are dropped. Idempotent: on_closed and the destructor may both call it.
 void stomp_session::cleanup() {
+  end_flow_control();
   core_.reg.remove_session(no_);
   core_.expiring.remove(no_);
   if (counted_user_) core_.user_sessions.leave(principal_.name);

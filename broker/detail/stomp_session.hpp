@@ -70,6 +70,9 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   /// 0 for user topics). A seq at or below the subscription's last one is skipped (a replayed
   /// message arriving live too). Strand only.
   void deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m);
+  /// Posted by a queue this session filled: it has drained to its low watermark, so reading
+  /// may resume (publisher flow control). Strand only.
+  void on_queue_room(const std::shared_ptr<queue>& q);
   /// Posted by broker::tick: ends the session with ERROR "token expired" once its principal's
   /// expiry has passed. Strand only.
   void check_expiry();
@@ -102,6 +105,13 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void replay(std::uint64_t handle, const destination& d);
   void send_durable(const message_ptr& m, stomp::frame cause);
   void on_stored(std::error_code ec, const stomp::frame& cause);
+  // Publisher flow control (handlers/send.cpp): reading is paused while any cause holds.
+  enum pause_cause : unsigned { pause_queue = 1, pause_store = 2 };
+  void send_to_queue(const message_ptr& m, const stomp::frame& cause);
+  void hold(pause_cause c);
+  void release(pause_cause c);
+  void on_store_settled();
+  void end_flow_control();
   void disconnect(const stomp::frame& f);
   bool allowed(auth::action what, const destination& d) const;
 
@@ -134,6 +144,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them
   token_bucket send_bucket_;    // config::send_rate / send_burst
   bool counted_user_ = false;   // principal_ holds a place in core_.user_sessions
+  unsigned paused_ = 0;         // pause_cause bits: reading paused while non-zero
+  std::vector<std::shared_ptr<queue>> full_queues_;  // filled by us, we wait for their room
 };
 
 }  // namespace broker::detail

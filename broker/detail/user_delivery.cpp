@@ -118,6 +118,7 @@ void stomp_session::check_expiry() {
     return;
   }
   bump(core_.counters.tokens_expired);
+  on_store_settled();  // flow control: may resume reading
   spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
                principal_.name);
   fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);

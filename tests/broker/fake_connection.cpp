@@ -69,6 +69,27 @@ fake_connection::heart_beats() const {
   return heart_beats_;
 }
 
+void fake_connection::pause_reading() {
+  std::lock_guard lock(mutex_);
+  ++paused_;
+  ++pauses_;
+}
+
+void fake_connection::resume_reading() {
+  std::lock_guard lock(mutex_);
+  if (paused_ > 0) --paused_;
+}
+
+int fake_connection::paused() const {
+  std::lock_guard lock(mutex_);
+  return paused_;
+}
+
+int fake_connection::pauses() const {
+  std::lock_guard lock(mutex_);
+  return pauses_;
+}
+
 bool fake_connection::closed() const {
   std::lock_guard lock(mutex_);
   return !closes_.empty();

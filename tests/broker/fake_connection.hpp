@@ -44,6 +44,8 @@ class fake_connection : public broker::connection,
   void connected(std::chrono::milliseconds send_every,
                  std::chrono::milliseconds expect_within) override;
   const broker::peer_info& peer() const noexcept override { return peer_; }
+  void pause_reading() override;
+  void resume_reading() override;
 
   /// Called for every frame sent, on the sending thread (e.g. to answer with an ACK).
   std::function<void(const broker::outgoing&)> on_send;
@@ -53,6 +55,9 @@ class fake_connection : public broker::connection,
   std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> heart_beats()
       const;
   bool closed() const;
+  /// Flow control: pause_reading() calls not yet resumed, and pauses ever.
+  int paused() const;
+  int pauses() const;
 
  private:
   post_queue& queue_;
@@ -60,6 +65,8 @@ class fake_connection : public broker::connection,
   mutable std::mutex mutex_;
   std::vector<broker::outgoing> sent_;
   std::vector<broker::close_reason> closes_;
+  int paused_ = 0;
+  int pauses_ = 0;
   std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> heart_beats_;
 };
 
