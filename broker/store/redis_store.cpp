@@ -324,17 +324,20 @@ std::vector<stored_message> redis_store::impl::load(std::string_view q, std::uin
   return load_with(reader, q, after, max, ec);
 }
 
-// Deletes expired entries of known queues, examining at most purge_max_entries entries; the
-// SSCAN position carries over to the next sweep.
+// Deletes expired entries of known queues, examining at most purge_max_entries entries (the
+// SSCAN position carries over to the next sweep), and the streams found empty.
 void redis_store::impl::sweep(const retention& p) {
   const std::int64_t t = now_ms();
   std::error_code ec;
-  auto purges = detail::find_expired(
+  auto found = detail::find_expired(
       writer, keys, sweep_at, std::max<std::size_t>(opts.purge_max_entries, 1),
       [&](const stored_message& m) { return expired(m, p, t); }, ec);
+  for (const auto& name : found.empty) {
+    if (!ec) detail::drop_queue_if_empty(writer, keys, name, ec);
+  }
   if (ec) spdlog::warn("redis store: expiry sweep stopped: {}", ec.message());
-  if (purges.empty() || !writer.connected()) return;
-  record(purges, detail::run_batch(writer, keys, sha, p.max_count, purges));
+  if (found.purges.empty() || !writer.connected()) return;
+  record(found.purges, detail::run_batch(writer, keys, sha, p.max_count, found.purges));
 }
 
 redis_store::redis_store(redis_store_options options)

@@ -46,7 +46,8 @@
 // script touches keys in several hash slots). A remove is hidden at once from this store
 // object's loads; other nodes see it once the XDEL is done (next batch). If NOSCRIPT forces a
 // retry within a batch, the retried appends get seqs above later ones of that batch (order per
-// queue stays seq order). Empty streams are not deleted (a few hundred bytes per queue).
+// queue stays seq order). The sweep also deletes streams it finds empty (and forgets the
+// queue), atomically against appends from other nodes.
 
 #include <chrono>
 #include <cstddef>

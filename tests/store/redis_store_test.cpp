@@ -1,12 +1,12 @@
-// redis_store on a real redis-server: two nodes sharing one Redis, the periodic sweep, start-up
-// with Redis unreachable, Redis killed and restarted, Redis hung, and a throughput print.
+// redis_store on a real redis-server: two nodes sharing one Redis, the periodic sweep, SCRIPT
+// FLUSH, the url, start-up with Redis unreachable, Redis killed and restarted, Redis hung, and
+// a throughput print.
 // (Order, paging, retention, remove, binary payloads, load_async and reopening are the typed
 // RedisStoreContract tests, run on both engines.)
 #include "broker/store/redis_store.hpp"
 
-#include "broker/store/detail/redis_link.hpp"
-
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/store/detail/redis_link.hpp"
 #include "redis_fixture.hpp"
 
 namespace {
@@ -208,6 +209,32 @@ TEST(RedisStoreUrl, ParsesHostPortDatabaseAndCredentials) {
   EXPECT_FALSE(parse_redis_url("redis://h:70000", why));
   EXPECT_FALSE(parse_redis_url("redis://h:1/x", why));
   EXPECT_FALSE(parse_redis_url("redis://", why));
+}
+
+TEST_F(RedisStore, SweepDeletesEmptiedStreamsAndTheQueueLivesOn) {
+  auto o = options();
+  o.purge_interval = 1ms;
+  redis_store s(o);
+  const auto first = append_sync(s, "alice/queue/a", "m0", "x");
+  append_sync(s, "bob/queue/b", "b0", "x");
+  s.remove("alice/queue/a", first.seq);
+  s.flush();
+  std::string why;
+  broker::store::detail::redis_link admin(
+      *broker::store::detail::parse_redis_url(server().url(), why), 2s);
+  ASSERT_FALSE(admin.connect());
+  auto exists = [&](const std::string& key) {
+    std::error_code ec;
+    auto r = admin.command({"EXISTS", key}, ec);
+    return !ec && r->integer == 1;
+  };
+  const std::string alice = o.key_prefix + "uq:alice/queue/a";
+  EXPECT_TRUE(eventually([&] { return !exists(alice); }));
+  EXPECT_TRUE(exists(o.key_prefix + "uq:bob/queue/b"));  // not empty: kept
+  const auto again = append_sync(s, "alice/queue/a", "m1", "x");
+  ASSERT_FALSE(again.ec) << again.ec.message();
+  EXPECT_GT(again.seq, first.seq);
+  EXPECT_EQ(ids_of(s.load("alice/queue/a", 0, 10)), (std::vector<std::string>{"m1"}));
 }
 
 TEST_F(RedisStore, BadUrlThrowsAtConstruction) {

@@ -210,12 +210,12 @@ std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys,
 
 // Each queue is read from its oldest end, where age-expired entries are; a per-message expiry
 // further in is found by the loads (or once the entries before it have gone).
-std::vector<redis_op> find_expired(redis_link& link, const redis_keys& keys,
-                                   sweep_position& at, std::size_t budget,
-                                   const std::function<bool(const stored_message&)>& is_expired,
-                                   std::error_code& ec) {
+sweep_result find_expired(redis_link& link, const redis_keys& keys, sweep_position& at,
+                          std::size_t budget,
+                          const std::function<bool(const stored_message&)>& is_expired,
+                          std::error_code& ec) {
   constexpr std::size_t page = 100;  // queues per SSCAN step, entries read per queue
-  std::vector<redis_op> purges;
+  sweep_result out;
   while (budget > 0 && !ec) {
     if (at.pending.empty()) {
       for (auto& name : scan_queues(link, keys, at.cursor, page, ec)) {
@@ -229,13 +229,28 @@ std::vector<redis_op> find_expired(redis_link& link, const redis_keys& keys,
     at.pending.pop_front();
     auto rows = read_range(link, keys, purge.queue, 0, std::min(budget, page), ec);
     budget -= std::min(budget, std::max<std::size_t>(rows.size(), 1));
+    if (!ec && rows.empty()) out.empty.push_back(purge.queue);
     for (const auto& m : rows) {
       if (is_expired(m)) purge.expired.push_back(m.seq);
     }
-    if (!purge.expired.empty()) purges.push_back(std::move(purge));
+    if (!purge.expired.empty()) out.purges.push_back(std::move(purge));
     if (at.cursor == "0" && at.pending.empty()) break;  // every queue seen once this round
   }
-  return purges;
+  return out;
+}
+
+bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::string& queue,
+                         std::error_code& ec) {
+  // A script, so that the check and the delete are one step for every other node's appends.
+  constexpr std::string_view script =
+      "if redis.call('XLEN', KEYS[1]) > 0 then return 0 end\n"
+      "redis.call('DEL', KEYS[1])\n"
+      "redis.call('SREM', KEYS[2], ARGV[1])\n"
+      "return 1\n";
+  auto r = link.command({"EVAL", script, "2", keys.stream(queue), keys.queues(), queue}, ec);
+  if (ec) return false;
+  if ((ec = error_of_reply(*r))) return false;
+  return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
 }  // namespace broker::store::detail

@@ -88,11 +88,22 @@ struct sweep_position {
   std::deque<std::string> pending;   ///< names scanned but not examined yet
 };
 
-/// Reads the oldest entries of known queues, at most `budget` entries in all, and returns one
-/// expire op per queue holding entries for which `is_expired` is true. Stops early on `ec`.
-std::vector<redis_op> find_expired(redis_link& link, const redis_keys& keys,
-                                   sweep_position& at, std::size_t budget,
-                                   const std::function<bool(const stored_message&)>& is_expired,
-                                   std::error_code& ec);
+/// What one sweep found.
+struct sweep_result {
+  std::vector<redis_op> purges;     ///< one expire op per queue holding expired entries
+  std::vector<std::string> empty;   ///< queues whose stream had no entry left
+};
+
+/// Reads the oldest entries of known queues, at most `budget` entries in all (an empty queue
+/// counts one), collecting those for which `is_expired` is true. Stops early on `ec`.
+sweep_result find_expired(redis_link& link, const redis_keys& keys, sweep_position& at,
+                          std::size_t budget,
+                          const std::function<bool(const stored_message&)>& is_expired,
+                          std::error_code& ec);
+
+/// Deletes the stream of `queue` and forgets the queue if, atomically, it has no entry (an
+/// append from another node in between keeps it). True when deleted.
+bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::string& queue,
+                         std::error_code& ec);
 
 }  // namespace broker::store::detail
