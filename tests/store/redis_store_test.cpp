@@ -381,4 +381,27 @@ TEST_F(RedisStoreOutage, DestructorFailsWhatItCannotSendAndReturns) {
   EXPECT_EQ(succeeded.load(), 0);
 }
 
+// Redis at maxmemory with noeviction refuses writes: the appends fail (never a false success)
+// with the "full" code, and succeed again once there is room.
+TEST_F(RedisStoreOutage, FullRedisRefusesAppendsWithDiskFullThenAcceptsThemAgain) {
+  redis_store s(options());
+  ASSERT_FALSE(append_sync(s, "q", "before", "x").ec);
+  std::string why;
+  broker::store::detail::redis_link admin(
+      *broker::store::detail::parse_redis_url(server_->url(), why), 2s);
+  ASSERT_FALSE(admin.connect());
+  std::error_code ec;
+  admin.command({"CONFIG", "SET", "maxmemory", "1"}, ec);
+  ASSERT_FALSE(ec);
+  auto refused = append_sync(s, "q", "refused", "x");
+  EXPECT_EQ(refused.ec, broker::store::error::disk_full);
+  EXPECT_EQ(refused.seq, 0u);
+  EXPECT_FALSE(s.writable());
+  admin.command({"CONFIG", "SET", "maxmemory", "0"}, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_FALSE(append_sync(s, "q", "after", "x").ec);
+  EXPECT_TRUE(s.writable());
+  EXPECT_EQ(ids_of(s.load("q", 0, 10)), (std::vector<std::string>{"before", "after"}));
+}
+
 }  // namespace
