@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 #include "app/config_hardening.hpp"
+#include "cluster/redis_url.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -46,6 +47,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
                  "idempotency_window_seconds", "idempotency_max_keys"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
+      {"cluster", {"redis"}},
   };
   return keys;
 }
@@ -214,6 +216,7 @@ void load_config_file(const std::string& path, settings& out) {
   read(root, "log.level", out.log_level);
   detail::read_hardening(root, out);
   read(root, "store.data_dir", out.data_dir);
+  read(root, "cluster.redis", out.cluster_redis);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
@@ -267,6 +270,9 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
                         ->check(CLI::ExistingFile);
   auto* data_opt = cli.add_option("--data-dir", data_dir,
                                   "directory of the durable store, or :memory: [./data]");
+  std::string cluster_redis;
+  auto* cluster_opt = cli.add_option("--cluster-redis", cluster_redis,
+                                     "join a cluster over Redis: redis://HOST:PORT[/DB] [none]");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -280,6 +286,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   out.tcp_host_given = out.tcp_host_given || *tcp_opt;
   if (*users_opt) out.auth.users_file = users_file;
   if (*data_opt) out.data_dir = data_dir;
+  if (*cluster_opt) out.cluster_redis = cluster_redis;
   if (*cert_opt) out.server.tls_cert = tls_cert;
   if (*key_opt) out.server.tls_key = tls_key;
   if (*threads_opt) out.threads = threads;
@@ -292,6 +299,10 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.server.api_path.empty() || out.server.api_path.front() != '/')
     throw config_error("the publish API path must start with '/'");
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
+  cluster::redis_endpoint ignored;
+  if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
+    throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +
+                       out.cluster_redis + "'");
   return std::nullopt;
 }
 

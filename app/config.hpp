@@ -30,6 +30,9 @@ struct settings {
   std::optional<auth::jwt_config> jwt; ///< [jwt]; none = no bearer tokens
   std::vector<auth::acl_rule> acl;     ///< [[acl]]; empty = auth::default_acl()
   std::string data_dir = "./data";     ///< [store] data_dir / --data-dir; ":memory:" = no file
+  /// [cluster] redis / --cluster-redis: redis://host:port[/db] joins the nodes sharing that
+  /// Redis (live routing + durable user queues there, docs/cluster.md); empty = a single node.
+  std::string cluster_redis;
   bool ws_host_given = false;          ///< websocket.host or --ws was given (development mode)
   bool tcp_host_given = false;         ///< tcp.host or --tcp was given (development mode)
 };

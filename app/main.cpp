@@ -24,6 +24,7 @@
 #include "app/wiring.hpp"
 #include "auth/password.hpp"
 #include "broker/broker.hpp"
+#include "cluster/redis_link.hpp"
 #include "transport/server.hpp"
 
 namespace {
@@ -59,6 +60,19 @@ void schedule_tick(net::steady_timer& timer, broker::broker& broker) {
   });
 }
 
+/// With --cluster-redis: the link to the other nodes over Redis, started and attached to `b`.
+std::shared_ptr<cluster::redis_link> start_cluster(net::io_context& ioc, broker::broker& b,
+                                                   const std::string& url) {
+  if (url.empty()) return nullptr;
+  cluster::redis_endpoint ep;
+  cluster::parse_redis_url(url, ep);  // checked with the other settings
+  auto link = std::make_shared<cluster::redis_link>(ioc, ep, b);
+  link->start();
+  b.attach_cluster(link);
+  spdlog::info("cluster: node {} on redis://{}:{}/{}", link->node_id(), ep.host, ep.port, ep.db);
+  return link;
+}
+
 /// `stompbox passwd`: reads a password on stdin (not echoed on a terminal), prints its hash.
 int passwd(int argc) {
   if (argc > 2) {
@@ -86,6 +100,8 @@ int run(const app::settings& s) {
   // sessions need the broker when they are destroyed.
   broker::broker broker(s.broker);
   net::io_context ioc(static_cast<int>(s.threads));
+  // Attached before the listeners open: every session's subscriptions reach the other nodes.
+  std::shared_ptr<cluster::redis_link> cluster = start_cluster(ioc, broker, s.cluster_redis);
   transport::server server(ioc, broker, s.server);
   server.start();  // throws when a port cannot be bound
   const char* scheme = s.server.tls_cert.empty() ? "" : "s";
@@ -114,6 +130,7 @@ int run(const app::settings& s) {
     server.stop();
     hup.cancel();
     if (metrics) metrics->stop();
+    if (cluster) cluster->stop();
     tick.cancel();
     wait_for_drain(drain, server, ioc, std::chrono::steady_clock::now() + shutdown_grace);
   });

@@ -10,6 +10,7 @@
 #include "auth/config.hpp"
 #include "auth/rules_authorizer.hpp"
 #include "auth/users_file.hpp"
+#include "broker/store/redis_store.hpp"
 #include "broker/store/sqlite_store.hpp"
 
 namespace app {
@@ -58,6 +59,14 @@ void wire_broker(settings& s) {
     s.broker.authorizer = std::make_shared<auth::rules_authorizer>(s.acl);
   } catch (const std::exception& e) {
     throw config_error(e.what());
+  }
+  if (!s.cluster_redis.empty()) {  // every node must see every user queue: they live in Redis
+    broker::store::redis_store_options options;
+    options.url = s.cluster_redis;
+    options.keep = broker::store::retention{s.broker.user_queue_max_messages,
+                                            s.broker.user_queue_max_age};
+    s.broker.store = std::make_shared<broker::store::redis_store>(std::move(options));
+    return;
   }
   broker::store::sqlite_options options;
   options.data_dir = s.data_dir;

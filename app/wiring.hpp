@@ -1,8 +1,8 @@
 #pragma once
 
 // Turns app::settings into the objects the broker is built from: the authenticator (users file
-// and/or JWT), the authorizer ([[acl]] or the default rules) and the durable store (SQLite in
-// --data-dir). Start-up only.
+// and/or JWT), the authorizer ([[acl]] or the default rules) and the durable store (Redis with
+// --cluster-redis, else SQLite in --data-dir). Start-up only.
 
 #include <string>
 

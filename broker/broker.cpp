@@ -186,6 +186,29 @@ void broker::tick() {
 
 void broker::flush() { impl_->core.store->flush(); }
 
+void broker::attach_cluster(std::shared_ptr<cluster_link> link) {
+  auto& core = impl_->core;
+  core.cluster = std::move(link);
+  core.reg.set_cluster(core.cluster.get());
+  core.users.set_cluster(core.cluster.get());
+}
+
+void broker::deliver_remote(const message_ptr& m, std::uint64_t seq, std::string_view pattern) {
+  auto& core = impl_->core;
+  if (m->target.is_user()) return core.users.deliver_remote(m, seq);
+  if (m->target.kind == destination_kind::topic) core.reg.route_remote(m, pattern);
+}
+
+bool broker::ready() const {
+  const auto& core = impl_->core;
+  return core.store->writable() && (!core.cluster || core.cluster->ready());
+}
+
+std::string broker::cluster_metrics() const {
+  const auto& core = impl_->core;
+  return core.cluster ? core.cluster->metrics_text() : std::string();
+}
+
 const ::broker::stats& broker::stats() const noexcept { return impl_->core.counters; }
 
 const config& broker::settings() const noexcept { return impl_->core.cfg; }

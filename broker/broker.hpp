@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "broker/cluster.hpp"
 #include "broker/connection.hpp"
+#include "broker/message.hpp"
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
 #include "stomp/frame.hpp"
@@ -146,6 +148,25 @@ class broker {
   /// Blocks until every durable append submitted so far is committed and its RECEIPT posted.
   /// For tests and shutdown; never from a connection's strand.
   void flush();
+
+  /// Joins a cluster: `link` hears what local sessions subscribe to and every message routed
+  /// here (see broker/cluster.hpp). Call once, before the first session opens; the broker keeps
+  /// it as long as it lives.
+  void attach_cluster(std::shared_ptr<cluster_link> link);
+
+  /// A message another node routed, for this node's sessions only (never published again):
+  /// a topic message goes to the subscribers of exactly its topic when `pattern` is empty, else
+  /// to the wildcard subscriptions spelled `pattern` (the one it arrived through); a user
+  /// destination's to the owner's subscribed sessions, `seq` = its store seq (user queues) or 0.
+  /// `/queue/` messages are ignored (not clustered). Any thread.
+  void deliver_remote(const message_ptr& m, std::uint64_t seq, std::string_view pattern = {});
+
+  /// For /readyz: the durable store is writable and the cluster link (if any) is ready.
+  /// Thread-safe.
+  bool ready() const;
+
+  /// The cluster link's Prometheus text for /metrics; empty without a cluster. Thread-safe.
+  std::string cluster_metrics() const;
 
   /// Live counters for metrics. Thread-safe; lives as long as the broker.
   const ::broker::stats& stats() const noexcept;

@@ -27,11 +27,15 @@ std::uint64_t registry::subscribe(const subscriber& who, const destination& d, b
   std::unique_lock lock(mutex_);
   topic_target t{who.conn, who.session};
   if (d.wildcard) {
-    wildcards_.emplace(handle, wildcard_target{topic_matcher(d.path()), std::move(t)});
+    wildcards_.emplace(handle, wildcard_target{topic_matcher(d.path()), std::move(t), d.name});
   } else {
     topics_[d.name].emplace(handle, std::move(t));
   }
   by_session_[who.session_no].emplace(handle, owned{d.kind, d.wildcard, d.name, nullptr});
+  if (cluster_) {  // the link counts references: one call per subscription
+    cluster_->interest(d.wildcard ? interest_kind::topic_pattern : interest_kind::topic, d.name,
+                       true);
+  }
   return handle;
 }
 
@@ -67,6 +71,10 @@ void registry::remove_session(std::uint64_t session_no) {
 // Drops the topic entry of `handle`; returns the queue whose consumer the caller must remove.
 std::shared_ptr<queue> registry::remove_locked(std::uint64_t handle, const owned& o) {
   if (o.kind == destination_kind::queue) return o.q;
+  if (cluster_) {
+    cluster_->interest(o.wildcard ? interest_kind::topic_pattern : interest_kind::topic, o.name,
+                       false);
+  }
   if (o.wildcard) {
     wildcards_.erase(handle);
     return nullptr;
@@ -97,16 +105,43 @@ std::error_code registry::route_topic(const message_ptr& m) const {
       if (w.matcher.matches(m->target.path())) snapshot.emplace_back(handle, w.target);
     }
   }
+  post_all(m, snapshot);
+  if (cluster_) cluster_->publish(m, 0);  // after local routing: the other nodes' subscribers
+  return {};
+}
+
+void registry::route_remote(const message_ptr& m, std::string_view pattern) const {
+  std::vector<std::pair<std::uint64_t, topic_target>> snapshot;
+  {
+    std::shared_lock lock(mutex_);
+    if (pattern.empty()) {
+      if (auto t = topics_.find(m->target.name); t != topics_.end()) {
+        snapshot.assign(t->second.begin(), t->second.end());
+      }
+    } else {
+      // Only the subscriptions this pattern stands for: a message that came through several
+      // (a channel and a pattern, or two patterns) reaches each subscription once.
+      for (const auto& [handle, w] : wildcards_) {
+        if (w.pattern == pattern && w.matcher.matches(m->target.path())) {
+          snapshot.emplace_back(handle, w.target);
+        }
+      }
+    }
+  }
+  post_all(m, snapshot);
+}
+
+void registry::post_all(const message_ptr& m,
+                        const std::vector<std::pair<std::uint64_t, topic_target>>& targets) const {
   // Delivery happens on each target's strand; the session re-checks that the subscription
   // still exists there (it may have unsubscribed since the snapshot).
-  for (const auto& [handle, t] : snapshot) {
+  for (const auto& [handle, t] : targets) {
     if (auto conn = t.conn.lock()) {
       conn->post([s = t.session, handle = handle, m] {
         if (auto target = s.lock()) target->deliver(handle, m);
       });
     }
   }
-  return {};
 }
 
 std::shared_ptr<queue> registry::queue_for(const std::string& name) {

@@ -8,7 +8,10 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "broker/cluster.hpp"
 #include "broker/connection.hpp"
 #include "broker/destination.hpp"
 #include "broker/message.hpp"
@@ -31,13 +34,18 @@ struct subscriber {
 /// per session so a session's cleanup costs only its own subscriptions.
 ///
 /// Thread-safe. LOCK ORDER (the only one in broker/): registry::mutex_ -> queue::mutex_ ->
-/// connection::post's internal lock. No registry function calls connection::send/close or a
+/// connection::post's internal lock; registry::mutex_ -> the cluster link's internal lock (its
+/// interest() only posts, so on/off for one topic reach it in the order the table changed). No registry function calls connection::send/close or a
 /// session while holding mutex_; topic routing snapshots its targets under a shared lock and
 /// posts after releasing it; queue calls happen after mutex_ is released.
 class registry {
  public:
   /// `queue_max_messages` bounds each queue's waiting messages.
   explicit registry(std::size_t queue_max_messages);
+
+  /// The link to the other nodes (null = none): told of the first and last subscriber of each
+  /// topic and wildcard pattern. Set once, before the first subscription.
+  void set_cluster(cluster_link* link) noexcept { cluster_ = link; }
 
   /// Adds a subscription to the canonical `d` (topics may be wildcards) and returns its handle,
   /// unique in the registry. For a queue, `q` receives the queue and the consumer is added
@@ -55,6 +63,11 @@ class registry {
   /// Routes `m` to its destination: a copy to each matching topic subscriber, or into the queue
   /// (created on first use). error::queue_full when the queue is full.
   std::error_code route(const message_ptr& m);
+
+  /// A topic message another node published: to the local subscribers of exactly its topic
+  /// (`pattern` empty), or to the local wildcard subscriptions spelled `pattern` that match it.
+  /// Never published again.
+  void route_remote(const message_ptr& m, std::string_view pattern) const;
 
   /// The queue called `name` (canonical), created on first use.
   std::shared_ptr<queue> queue_for(const std::string& name);
@@ -76,6 +89,7 @@ class registry {
   struct wildcard_target {
     topic_matcher matcher;
     topic_target target;
+    std::string pattern;  // canonical name, e.g. "/topic/news.*"
   };
   struct owned {  // one entry of the reverse index
     destination_kind kind;
@@ -87,8 +101,11 @@ class registry {
 
   std::shared_ptr<queue> remove_locked(std::uint64_t handle, const owned& o);
   std::error_code route_topic(const message_ptr& m) const;
+  void post_all(const message_ptr& m,
+                const std::vector<std::pair<std::uint64_t, topic_target>>& targets) const;
 
   const std::size_t queue_max_messages_;
+  cluster_link* cluster_ = nullptr;
   std::atomic<std::uint64_t> next_handle_{0};
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::unordered_map<std::uint64_t, topic_target>> topics_;

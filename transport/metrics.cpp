@@ -33,7 +33,8 @@ void metrics_server::start() {
     if (path == "/readyz") {
       if (ready(*srv, *b)) return {200, "text/plain; charset=utf-8", "ready\n"};
       return {503, "text/plain; charset=utf-8",
-              srv->accepting() ? "store not writable\n" : "not accepting connections\n"};
+              srv->accepting() ? "store not writable or cluster link down\n"
+                               : "not accepting connections\n"};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   };
@@ -54,11 +55,11 @@ void metrics_server::stop() {
 std::uint16_t metrics_server::port() const noexcept { return listener_ ? listener_->port() : 0; }
 
 std::string render_metrics(const server& srv, const broker::broker& b) {
-  return detail::render_metrics(detail::take_snapshot(srv.statistics(), b));
+  return detail::render_metrics(detail::take_snapshot(srv.statistics(), b)) + b.cluster_metrics();
 }
 
 bool ready(const server& srv, const broker::broker& b) {
-  return srv.accepting() && b.durable_store().writable();
+  return srv.accepting() && b.ready();  // the store writable, the cluster link (if any) up
 }
 
 }  // namespace transport

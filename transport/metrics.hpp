@@ -28,8 +28,9 @@ struct metrics_config {
 ///  - `GET /metrics`: Prometheus text (connections by transport, sessions, subscriptions, frames
 ///    by command, messages, store, disconnect and refusal reasons);
 ///  - `GET /healthz`: 200 "ok" while the process serves HTTP (liveness);
-///  - `GET /readyz`: 200 when the STOMP listeners accept and the durable store is writable,
-///    else 503 (readiness: take the instance out of the load balancer).
+///  - `GET /readyz`: 200 when the STOMP listeners accept and broker::ready() (the durable store
+///    is writable, the cluster link if any is up), else 503 (readiness: take the instance out
+///    of the load balancer).
 /// Runs on the caller's io_context. `srv` and `b` must outlive it. start()/stop() from one
 /// thread; the rest is thread-safe.
 class metrics_server {
@@ -59,7 +60,7 @@ class metrics_server {
 /// The Prometheus text /metrics serves for `srv` and `b`, now. Thread-safe.
 std::string render_metrics(const server& srv, const broker::broker& b);
 
-/// Whether /readyz answers 200: `srv` accepts and the store of `b` is writable. Thread-safe.
+/// Whether /readyz answers 200: `srv` accepts and `b` is ready (store, cluster). Thread-safe.
 bool ready(const server& srv, const broker::broker& b);
 
 }  // namespace transport

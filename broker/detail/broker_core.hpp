@@ -9,6 +9,7 @@
 
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
+#include "broker/cluster.hpp"
 #include "broker/detail/user_router.hpp"
 #include "broker/message_id.hpp"
 #include "broker/registry.hpp"
@@ -60,6 +61,7 @@ struct broker_core {
   const config cfg;
   std::shared_ptr<const auth::authorizer> authorizer;  ///< cfg's, or the default rules
   std::shared_ptr<store::store> store;                 ///< cfg's, or an in-memory SQLite store
+  std::shared_ptr<cluster_link> cluster;  ///< null unless attached (before any session)
   ::broker::stats counters;
   registry reg;
   user_router users;

@@ -29,34 +29,55 @@ void stomp_session::subscribe_user(subscription& sub) {
   sub.handle = core_.reg.next_handle();
   const std::uint64_t handle = sub.handle;
   const destination d = sub.dest;
-  core_.users.subscribe(sub.user_key, user_subscriber{handle, conn_, weak_from_this()});
+  const bool durable = d.kind == destination_kind::user_queue;
+  core_.users.subscribe(sub.user_key, user_subscriber{handle, conn_, weak_from_this()}, durable);
   by_handle_.emplace(handle, sub.id);
   const std::string id = sub.id;
   subscriptions_.emplace(id, std::move(sub));
-  if (d.kind == destination_kind::user_queue) replay(handle, d);
+  if (durable) replay(handle, d);
 }
 
-// Registered first, then the backlog, oldest first: an append committed before registration is
-// in the load; one committed after it is posted here live as well (it runs after this function,
-// on the same strand) and deliver_user drops the seq it already sent. No gap, no duplicate.
+// Registered first (live copies held by the router meanwhile), then the backlog is loaded page
+// by page with store::load_async (a remote store never blocks this strand) and delivered here,
+// oldest first; then the held live copies, whose seqs the backlog already sent are dropped by
+// deliver_user. An append committed before registration is in the load, one after it is held:
+// no gap, no duplicate.
 void stomp_session::replay(std::uint64_t handle, const destination& d) {
-  constexpr std::size_t page = 256;
-  std::uint64_t after = 0;
-  for (;;) {
-    std::error_code ec;
-    std::vector<stored_delivery> batch = core_.users.load(d, after, page, ec);
-    for (const stored_delivery& s : batch) {
-      if (state_ != state::connected) return;  // a send may end the session
-      deliver_user(handle, s.seq, s.msg);
+  // A local class has the member function's access: the pages reach private members.
+  static constexpr std::size_t page = 256;
+  struct pager {
+    static void load(const std::shared_ptr<stomp_session>& s, std::uint64_t handle,
+                     const destination& d, std::uint64_t after) {
+      s->core_.users.load_async(
+          d, after, page,
+          [conn = s->conn_, self = s->weak_from_this(), handle, d](
+              std::vector<stored_delivery> batch, std::error_code ec) {
+            // Inline or on the store's thread: back to the session's strand.
+            auto c = conn.lock();
+            if (!c) return;
+            c->post([self, handle, d, batch = std::move(batch), ec] {
+              if (auto target = self.lock()) on_page(target, handle, d, batch, ec);
+            });
+          });
     }
-    if (ec) {
-      spdlog::error("session {}: reading the backlog of {} failed: {}", id_, d.resolved(),
-                    ec.message());
-      return;
+
+    static void on_page(const std::shared_ptr<stomp_session>& s, std::uint64_t handle,
+                        const destination& d, const std::vector<stored_delivery>& batch,
+                        std::error_code ec) {
+      for (const stored_delivery& row : batch) s->deliver_user(handle, row.seq, row.msg);
+      if (ec) {
+        spdlog::error("session {}: reading the backlog of {} failed: {}", s->id_, d.resolved(),
+                      ec.message());
+      } else if (batch.size() == page && s->state_ == state::connected &&
+                 s->find_by_handle(handle)) {
+        return load(s, handle, d, batch.back().seq);
+      }
+      for (const stored_delivery& live : s->core_.users.end_replay(d.resolved(), handle)) {
+        s->deliver_user(handle, live.seq, live.msg);
+      }
     }
-    if (batch.size() < page) return;
-    after = batch.back().seq;
-  }
+  };
+  pager::load(shared_from_this(), handle, d, 0);
 }
 
 void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m) {
@@ -97,6 +118,7 @@ void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
 
 void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
   --stores_in_flight_;
+  on_store_settled();  // flow control: may resume reading
   if (ec) {
     // A DISCONNECT waiting for this store never gets its RECEIPT: the client learns of the loss.
     if (deferred_disconnect_) state_ = state::connected;
@@ -118,7 +140,6 @@ void stomp_session::check_expiry() {
     return;
   }
   bump(core_.counters.tokens_expired);
-  on_store_settled();  // flow control: may resume reading
   spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
                principal_.name);
   fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);

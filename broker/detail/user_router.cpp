@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker/detail/stomp_session.hpp"
 
 namespace broker::detail {
@@ -18,6 +20,7 @@ void user_router::route(const message_ptr& m, done_fn done) {
   std::string key = m->target.resolved();
   if (m->target.kind == destination_kind::user_topic) {
     fan_out(key, 0, m);
+    if (cluster_) cluster_->publish(m, 0);
     if (done) done({}, 0);
     return;
   }
@@ -34,9 +37,16 @@ void user_router::route(const message_ptr& m, done_fn done) {
                    } else {
                      bump(stats_.messages_stored);
                      fan_out(key, seq, m);
+                     // Committed first: another node's subscriber replaying the shared store
+                     // and receiving this copy dedups it by the same seq.
+                     if (cluster_) cluster_->publish(m, seq);
                    }
                    if (done) done(ec, seq);
                  });
+}
+
+void user_router::deliver_remote(const message_ptr& m, std::uint64_t seq) {
+  fan_out(m->target.resolved(), seq, m);
 }
 
 void user_router::fan_out(const std::string& key, std::uint64_t seq, const message_ptr& m) {
@@ -46,7 +56,14 @@ void user_router::fan_out(const std::string& key, std::uint64_t seq, const messa
     auto it = entries_.find(key);
     if (it == entries_.end()) return;
     targets.reserve(it->second.subscribers.size());
-    for (const auto& [handle, who] : it->second.subscribers) targets.push_back(who);
+    for (const auto& [handle, who] : it->second.subscribers) {
+      auto held = it->second.held.find(handle);
+      if (held != it->second.held.end()) {
+        held->second.push_back(stored_delivery{seq, m});  // its backlog is still loading
+      } else {
+        targets.push_back(who);
+      }
+    }
   }
   for (const user_subscriber& t : targets) {
     if (auto conn = t.conn.lock()) {
@@ -57,18 +74,49 @@ void user_router::fan_out(const std::string& key, std::uint64_t seq, const messa
   }
 }
 
-void user_router::subscribe(const std::string& key, user_subscriber who) {
+// The cluster listens per user: the owner's encoded name is the segment after "/user/".
+void user_router::interest_locked(const std::string& key, bool on) {
+  if (!cluster_) return;
+  constexpr std::size_t prefix = std::string_view("/user/").size();
+  const std::size_t end = key.find('/', prefix);
+  cluster_->interest(interest_kind::user, key.substr(prefix, end - prefix), on);
+}
+
+void user_router::subscribe(const std::string& key, user_subscriber who, bool replaying) {
   std::lock_guard lock(mutex_);
   const std::uint64_t handle = who.handle;
-  entries_[key].subscribers.emplace(handle, std::move(who));
+  entry& e = entries_[key];
+  e.subscribers.emplace(handle, std::move(who));
+  if (replaying) e.held[handle];
+  interest_locked(key, true);  // under mutex_: on/off for one key reach the link in order
 }
 
 void user_router::unsubscribe(const std::string& key, std::uint64_t handle) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
-  it->second.subscribers.erase(handle);
+  it->second.held.erase(handle);
+  if (it->second.subscribers.erase(handle) != 0) interest_locked(key, false);
   erase_if_idle_locked(it);
+}
+
+std::vector<stored_delivery> user_router::end_replay(const std::string& key,
+                                                     std::uint64_t handle) {
+  std::vector<stored_delivery> out;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return out;
+    auto held = it->second.held.find(handle);
+    if (held == it->second.held.end()) return out;
+    out = std::move(held->second);
+    it->second.held.erase(held);
+  }
+  // Only user queues replay, so every held copy has a seq; copies from several nodes may
+  // have arrived out of seq order.
+  std::sort(out.begin(), out.end(),
+            [](const stored_delivery& a, const stored_delivery& b) { return a.seq < b.seq; });
+  return out;
 }
 
 void user_router::erase_if_idle_locked(std::unordered_map<std::string, entry>::iterator it) {
@@ -77,13 +125,34 @@ void user_router::erase_if_idle_locked(std::unordered_map<std::string, entry>::i
 
 std::vector<stored_delivery> user_router::load(const destination& d, std::uint64_t after,
                                                std::size_t max, std::error_code& ec) {
+  std::vector<store::stored_message> rows = store_->load(store_key(d.resolved()), after, max, ec);
+  std::lock_guard lock(mutex_);
+  return restore_locked(d, std::move(rows), after == 0, !ec);
+}
+
+void user_router::load_async(const destination& d, std::uint64_t after, std::size_t max,
+                             load_fn done) {
+  store_->load_async(store_key(d.resolved()), after, max,
+                     [this, d, after, done = std::move(done)](
+                         std::vector<store::stored_message> rows, std::error_code ec) {
+                       std::vector<stored_delivery> page;
+                       {
+                         std::lock_guard lock(mutex_);
+                         page = restore_locked(d, std::move(rows), after == 0, !ec);
+                       }
+                       done(std::move(page), ec);
+                     });
+}
+
+// Stored rows as messages for `d`; unacked ones marked redelivered.
+std::vector<stored_delivery> user_router::restore_locked(const destination& d,
+                                                         std::vector<store::stored_message> rows,
+                                                         bool from_start, bool read_ok) {
   const std::string key = d.resolved();
-  std::vector<store::stored_message> rows = store_->load(store_key(key), after, max, ec);
   std::vector<stored_delivery> out;
   out.reserve(rows.size());
-  std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
-  if (it != entries_.end() && after == 0 && !ec) {
+  if (it != entries_.end() && from_start && read_ok) {
     // Marks below the oldest stored message belong to rows retention dropped: forget them.
     const std::uint64_t oldest = rows.empty() ? UINT64_MAX : rows.front().seq;
     it->second.unacked.erase(it->second.unacked.begin(), it->second.unacked.lower_bound(oldest));

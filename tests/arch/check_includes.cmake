@@ -6,6 +6,7 @@
 #   auth/       no Asio/Beast, nothing of broker/ or transport/
 #   broker/     no Asio/Beast, nothing of transport/ or app/
 #   transport/  broker's public headers only (no broker/detail, broker/handlers), no stomp/ or auth/
+#   cluster/    Asio and hiredis, broker's public headers only; no Beast, nothing of transport/ or app/
 if(NOT ROOT)
   message(FATAL_ERROR "pass -DROOT=<source dir>")
 endif()
@@ -39,6 +40,11 @@ function(check_module module)
         if(path MATCHES "^boost/(asio|beast)" OR path MATCHES "^(transport|app)/")
           set(bad TRUE)
         endif()
+      elseif(module STREQUAL "cluster")
+        if(path MATCHES "^boost/beast" OR path MATCHES "^broker/(detail|handlers)/"
+           OR path MATCHES "^(transport|app)/")
+          set(bad TRUE)
+        endif()
       elseif(module STREQUAL "transport")
         if(path MATCHES "^broker/(detail|handlers)/" OR path MATCHES "^(stomp|auth|app)/")
           set(bad TRUE)
@@ -53,7 +59,7 @@ function(check_module module)
   endforeach()
 endfunction()
 
-foreach(module stomp auth broker transport)
+foreach(module stomp auth broker transport cluster)
   check_module(${module})
 endforeach()
 

@@ -1,0 +1,27 @@
+#pragma once
+// Redis pub/sub channel names of a cluster. Every node of one cluster derives the same names:
+//   topic      "stompbox:{db}:t:/topic/news.uk"   one channel per topic
+//   user       "stompbox:{db}:u:alice"            one channel per user (encode_user form)
+//   wildcard   PSUBSCRIBE "stompbox:{db}:t:/topic/news.*"  (Redis glob)
+// Redis pub/sub ignores the database, so `db` is put in the names: clusters sharing a Redis on
+// different dbs do not hear each other.
+
+#include <string>
+#include <string_view>
+
+namespace cluster {
+
+/// The channel of topic `name` (canonical, "/topic/..."). Thread-safe (pure).
+std::string topic_channel(int db, std::string_view name);
+
+/// The channel of user `encoded_user` (broker::encode_user form). Thread-safe (pure).
+std::string user_channel(int db, std::string_view encoded_user);
+
+/// A Redis glob matching (at least) the channel of every topic the STOMP wildcard `name`
+/// ("/topic/a.*.c", "/topic/a.#") matches. Glob `*` spans segments, so it over-approximates:
+/// `*` segments become `*`, `#` segments become `*` together with one neighbouring separator
+/// (so "a.#" also matches "a"); literal glob characters are escaped. The receiving node filters
+/// exactly with broker::topic_matcher. Thread-safe (pure).
+std::string topic_glob(int db, std::string_view name);
+
+}  // namespace cluster

@@ -1,0 +1,228 @@
+#include "cluster/redis_link.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/destination.hpp"
+#include "cluster/channels.hpp"
+#include "cluster/envelope.hpp"
+
+namespace cluster {
+namespace {
+
+constexpr auto ping_every = std::chrono::seconds(1);
+constexpr auto ping_timeout = std::chrono::seconds(3);  // then the connection is reset
+
+std::string random_node_id() {
+  std::random_device rd;
+  const std::uint64_t id = (std::uint64_t{rd()} << 32) | rd();
+  return fmt::format("{:016x}", id);
+}
+
+std::string_view text_of(const redisReply* r) {
+  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+void family(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help, auto value) {
+  fmt::format_to(std::back_inserter(out), "# HELP stompbox_{} {}\n# TYPE stompbox_{} {}\n",
+                 name, help, name, type);
+  fmt::format_to(std::back_inserter(out), "stompbox_{} {}\n", name, value);
+}
+
+}  // namespace
+
+redis_link::redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b)
+    : strand_(boost::asio::make_strand(ioc)),
+      ep_(std::move(ep)),
+      broker_(b),
+      node_id_(random_node_id()),
+      ping_timer_(strand_) {}
+
+redis_link::~redis_link() = default;
+
+void redis_link::start() {
+  auto self = shared_from_this();
+  std::weak_ptr<redis_link> weak = self;
+  commands_ = std::make_shared<redis_connection>(strand_, ep_, "commands", nullptr, nullptr);
+  subscriber_ = std::make_shared<redis_connection>(
+      strand_, ep_, "subscriber",
+      [weak] {
+        if (auto l = weak.lock()) l->subscribe_all();
+      },
+      nullptr);
+  subscriber_->set_push_handler([weak](const redisReply* r) {
+    if (auto l = weak.lock()) l->on_push(r);
+  });
+  boost::asio::post(strand_, [self] {
+    self->commands_->start();
+    self->subscriber_->start();
+    self->schedule_ping();
+  });
+}
+
+void redis_link::stop() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    self->ping_timer_.cancel();
+    self->commands_->stop();
+    self->subscriber_->stop();
+  });
+}
+
+void redis_link::interest(broker::interest_kind kind, const std::string& key, bool on) {
+  std::string channel;
+  std::string pattern;  // the STOMP wildcard a glob stands for
+  switch (kind) {
+    case broker::interest_kind::topic: channel = topic_channel(ep_.db, key); break;
+    case broker::interest_kind::topic_pattern:
+      channel = topic_glob(ep_.db, key);
+      pattern = key;
+      break;
+    case broker::interest_kind::user: channel = user_channel(ep_.db, key); break;
+  }
+  boost::asio::post(strand_, [self = shared_from_this(), channel = std::move(channel),
+                              pattern = std::move(pattern), on] {
+    self->change(!pattern.empty(), channel, pattern, on);
+  });
+}
+
+// Reference counts; Redis hears only the first and the last of each channel or glob.
+void redis_link::change(bool is_pattern, const std::string& channel,
+                        const std::string& stomp_pattern, bool on) {
+  if (!is_pattern) {
+    int& refs = channels_[channel];
+    refs += on ? 1 : -1;
+    if (on && refs == 1) subscriber_->push_command({"SUBSCRIBE", channel});
+    if (refs <= 0) {
+      channels_.erase(channel);
+      subscriber_->push_command({"UNSUBSCRIBE", channel});
+    }
+  } else {
+    auto& patterns = globs_[channel];
+    const bool first = patterns.empty();
+    int& refs = patterns[stomp_pattern];
+    refs += on ? 1 : -1;
+    if (refs <= 0) patterns.erase(stomp_pattern);
+    if (first && !patterns.empty()) subscriber_->push_command({"PSUBSCRIBE", channel});
+    if (patterns.empty()) {
+      globs_.erase(channel);
+      subscriber_->push_command({"PUNSUBSCRIBE", channel});
+    }
+  }
+  stats_.channels = static_cast<std::int64_t>(channels_.size() + globs_.size());
+}
+
+void redis_link::subscribe_all() {
+  for (const auto& [channel, refs] : channels_) subscriber_->push_command({"SUBSCRIBE", channel});
+  for (const auto& [glob, patterns] : globs_) subscriber_->push_command({"PSUBSCRIBE", glob});
+  spdlog::info("cluster: node {} subscribed to {} channels and {} patterns", node_id_,
+               channels_.size(), globs_.size());
+}
+
+void redis_link::publish(const broker::message_ptr& m, std::uint64_t seq) {
+  std::string channel;
+  if (m->target.kind == broker::destination_kind::topic) {
+    channel = topic_channel(ep_.db, m->target.name);
+  } else if (m->target.is_user()) {
+    channel = user_channel(ep_.db, broker::encode_user(m->target.owner));
+  } else {
+    return;  // /queue/: not clustered
+  }
+  boost::asio::post(strand_, [self = shared_from_this(), channel = std::move(channel),
+                              payload = encode_envelope(node_id_, m, seq)] {
+    const bool sent = self->commands_->command(
+        {"PUBLISH", channel, payload}, [self](const redisReply* r) {
+          const bool ok = r && r->type != REDIS_REPLY_ERROR;
+          (ok ? self->stats_.published : self->stats_.publish_errors)
+              .fetch_add(1, std::memory_order_relaxed);
+        });
+    if (!sent) self->stats_.publish_errors.fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
+void redis_link::on_push(const redisReply* r) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+  const std::string_view kind = text_of(r->element[0]);
+  if (kind == "message") return deliver(text_of(r->element[2]), nullptr);
+  if (kind == "pmessage" && r->elements == 4) {
+    const std::string glob(text_of(r->element[1]));
+    deliver(text_of(r->element[3]), &glob);
+  }
+}
+
+// `glob` null: it came through an exact channel; else through that pattern subscription, and
+// it goes to the wildcard subscriptions that glob stands for (each subscription exactly once).
+void redis_link::deliver(std::string_view payload, const std::string* glob) {
+  envelope e;
+  if (!decode_envelope(payload, e)) {
+    stats_.ignored.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("cluster: an envelope that does not decode ({} bytes) ignored", payload.size());
+    return;
+  }
+  if (e.origin == node_id_) {  // our own, heard back: delivered locally already
+    stats_.ignored.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  stats_.received.fetch_add(1, std::memory_order_relaxed);
+  if (!glob) return broker_.deliver_remote(e.msg, e.seq);
+  auto it = globs_.find(*glob);
+  if (it == globs_.end()) return;
+  for (const auto& [pattern, refs] : it->second) broker_.deliver_remote(e.msg, e.seq, pattern);
+}
+
+void redis_link::schedule_ping() {
+  ping_timer_.expires_after(ping_every);
+  ping_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (self->ping_outstanding_ && now - self->ping_sent_ > ping_timeout) {
+      self->ping_outstanding_ = false;
+      self->commands_->reset();  // a Redis that stopped answering: reconnect
+    }
+    if (!self->ping_outstanding_ && self->commands_->up()) {
+      self->ping_sent_ = now;
+      self->ping_outstanding_ = self->commands_->command({"PING"}, [self](const redisReply* r) {
+        self->ping_outstanding_ = false;
+        if (!r) return;
+        const auto rtt = std::chrono::steady_clock::now() - self->ping_sent_;
+        self->stats_.rtt_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(rtt).count();
+      });
+    }
+    self->schedule_ping();
+  });
+}
+
+bool redis_link::ready() const {
+  return commands_ && subscriber_ && commands_->up() && subscriber_->up();
+}
+
+std::string redis_link::metrics_text() const {
+  std::string out;
+  const auto load = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  family(out, "cluster_redis_up", "gauge", "1 when both Redis connections are up.",
+         ready() ? 1 : 0);
+  const std::int64_t rtt = load(stats_.rtt_us);
+  family(out, "cluster_redis_rtt_seconds", "gauge", "Last Redis PING round trip (-1: none yet).",
+         rtt < 0 ? -1.0 : static_cast<double>(rtt) / 1e6);
+  family(out, "cluster_redis_reconnects_total", "counter",
+         "Redis connections established (both connections, first ones included).",
+         (commands_ ? commands_->connects() : 0) + (subscriber_ ? subscriber_->connects() : 0));
+  family(out, "cluster_envelopes_published_total", "counter",
+         "Messages published to the other nodes.", load(stats_.published));
+  family(out, "cluster_publish_errors_total", "counter",
+         "Messages not published to the other nodes (Redis down or error): lost for them.",
+         load(stats_.publish_errors));
+  family(out, "cluster_envelopes_received_total", "counter",
+         "Messages received from other nodes.", load(stats_.received));
+  family(out, "cluster_envelopes_ignored_total", "counter",
+         "Envelopes ignored: this node's own heard back, or undecodable.", load(stats_.ignored));
+  family(out, "cluster_channels_subscribed", "gauge",
+         "Redis channels and patterns this node listens to.", load(stats_.channels));
+  return out;
+}
+
+}  // namespace cluster

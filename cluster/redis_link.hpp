@@ -1,0 +1,80 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "broker/broker.hpp"
+#include "broker/cluster.hpp"
+#include "cluster/redis_connection.hpp"
+#include "cluster/redis_url.hpp"
+
+namespace cluster {
+
+/// Counters for /metrics. Any thread.
+struct link_stats {
+  std::atomic<std::uint64_t> published{0};       ///< envelopes PUBLISHed (Redis said OK)
+  std::atomic<std::uint64_t> publish_errors{0};  ///< envelopes not published: Redis down or error
+  std::atomic<std::uint64_t> received{0};        ///< envelopes of other nodes received
+  std::atomic<std::uint64_t> ignored{0};         ///< own envelopes heard back, bad envelopes
+  std::atomic<std::int64_t> channels{0};         ///< channels + patterns subscribed now
+  std::atomic<std::int64_t> rtt_us{-1};          ///< last PING round trip; -1 = none yet
+};
+
+/// The broker's cluster link over Redis pub/sub (issue #8, docs/cluster.md). Two connections:
+/// commands (PUBLISH, PING every second for the round trip) and subscriptions (SUBSCRIBE,
+/// PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE), both on one strand of the server's io_context,
+/// nothing blocking. Interest is reference-counted per channel and pattern; after a reconnect
+/// everything still wanted is subscribed again. Messages published while Redis is down are
+/// counted in publish_errors and lost for the other nodes (local delivery is unaffected).
+class redis_link final : public broker::cluster_link,
+                         public std::enable_shared_from_this<redis_link> {
+ public:
+  /// `b` must outlive the link; envelopes received are handed to b.deliver_remote.
+  redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b);
+  ~redis_link() override;
+
+  /// Connects (and keeps reconnecting). Call once, then attach to the broker.
+  void start();
+  /// Disconnects; nothing is delivered afterwards. Before the io_context stops running.
+  void stop();
+
+  void interest(broker::interest_kind kind, const std::string& key, bool on) override;
+  void publish(const broker::message_ptr& m, std::uint64_t seq) override;
+  bool ready() const override;
+  std::string metrics_text() const override;
+
+  /// This process's node id (random, 16 hex digits).
+  const std::string& node_id() const noexcept { return node_id_; }
+  const link_stats& stats() const noexcept { return stats_; }
+
+ private:
+  void change(bool pattern, const std::string& channel, const std::string& stomp_pattern, bool on);
+  void subscribe_all();
+  void on_push(const struct redisReply* reply);
+  void deliver(std::string_view payload, const std::string* glob);
+  void schedule_ping();
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  redis_endpoint ep_;
+  broker::broker& broker_;
+  std::string node_id_;
+  std::shared_ptr<redis_connection> commands_;
+  std::shared_ptr<redis_connection> subscriber_;
+  boost::asio::steady_timer ping_timer_;
+  bool ping_outstanding_ = false;
+  std::chrono::steady_clock::time_point ping_sent_;
+  // Strand only: references per exact channel, and per glob the STOMP patterns it stands for.
+  std::map<std::string, int> channels_;
+  std::map<std::string, std::map<std::string, int>> globs_;
+  link_stats stats_;
+};
+
+}  // namespace cluster
