@@ -22,6 +22,9 @@ using detail::redis_op;
 using steady = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds first_backoff{100};
+// An idle worker PINGs this often, so that writable() (/readyz) turns false when Redis goes
+// away even while nothing is appended.
+constexpr std::chrono::milliseconds ping_interval{1000};
 
 detail::redis_endpoint endpoint_of(const std::string& url) {
   std::string why;
@@ -115,6 +118,7 @@ struct redis_store::impl {
 
   steady::time_point next_wake() const {
     auto at = last_sweep + opts.purge_interval;
+    if (writer.connected()) at = std::min(at, last_reply + ping_interval);
     if (!writer.connected() || !retry_removes.empty()) at = std::min(at, retry_at);
     return at;
   }
@@ -128,10 +132,22 @@ struct redis_store::impl {
       for (auto& op : retry_removes) batch.push_back(std::move(op));
       retry_removes.clear();
     }
+    if (writer.connected() && now >= last_reply + ping_interval) ping();
     if (writer.connected() && now >= last_sweep + opts.purge_interval) {
       last_sweep = now;
       sweep(p);
     }
+  }
+
+  void ping() {
+    std::error_code ec;
+    auto reply = writer.command({"PING"}, ec);
+    if (!ec) ec = detail::error_of_reply(*reply);
+    last_reply = steady::now();
+    if (!ec) return;
+    writer.close();  // an error reply (LOADING...) too: reconnect as after a drop
+    retry_at = last_reply;
+    set_healthy(false, ec ? ec : make_error_code(error::unavailable), writer.last_error());
   }
 
   // Connects the writer (and loads the script) when down and the backoff allows it. While
@@ -172,6 +188,7 @@ struct redis_store::impl {
           batch.begin(), batch.end(), [](auto& op) { return op.what == redis_op::kind::append; }));
     } else {
       result = detail::run_batch(writer, keys, sha, p.max_count, batch);
+      last_reply = steady::now();
       if (!writer.connected()) retry_at = steady::now();  // dropped: reconnect on next batch
     }
     if (has_writes(batch)) record(batch, result);
@@ -216,8 +233,10 @@ struct redis_store::impl {
         } else if (op.what == redis_op::kind::load && op.loaded) {
           std::error_code ec;
           std::vector<stored_message> messages;
-          if (ensure_connected(stopping)) messages = load_with(writer, op.queue, op.seq, op.max, ec);
-          else ec = down_ec ? down_ec : make_error_code(error::unavailable);
+          if (ensure_connected(stopping))
+            messages = load_with(writer, op.queue, op.seq, op.max, ec);
+          else
+            ec = down_ec ? down_ec : make_error_code(error::unavailable);
           op.loaded(std::move(messages), ec);
         }
       } catch (const std::exception& e) {
@@ -228,8 +247,7 @@ struct redis_store::impl {
 
   void sweep(const retention& p);
   std::vector<stored_message> load_with(detail::redis_link& link, std::string_view q,
-                                        std::uint64_t after, std::size_t max,
-                                        std::error_code& ec);
+                                        std::uint64_t after, std::size_t max, std::error_code& ec);
   std::vector<stored_message> load(std::string_view q, std::uint64_t after, std::size_t max,
                                    std::error_code& ec);
 
@@ -244,6 +262,7 @@ struct redis_store::impl {
   steady::time_point retry_at{};
   bool stop_attempted = false;
   steady::time_point last_sweep = steady::now();
+  steady::time_point last_reply = steady::now();  // of the last batch or PING that succeeded
   detail::sweep_position sweep_at;
   std::vector<redis_op> retry_removes;
 
@@ -275,10 +294,7 @@ struct redis_store::impl {
 std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& link,
                                                          std::string_view q, std::uint64_t after,
                                                          std::size_t max, std::error_code& ec) {
-  ec.clear();
-  std::vector<stored_message> out;
-  if (max == 0) return out;
-  const auto removed = removing.of(q);  // taken first: a remove() that returned is covered
+  const auto hidden = removing.of(q);  // taken first: a remove() that returned is covered
   const std::int64_t t = now_ms();
   retention current;
   {
@@ -288,21 +304,11 @@ std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& lin
   redis_op purge;
   purge.what = redis_op::kind::expire;
   purge.queue = std::string(q);
-  while (out.size() < max) {
-    const std::size_t want = max - out.size();
-    auto rows = detail::read_range(link, keys, q, after, want, ec);
-    if (ec) {
-      spdlog::error("redis store: load of '{}' failed: {} ({})", q, ec.message(),
-                    link.last_error());
-      break;
-    }
-    for (auto& m : rows) {
-      after = m.seq;
-      if (expired(m, current, t)) purge.expired.push_back(m.seq);
-      else if (!removed.contains(m.seq)) out.push_back(std::move(m));
-    }
-    if (rows.size() < want) break;
-  }
+  auto out = detail::read_live(
+      link, keys, q, after, max, [&](const stored_message& m) { return expired(m, current, t); },
+      hidden, purge.expired, ec);
+  if (ec)
+    spdlog::error("redis store: load of '{}' failed: {} ({})", q, ec.message(), link.last_error());
   if (!purge.expired.empty()) submit(std::move(purge));
   return out;
 }

@@ -9,9 +9,10 @@
 // with appendfsync always Redis fsyncs once per event-loop pass and reads a pipeline 16 KiB at
 // a time, so a bare pipeline of 1000 appends cost ~20 fsyncs; queued in a transaction nothing
 // is written before EXEC, so the batch costs one fsync (measured ~5x more appends/s). A batch
-// is thereby all-or-nothing (a command refused while queueing, e.g. OOM, fails the batch). The synchronous `load` reads through a second connection under a mutex,
-// not through the worker: a user subscribing must not wait behind a 1000-append pipeline, and
-// the worker never waits for a reader.
+// is thereby all-or-nothing (a command refused while queueing, e.g. OOM, fails the batch). The
+// synchronous `load` reads through a second connection under a mutex, not through the worker: a
+// user subscribing must not wait behind a 1000-append pipeline, and the worker never waits for a
+// reader.
 //
 // Data (key names in detail/redis_batch.hpp): `{prefix}uq:{queue}` is a stream whose entry id
 // is `{seq}-0`, so XRANGE from `{after_seq+1}-0` pages by seq; `{prefix}seq` is INCRed by every
@@ -33,7 +34,8 @@
 // its sender got an ERROR (a duplicate, never a loss).
 //
 // Availability: while Redis is unreachable appends fail at once (no queueing in memory), loads
-// fail with error::unavailable and `writable()` is false; the worker reconnects with
+// fail with error::unavailable and `writable()` is false (an idle worker PINGs every second,
+// so an outage shows without traffic); the worker reconnects with
 // exponential backoff (100 ms doubling up to reconnect_max) and `writable()` turns true again
 // once connected and the script is loaded (not while Redis is still LOADING its AOF).
 //
@@ -62,9 +64,9 @@ namespace broker::store {
 
 /// Settings of redis_store, with their defaults.
 struct redis_store_options {
-  std::string url = "redis://127.0.0.1:6379";  ///< redis://[[user]:password@]host:port[/db]
-  std::string key_prefix = "stompbox:";        ///< every key starts with it
-  retention keep;                              ///< initial retention (see set_retention)
+  std::string url = "redis://127.0.0.1:6379";       ///< redis://[[user]:password@]host:port[/db]
+  std::string key_prefix = "stompbox:";             ///< every key starts with it
+  retention keep;                                   ///< initial retention (see set_retention)
   std::chrono::milliseconds reconnect_max{5000};    ///< backoff cap while Redis is down
   std::chrono::milliseconds command_timeout{2000};  ///< a reply slower than this = failure
   /// The wall clock (stored_at, expiry); null = system_clock. Tests inject one to age
@@ -92,8 +94,8 @@ class redis_store final : public store {
   void append(std::string queue, std::string message_id, std::string payload,
               std::int64_t expires_at_ms, append_handler done) override;
   using store::load;
-  std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
-                                   std::size_t max, std::error_code& ec) override;
+  std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq, std::size_t max,
+                                   std::error_code& ec) override;
   /// Runs on the worker thread after the appends submitted before it: `done` runs there.
   void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
                   load_handler done) override;

@@ -75,8 +75,8 @@ TEST_F(RedisStore, ConcurrentNodesKeepEachQueueInSeqOrder) {
   EXPECT_EQ(failures.load(), 0);
   auto loaded = a.load("shared", 0, 2000);
   ASSERT_EQ(loaded.size(), 1000u);
-  EXPECT_TRUE(std::is_sorted(loaded.begin(), loaded.end(),
-                             [](auto& x, auto& y) { return x.seq < y.seq; }));
+  EXPECT_TRUE(
+      std::is_sorted(loaded.begin(), loaded.end(), [](auto& x, auto& y) { return x.seq < y.seq; }));
   // Each node's own messages keep its submission order.
   int next_a = 0, next_b = 0;
   for (const auto& m : loaded) {
@@ -285,10 +285,11 @@ TEST_F(RedisStore, PrintsPipelinedAppendRate) {
   EXPECT_EQ(st.appended, static_cast<std::uint64_t>(one_by_one + burst));
   EXPECT_LT(st.commit_batches, st.appended);
   const auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
-  std::printf("[redis_store] one in flight: %.0f appends/s; pipelined burst of %d (200 B): "
-              "%.0f appends/s in %llu pipelines (appendfsync always)\n",
-              one_by_one / secs(t1 - t0), burst, burst / secs(t2 - t1),
-              static_cast<unsigned long long>(st.commit_batches - one_by_one));
+  std::printf(
+      "[redis_store] one in flight: %.0f appends/s; pipelined burst of %d (200 B): "
+      "%.0f appends/s in %llu pipelines (appendfsync always)\n",
+      one_by_one / secs(t1 - t0), burst, burst / secs(t2 - t1),
+      static_cast<unsigned long long>(st.commit_batches - one_by_one));
 }
 
 // Each test owns its redis-server: it kills, restarts or pauses it.
@@ -320,6 +321,8 @@ TEST_F(RedisStoreOutage, KilledRedisFailsAppendsThenRestartedRedisHasTheData) {
   s.remove("q", seqs[0]);
   s.flush();
   server_->kill();
+  // Idle: no append tells the store; its PING does, so /readyz goes not-ready by itself.
+  EXPECT_TRUE(eventually([&] { return !s.writable(); }));
   for (int i = 0; i < 3; ++i) {  // never a false success
     auto r = append_sync(s, "q", "lost" + std::to_string(i), "x");
     EXPECT_TRUE(r.ec);
@@ -374,7 +377,8 @@ TEST_F(RedisStoreOutage, DestructorFailsWhatItCannotSendAndReturns) {
     ASSERT_TRUE(s.writable());
     server_->kill();
     for (int i = 0; i < 50; ++i) {
-      s.append("q", "m", "x", 0, [&](std::error_code ec, std::uint64_t) { ++(ec ? failed : succeeded); });
+      s.append("q", "m", "x", 0,
+               [&](std::error_code ec, std::uint64_t) { ++(ec ? failed : succeeded); });
     }
   }
   EXPECT_EQ(failed.load(), 50);

@@ -125,7 +125,8 @@ TYPED_TEST(RedisStoreContract, RemovedMessageIsHiddenAtOnceAndNeverLoadedAgain) 
   {
     auto s = this->open();
     std::vector<std::uint64_t> seqs;
-    for (int i = 0; i < 5; ++i) seqs.push_back(append_sync(*s, "q", "m" + std::to_string(i), "x").seq);
+    for (int i = 0; i < 5; ++i)
+      seqs.push_back(append_sync(*s, "q", "m" + std::to_string(i), "x").seq);
     s->remove("q", seqs[1]);
     s->remove("q", seqs[3]);
     EXPECT_EQ(ids_of(s->load("q", 0, 10)), (std::vector<std::string>{"m0", "m2", "m4"}));

@@ -70,9 +70,9 @@ void redis_server::start() {
   const std::string exe = executable();
   const std::string port = std::to_string(port_);
   const std::string log = dir_ + "/redis.log";
-  std::vector<std::string> args{exe, "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "yes", "--appendfsync", "always", "--dir", dir_,
-                                "--logfile", log, "--daemonize", "no"};
+  std::vector<std::string> args{exe,  "--port",       port,  "--bind",        "127.0.0.1", "--save",
+                                "",   "--appendonly", "yes", "--appendfsync", "always",    "--dir",
+                                dir_, "--logfile",    log,   "--daemonize",   "no"};
   std::vector<char*> argv;  // built before fork: the child only calls exec
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

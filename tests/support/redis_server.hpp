@@ -2,8 +2,9 @@
 // A redis-server child process for tests: a free port on 127.0.0.1, AOF with fsync on every
 // write in a directory the test owns, no RDB snapshots. Started, killed and restarted by pid.
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace test_support {
 

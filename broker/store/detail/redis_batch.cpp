@@ -72,11 +72,14 @@ void record_reply(redis_op& op, const redisReply& r, redis_batch_result& out) {
       op.seq = static_cast<std::uint64_t>(r.element[0]->integer);
       out.dropped_overflow += static_cast<std::uint64_t>(r.element[1]->integer);
       break;
-    case redis_op::kind::remove: out.removed += static_cast<std::uint64_t>(r.integer); break;
+    case redis_op::kind::remove:
+      out.removed += static_cast<std::uint64_t>(r.integer);
+      break;
     case redis_op::kind::expire:
       out.dropped_expired += static_cast<std::uint64_t>(r.integer);
       break;
-    case redis_op::kind::load: break;
+    case redis_op::kind::load:
+      break;
   }
 }
 
@@ -111,8 +114,10 @@ void transact(redis_link& link, const redis_keys& keys, const std::string& sha,
     return fail_all(ops, why ? why : make_error_code(error::failed), out);
   }
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (noscript != nullptr && is_noscript(*exec->element[i])) noscript->push_back(ops[i]);
-    else record_reply(*ops[i], *exec->element[i], out);
+    if (noscript != nullptr && is_noscript(*exec->element[i]))
+      noscript->push_back(ops[i]);
+    else
+      record_reply(*ops[i], *exec->element[i], out);
   }
 }
 
@@ -125,10 +130,14 @@ stored_message parse_entry(const redisReply& e, std::string_view queue) {
   for (std::size_t i = 0; i + 1 < fields.elements; i += 2) {
     const auto name = text_of(*fields.element[i]);
     const auto value = text_of(*fields.element[i + 1]);
-    if (name == "message_id") m.message_id = std::string(value);
-    else if (name == "payload") m.payload = std::string(value);
-    else if (name == "stored_at") m.stored_at_ms = to_int<std::int64_t>(value);
-    else if (name == "expires_at") m.expires_at_ms = to_int<std::int64_t>(value);
+    if (name == "message_id")
+      m.message_id = std::string(value);
+    else if (name == "payload")
+      m.payload = std::string(value);
+    else if (name == "stored_at")
+      m.stored_at_ms = to_int<std::int64_t>(value);
+    else if (name == "expires_at")
+      m.expires_at_ms = to_int<std::int64_t>(value);
   }
   return m;
 }
@@ -162,13 +171,17 @@ redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::stri
     // A NOSCRIPT reply means the script did not run, so sending the append again is safe.
     std::error_code ec;
     sha = load_append_script(link, ec);
-    if (ec) fail_all(noscript, ec, out);
-    else transact(link, keys, sha, max, noscript, nullptr, out);
+    if (ec)
+      fail_all(noscript, ec, out);
+    else
+      transact(link, keys, sha, max, noscript, nullptr, out);
   }
   for (const auto& op : ops) {
     if (op.what != redis_op::kind::append) continue;
-    if (op.ec) ++out.append_failures;
-    else ++out.appended;
+    if (op.ec)
+      ++out.append_failures;
+    else
+      ++out.appended;
   }
   out.latency = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -190,9 +203,32 @@ std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
   return out;
 }
 
-std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys,
-                                     std::string& cursor, std::size_t count,
-                                     std::error_code& ec) {
+std::vector<stored_message> read_live(redis_link& link, const redis_keys& keys,
+                                      std::string_view queue, std::uint64_t after_seq,
+                                      std::size_t max,
+                                      const std::function<bool(const stored_message&)>& is_expired,
+                                      const std::unordered_set<std::uint64_t>& hidden,
+                                      std::vector<std::uint64_t>& expired, std::error_code& ec) {
+  ec.clear();
+  std::vector<stored_message> out;
+  while (out.size() < max) {
+    const std::size_t want = max - out.size();
+    auto rows = read_range(link, keys, queue, after_seq, want, ec);
+    if (ec) break;
+    for (auto& m : rows) {
+      after_seq = m.seq;
+      if (is_expired(m))
+        expired.push_back(m.seq);
+      else if (!hidden.contains(m.seq))
+        out.push_back(std::move(m));
+    }
+    if (rows.size() < want) break;
+  }
+  return out;
+}
+
+std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys, std::string& cursor,
+                                     std::size_t count, std::error_code& ec) {
   std::vector<std::string> out;
   const std::string n = std::to_string(count);
   auto r = link.command({"SSCAN", keys.queues(), cursor, "COUNT", n}, ec);

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/store/detail/redis_link.hpp"
@@ -25,13 +26,11 @@ namespace broker::store::detail {
 
 /// Key names under one prefix.
 struct redis_keys {
-  std::string prefix;                                    ///< e.g. "stompbox:"
-  std::string seq() const { return prefix + "seq"; }     ///< the seq counter
+  std::string prefix;                                       ///< e.g. "stompbox:"
+  std::string seq() const { return prefix + "seq"; }        ///< the seq counter
   std::string queues() const { return prefix + "queues"; }  ///< the set of known queues
   /// The stream of `queue`.
-  std::string stream(std::string_view queue) const {
-    return prefix + "uq:" + std::string(queue);
-  }
+  std::string stream(std::string_view queue) const { return prefix + "uq:" + std::string(queue); }
 };
 
 /// One unit of work for the store's worker thread.
@@ -39,21 +38,21 @@ struct redis_op {
   enum class kind { append, remove, expire, load };
   kind what = kind::append;
   std::string queue;
-  std::string message_id;                 ///< append
-  std::string payload;                    ///< append
-  std::int64_t stored_at_ms = 0;          ///< append
-  std::int64_t expires_at_ms = 0;         ///< append
-  std::uint64_t seq = 0;                  ///< remove: the target; append: the result
-  std::vector<std::uint64_t> expired;     ///< expire: entries to delete
-  std::size_t max = 0;                    ///< load
-  append_handler done;                    ///< append
-  store::load_handler loaded;             ///< load
-  std::error_code ec;                     ///< append/remove/expire: the outcome
+  std::string message_id;              ///< append
+  std::string payload;                 ///< append
+  std::int64_t stored_at_ms = 0;       ///< append
+  std::int64_t expires_at_ms = 0;      ///< append
+  std::uint64_t seq = 0;               ///< remove: the target; append: the result
+  std::vector<std::uint64_t> expired;  ///< expire: entries to delete
+  std::size_t max = 0;                 ///< load
+  append_handler done;                 ///< append
+  store::load_handler loaded;          ///< load
+  std::error_code ec;                  ///< append/remove/expire: the outcome
 };
 
 /// What one pipeline did; counts only what Redis confirmed.
 struct redis_batch_result {
-  std::error_code ec;                  ///< first failure (connection or error reply), if any
+  std::error_code ec;  ///< first failure (connection or error reply), if any
   std::uint64_t appended = 0;
   std::uint64_t append_failures = 0;
   std::uint64_t removed = 0;
@@ -66,9 +65,9 @@ struct redis_batch_result {
 std::string load_append_script(redis_link& link, std::error_code& ec);
 
 /// Sends every append/remove/expire of `ops` as one MULTI/EXEC in one pipeline (submission
-/// order), reads every reply, and sets each op's `ec` (and an append's `seq`). An append whose reply is NOSCRIPT
-/// (script cache flushed) is retried once after reloading the script into `sha`. Loads in
-/// `ops` are skipped. A dropped connection fails every op whose reply was not read.
+/// order), reads every reply, and sets each op's `ec` (and an append's `seq`). An append whose
+/// reply is NOSCRIPT (script cache flushed) is retried once after reloading the script into `sha`.
+/// Loads in `ops` are skipped. A dropped connection fails every op whose reply was not read.
 redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
                              std::size_t max_count, std::vector<redis_op>& ops);
 
@@ -77,21 +76,30 @@ std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
                                        std::string_view queue, std::uint64_t after_seq,
                                        std::size_t count, std::error_code& ec);
 
+/// Up to `max` entries of `queue` with seq > `after_seq`, oldest first, paging past those
+/// `is_expired` rejects (their seqs are added to `expired`) and those in `hidden`. On a read
+/// failure `ec` is set and what was read before it is returned.
+std::vector<stored_message> read_live(redis_link& link, const redis_keys& keys,
+                                      std::string_view queue, std::uint64_t after_seq,
+                                      std::size_t max,
+                                      const std::function<bool(const stored_message&)>& is_expired,
+                                      const std::unordered_set<std::uint64_t>& hidden,
+                                      std::vector<std::uint64_t>& expired, std::error_code& ec);
+
 /// One SSCAN step over the known queues: the names, and `cursor` moved on ("0" = wrapped).
-std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys,
-                                     std::string& cursor, std::size_t count,
-                                     std::error_code& ec);
+std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys, std::string& cursor,
+                                     std::size_t count, std::error_code& ec);
 
 /// Where the periodic expiry sweep stands between two runs.
 struct sweep_position {
-  std::string cursor = "0";          ///< SSCAN cursor over the known queues
-  std::deque<std::string> pending;   ///< names scanned but not examined yet
+  std::string cursor = "0";         ///< SSCAN cursor over the known queues
+  std::deque<std::string> pending;  ///< names scanned but not examined yet
 };
 
 /// What one sweep found.
 struct sweep_result {
-  std::vector<redis_op> purges;     ///< one expire op per queue holding expired entries
-  std::vector<std::string> empty;   ///< queues whose stream had no entry left
+  std::vector<redis_op> purges;    ///< one expire op per queue holding expired entries
+  std::vector<std::string> empty;  ///< queues whose stream had no entry left
 };
 
 /// Reads the oldest entries of known queues, at most `budget` entries in all (an empty queue
