@@ -41,7 +41,8 @@ void stomp_session::subscribe_user(subscription& sub) {
 // by page with store::load_async (a remote store never blocks this strand) and delivered here,
 // oldest first; then the held live copies, whose seqs the backlog already sent are dropped by
 // deliver_user. An append committed before registration is in the load, one after it is held:
-// no gap, no duplicate.
+// no gap, no duplicate. A load returns a prefix of the queue in seq order (the store assigns
+// seqs and appends atomically), so "seq <= last replayed seq" is exactly "was in the replay".
 void stomp_session::replay(std::uint64_t handle, const destination& d) {
   // A local class has the member function's access: the pages reach private members.
   static constexpr std::size_t page = 256;
@@ -64,7 +65,10 @@ void stomp_session::replay(std::uint64_t handle, const destination& d) {
     static void on_page(const std::shared_ptr<stomp_session>& s, std::uint64_t handle,
                         const destination& d, const std::vector<stored_delivery>& batch,
                         std::error_code ec) {
-      for (const stored_delivery& row : batch) s->deliver_user(handle, row.seq, row.msg);
+      for (const stored_delivery& row : batch) {
+        s->deliver_user(handle, row.seq, row.msg);
+        if (subscription* sub = s->find_by_handle(handle)) sub->last_seq = row.seq;
+      }
       if (ec) {
         spdlog::error("session {}: reading the backlog of {} failed: {}", s->id_, d.resolved(),
                       ec.message());
@@ -84,10 +88,10 @@ void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const 
   if (state_ != state::connected) return;
   subscription* sub = find_by_handle(handle);
   if (!sub) return;  // unsubscribed since the post
-  if (seq != 0) {
-    if (seq <= sub->last_seq) return;  // already sent by the replay
-    sub->last_seq = seq;
-  }
+  // last_seq is the highest seq the backlog replay sent (set by replay only): a live copy at or
+  // below it was in the replay. Live copies above it each come once (one fan-out per node) but
+  // not always in seq order (several publishing nodes): delivered as they come, none skipped.
+  if (seq != 0 && seq <= sub->last_seq) return;
   if (m->expired(std::chrono::system_clock::now())) {
     bump(core_.counters.messages_expired);
     return;

@@ -1,0 +1,167 @@
+// The broker's side of the cluster (broker/cluster.hpp), with a recording link: which interest
+// and publish calls a node makes, and where deliver_remote hands messages. No Redis involved.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "../broker/fake_connection.hpp"
+#include "broker/cluster.hpp"
+#include "broker/destination.hpp"
+
+namespace {
+
+using namespace broker_test;
+
+struct recording_link : broker::cluster_link {
+  using call = std::tuple<broker::interest_kind, std::string, bool>;
+  void interest(broker::interest_kind k, const std::string& key, bool on) override {
+    std::lock_guard lock(mutex);
+    calls.emplace_back(k, key, on);
+  }
+  void publish(const broker::message_ptr& m, std::uint64_t seq) override {
+    std::lock_guard lock(mutex);
+    published.emplace_back(m, seq);
+  }
+  bool ready() const override { return up; }
+  std::string metrics_text() const override { return "stompbox_test_metric 1\n"; }
+
+  std::mutex mutex;
+  std::vector<call> calls;
+  std::vector<std::pair<broker::message_ptr, std::uint64_t>> published;
+  bool up = true;
+};
+
+struct ClusterHook : ::testing::Test {
+  ClusterHook() { b.attach_cluster(link); }
+
+  client& session(std::string login) {
+    clients.push_back(std::make_unique<client>(b, q));
+    clients.back()->connect("1.2", {{"login", login}});
+    return *clients.back();
+  }
+  void subscribe(client& c, std::string dest, std::string id) {
+    c.send(make("SUBSCRIBE", {{"destination", dest}, {"id", id}}));
+    q.drain();
+  }
+  // A message as another node would have built it.
+  broker::message_ptr remote(std::string dest, std::string body, std::string id) {
+    broker::destination d;
+    EXPECT_FALSE(broker::parse_destination(dest, d));
+    broker::message_ptr m;
+    EXPECT_FALSE(broker::make_message(make("SEND", {}, body), d, id, m));
+    return m;
+  }
+
+  std::shared_ptr<recording_link> link = std::make_shared<recording_link>();
+  broker::broker b{broker::config{}};
+  post_queue q;
+  std::vector<std::unique_ptr<client>> clients;
+};
+
+using broker::interest_kind;
+
+TEST_F(ClusterHook, InterestFollowsEverySubscriptionAndItsEnd) {
+  client& a = session("ann");
+  client& c = session("cid");
+  subscribe(a, "/topic/news", "1");
+  subscribe(c, "/topic/news", "1");
+  subscribe(a, "/topic/news.*", "2");
+  subscribe(a, "/user/queue/n", "3");
+  a.send(make("UNSUBSCRIBE", {{"id", "1"}}));
+  q.drain();
+  a.send(make("DISCONNECT"));
+  q.drain();
+  const std::vector<recording_link::call> expected = {
+      {interest_kind::topic, "/topic/news", true},
+      {interest_kind::topic, "/topic/news", true},
+      {interest_kind::topic_pattern, "/topic/news.*", true},
+      {interest_kind::user, "ann", true},
+      {interest_kind::topic, "/topic/news", false},
+  };
+  ASSERT_GE(link->calls.size(), expected.size() + 2);
+  EXPECT_EQ(std::vector(link->calls.begin(), link->calls.begin() + 5), expected);
+  // The disconnect ends the pattern and the user subscription (in either order).
+  std::vector tail(link->calls.begin() + 5, link->calls.end());
+  EXPECT_EQ(tail.size(), 2u);
+  for (const auto& [kind, key, on] : tail) {
+    EXPECT_FALSE(on);
+    EXPECT_TRUE((kind == interest_kind::topic_pattern && key == "/topic/news.*") ||
+                (kind == interest_kind::user && key == "ann"));
+  }
+}
+
+TEST_F(ClusterHook, LocalSendsArePublishedOnceQueuesNot) {
+  client& p = session("pub");
+  p.send(make("SEND", {{"destination", "/topic/t"}}, "x"));
+  p.send(make("SEND", {{"destination", "/queue/q"}}, "y"));
+  p.send(make("SEND", {{"destination", "/user/bob/topic/t"}}, "z"));
+  p.send(make("SEND", {{"destination", "/user/bob/queue/n"}}, "w"));
+  b.flush();
+  q.drain();
+  ASSERT_EQ(link->published.size(), 3u);
+  EXPECT_EQ(link->published[0].first->target.name, "/topic/t");
+  EXPECT_EQ(link->published[0].second, 0u);
+  EXPECT_EQ(link->published[1].first->target.kind, broker::destination_kind::user_topic);
+  EXPECT_EQ(link->published[2].first->target.kind, broker::destination_kind::user_queue);
+  EXPECT_NE(link->published[2].second, 0u);  // the store's seq, after the commit
+}
+
+TEST_F(ClusterHook, RemoteTopicMessagesReachEachSubscriptionOnceAndAreNotRepublished) {
+  client& a = session("ann");
+  subscribe(a, "/topic/news.uk", "exact");
+  subscribe(a, "/topic/news.*", "star");
+  subscribe(a, "/topic/news.#", "hash");
+  a.take();
+  const auto m = remote("/topic/news.uk", "hello", "other-node-7");
+  b.deliver_remote(m, 0);                   // through the exact channel
+  b.deliver_remote(m, 0, "/topic/news.*");  // through one pattern
+  b.deliver_remote(m, 0, "/topic/news.#");  // through the other
+  b.deliver_remote(m, 0, "/topic/sport.*");  // a pattern nobody here spells: nothing
+  q.drain();
+  std::vector<std::string> subs;
+  for (const stomp::frame& f : a.take("MESSAGE")) {
+    EXPECT_EQ(f.get("message-id"), "other-node-7");
+    subs.emplace_back(*f.get("subscription"));
+  }
+  EXPECT_EQ(subs, (std::vector<std::string>{"exact", "star", "hash"}));
+  EXPECT_TRUE(link->published.empty());
+}
+
+TEST_F(ClusterHook, RemoteUserQueueCopiesOutOfSeqOrderAreAllDelivered) {
+  client& a = session("ann");
+  subscribe(a, "/user/queue/n", "q");
+  a.take();
+  b.deliver_remote(remote("/user/ann/queue/n", "late", "n2-1"), 10);
+  b.deliver_remote(remote("/user/ann/queue/n", "early", "n1-1"), 7);  // another node's, older
+  q.drain();
+  std::vector<std::string> bodies;
+  for (const stomp::frame& f : a.take("MESSAGE")) bodies.push_back(f.body);
+  EXPECT_EQ(bodies, (std::vector<std::string>{"late", "early"}));
+}
+
+TEST_F(ClusterHook, RemoteCopyOfAReplayedMessageIsDropped) {
+  client& p = session("pub");
+  p.send(make("SEND", {{"destination", "/user/ann/queue/n"}}, "stored"));
+  b.flush();
+  q.drain();
+  ASSERT_EQ(link->published.size(), 1u);
+  const auto [m, seq] = link->published[0];
+  client& a = session("ann");
+  subscribe(a, "/user/queue/n", "q");
+  b.deliver_remote(m, seq);  // the same message arriving late through Redis
+  q.drain();
+  const auto got = a.take("MESSAGE");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "stored");
+}
+
+TEST_F(ClusterHook, ReadinessAndMetricsComeFromTheLink) {
+  EXPECT_TRUE(b.ready());
+  link->up = false;
+  EXPECT_FALSE(b.ready());
+  EXPECT_EQ(b.cluster_metrics(), "stompbox_test_metric 1\n");
+}
+
+}  // namespace
