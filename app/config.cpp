@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
                   "max_transaction_frames", "listen_backlog", "max_connections",
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
-                  "send_burst"}},
+                  "send_burst", "flow_control", "max_stores_in_flight"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
@@ -172,6 +172,8 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "heartbeat.receive_ms", b.heartbeat_receive);
   read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
   read(root, "queues.max_messages", b.queue_max_messages);
+  read(root, "limits.flow_control", b.flow_control);
+  read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
   read(root, "store.user_queue_max_messages", b.user_queue_max_messages);
   read(root, "store.idempotency_max_keys", b.idempotency_max_keys);
   read_seconds(root, "store.user_queue_max_age_seconds", b.user_queue_max_age);

@@ -1,6 +1,7 @@
 #include "transport/detail/connection_base.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
@@ -71,6 +72,31 @@ void connection_base::deliver_read(std::string_view bytes) {
   if (phase_ != phase::open || !session_) return;
   last_read_ = clock::now();
   session_->on_bytes(bytes);
+}
+
+bool connection_base::may_read() noexcept {
+  if (phase_ != phase::open) return false;
+  if (pauses_ == 0) return true;
+  read_parked_ = true;
+  return false;
+}
+
+// Flow control: the read in progress (if any) still completes and is parsed; the next is not
+// started. Writes and heart-beats we send go on; the peer's silence is not held against it.
+void connection_base::pause_reading() {
+  if (phase_ != phase::open) return;
+  if (pauses_++ == 0) arm_timer();
+}
+
+void connection_base::resume_reading() {
+  if (pauses_ == 0) return;
+  if (--pauses_ > 0) return;
+  last_read_ = clock::now();  // the peer's heart-beats waited in its socket: not its fault
+  if (phase_ != phase::open) return;
+  arm_timer();
+  if (!std::exchange(read_parked_, false)) return;  // the loop is still in a read: it goes on
+  // Posted: resume_reading runs inside the session, which the read must not re-enter.
+  net::post(strand_, [self = shared_from_this()] { self->restart_read(); });
 }
 
 void connection_base::send(broker::outgoing frame) {
@@ -217,7 +243,8 @@ connection_base::clock::time_point connection_base::next_deadline() const noexce
     case phase::open: {
       if (!connected_) return opened_ + server_->config.connect_timeout;
       auto next = clock::time_point::max();
-      if (expect_within_.count() > 0) next = std::min(next, last_read_ + expect_within_);
+      if (expect_within_.count() > 0 && pauses_ == 0)
+        next = std::min(next, last_read_ + expect_within_);
       if (send_every_.count() > 0) next = std::min(next, last_write_ + send_every_);
       return next;
     }
@@ -260,7 +287,7 @@ void connection_base::on_timer() {
       break;
   }
   if (!connected_) return close(close_reason::connect_timeout);
-  if (expect_within_.count() > 0 && now - last_read_ >= expect_within_)
+  if (expect_within_.count() > 0 && pauses_ == 0 && now - last_read_ >= expect_within_)
     return close(close_reason::heartbeat_timeout);
   if (send_every_.count() > 0 && now - last_write_ >= send_every_) {
     if (in_flight_ == 0) send(broker::outgoing{"\n", nullptr, true, false});

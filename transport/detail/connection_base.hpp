@@ -36,6 +36,8 @@ class connection_base : public broker::connection,
   void connected(std::chrono::milliseconds send_every,
                  std::chrono::milliseconds expect_within) override;
   const broker::peer_info& peer() const noexcept override { return peer_; }
+  void pause_reading() override;
+  void resume_reading() override;
 
   /// Registers with the server and starts the handshake on the strand. Any thread.
   void start();
@@ -57,6 +59,9 @@ class connection_base : public broker::connection,
   virtual void cut() noexcept = 0;
   /// WebSocket: sends the 1001 close for stop() before any session exists. Default: cut.
   virtual void abort_handshake() { cut(); }
+  /// Starts reading again after resume_reading() found the read loop parked by may_read().
+  /// Runs on the strand, posted. Default: nothing (a transport that never parks).
+  virtual void restart_read() {}
   /// The pending-bytes cap of this connection. Default: server_config::max_pending_bytes
   /// (SockJS sessions buffer between polls under their own cap).
   virtual std::size_t max_pending_bytes() const noexcept;
@@ -75,6 +80,10 @@ class connection_base : public broker::connection,
   void handshake_failed(const boost::system::error_code& ec, std::string_view what);
 
   bool reading() const noexcept { return phase_ == phase::open; }
+  /// Whether the read loop may start its next read: open and not paused. False while paused
+  /// parks the loop: resume_reading() then calls restart_read().
+  bool may_read() noexcept;
+  bool read_paused() const noexcept { return pauses_ > 0; }
   const server_state& server() const noexcept { return *server_; }
   const std::shared_ptr<server_state>& shared_server() const noexcept { return server_; }
   broker::peer_info& mutable_peer() noexcept { return peer_; }
@@ -110,6 +119,8 @@ class connection_base : public broker::connection,
   bool connected_ = false;
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
+  unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
+  bool read_parked_ = false;   ///< the read loop stopped at may_read(): restart it on resume
 };
 
 }  // namespace transport::detail

@@ -99,6 +99,11 @@ void render_sessions(writer& w, const metrics_snapshot& s) {
            s.tokens_expired);
   w.single("send_rate_exceeded_total", "counter", "Sessions closed for SENDs over send_rate.",
            s.send_rate_exceeded);
+  w.single("paused_publishers", "gauge",
+           "Sessions not read from now: flow control (full queue or store backlog).",
+           s.paused_publishers);
+  w.single("publisher_pauses_total", "counter", "Times flow control paused reading a session.",
+           s.publisher_pauses);
 }
 
 void render_messages(writer& w, const metrics_snapshot& s) {
@@ -160,6 +165,8 @@ metrics_snapshot take_snapshot(const stats& t, const broker::broker& b) {
   s.forbidden = load(bs.forbidden);
   s.tokens_expired = load(bs.tokens_expired);
   s.send_rate_exceeded = load(bs.send_rate_exceeded);
+  s.paused_publishers = bs.paused_publishers.load(std::memory_order_relaxed);
+  s.publisher_pauses = load(bs.publisher_pauses);
   for (std::size_t i = 0; i < s.closes.size(); ++i) s.closes[i] = load(bs.closes[i]);
   s.store = b.durable_store().stats();
   s.store_writable = b.durable_store().writable();

@@ -30,6 +30,8 @@ struct metrics_snapshot {
   std::array<std::uint64_t, broker::stats::server_commands> frames_out{};
   std::uint64_t published = 0, delivered = 0, dropped = 0, expired = 0, stored = 0;
   std::uint64_t auth_failures = 0, forbidden = 0, tokens_expired = 0, send_rate_exceeded = 0;
+  std::int64_t paused_publishers = 0;  ///< sessions paused by flow control now
+  std::uint64_t publisher_pauses = 0;  ///< flow-control pauses ever
   std::array<std::uint64_t, broker::stats::close_reasons> closes{};  ///< by close_reason
   broker::store::store_stats store;
   bool store_writable = true;

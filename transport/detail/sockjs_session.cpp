@@ -40,9 +40,35 @@ void sockjs_session::attach(std::shared_ptr<sockjs_receiver> r) {
 }
 
 void sockjs_session::receive(std::vector<std::string> messages) {
-  net::post(strand_, [self = self(), messages = std::move(messages)] {
-    for (const auto& m : messages) self->deliver_read(m);  // ignored once closing
+  net::post(strand_, [self = self(), messages = std::move(messages)]() mutable {
+    self->on_receive(std::move(messages));
   });
+}
+
+void sockjs_session::on_receive(std::vector<std::string> messages) {
+  for (auto& m : messages) {
+    held_bytes_ += m.size();
+    held_.push_back(std::move(m));
+  }
+  // Over the cap the peer ignores back-pressure: hand everything over, in order.
+  if (may_read() || held_bytes_ > max_pending_bytes()) {
+    while (!held_.empty()) {
+      const std::string m = std::move(held_.front());
+      held_.pop_front();
+      held_bytes_ -= m.size();
+      deliver_read(m);  // ignored once closing
+    }
+  }
+}
+
+// Flow control resumed: held messages go to the session in order until it pauses again.
+void sockjs_session::restart_read() {
+  while (!held_.empty() && may_read()) {
+    const std::string m = std::move(held_.front());
+    held_.pop_front();
+    held_bytes_ -= m.size();
+    deliver_read(m);
+  }
 }
 
 void sockjs_session::close(broker::close_reason why) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +35,9 @@ class sockjs_session final : public connection_base {
   void attach(std::shared_ptr<sockjs_receiver> r);
 
   /// Messages from an xhr_send body, each handed to the STOMP session as bytes, in order.
-  /// Any thread.
+  /// While flow control pauses reading they are held (the POST is answered already: there is
+  /// no stream to stop) up to sockjs_max_buffered_bytes; past that they are handed over anyway
+  /// and the queue's hard bound refuses what a peer ignoring back-pressure adds. Any thread.
   void receive(std::vector<std::string> messages);
 
   void close(broker::close_reason why) override;
@@ -52,6 +55,8 @@ class sockjs_session final : public connection_base {
   void start_shutdown() override;
   void cut() noexcept override;
   std::size_t max_pending_bytes() const noexcept override;
+  void restart_read() override;
+  void on_receive(std::vector<std::string> messages);
 
   void on_attach(std::shared_ptr<sockjs_receiver> r);
   void pump();
@@ -72,6 +77,8 @@ class sockjs_session final : public connection_base {
   clock::time_point last_frame_;    // last frame written to a response
   clock::time_point detached_at_;   // when the last response ended
   std::string close_frame_;         // set once the session has ended
+  std::deque<std::string> held_;    // xhr_send messages received while reading is paused
+  std::size_t held_bytes_ = 0;
   bool open_sent_ = false;
   bool writing_ = false;            // a write to receiver_ is in progress
   bool writing_frames_ = false;     // ... and it carries the in_flight_ queued frames

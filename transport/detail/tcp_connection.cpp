@@ -75,7 +75,7 @@ class tcp_connection final : public connection_base {
   }
 
   void do_read() {
-    if (!reading()) return;
+    if (!may_read()) return;  // closing, or paused by flow control (restart_read resumes)
     if constexpr (is_tls) {
       // The TLS stream buffers records itself; read through a small per-connection buffer.
       stream_.async_read_some(buffer_.prepare(server().config.tcp_read_chunk),
@@ -109,6 +109,8 @@ class tcp_connection final : public connection_base {
     buffer_.clear();
     do_read();
   }
+
+  void restart_read() override { do_read(); }
 
   void start_write() override {
     buffers_.clear();

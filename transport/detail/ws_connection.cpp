@@ -259,7 +259,7 @@ class ws_connection final : public connection_base {
   }
 
   void do_read() {
-    if (!reading()) return;
+    if (!may_read()) return;  // closing, or paused by flow control (restart_read resumes)
     ws_.async_read(buffer_, [self = self()](const error_code& ec, std::size_t) {
       self->on_read(ec);
     });
@@ -288,6 +288,8 @@ class ws_connection final : public connection_base {
     buffer_.shrink_to_fit();
     do_read();
   }
+
+  void restart_read() override { do_read(); }
 
   void start_write() override {
     in_flight_ = 1;  // Beast writes one message per async_write
