@@ -96,11 +96,7 @@ struct redis_store::impl {
         std::unique_lock lk(mu);
         wake.wait_until(lk, next_wake(), [this] { return stop || !queue.empty(); });
         if (stop && queue.empty()) break;
-        const std::size_t n = std::min(queue.size(), std::max<std::size_t>(opts.max_batch, 1));
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
+        take_locked(batch);
         batch_policy = policy;
         stopping = stop;
       }
@@ -113,6 +109,19 @@ struct redis_store::impl {
         finished += tickets;
       }
       flushed.notify_all();
+    }
+  }
+
+  // Up to max_batch operations, and no more payload bytes than max_batch_bytes (at least one
+  // op): EXEC runs the whole batch at once, during which Redis serves no one else.
+  void take_locked(std::vector<redis_op>& batch) {
+    const std::size_t max_ops = std::max<std::size_t>(opts.max_batch, 1);
+    std::size_t bytes = 0;
+    while (!queue.empty() && batch.size() < max_ops &&
+           (batch.empty() || bytes + queue.front().payload.size() <= opts.max_batch_bytes)) {
+      bytes += queue.front().payload.size();
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
     }
   }
 

@@ -4,13 +4,13 @@
 //
 // Threads: like sqlite_store, this adapter owns ONE worker thread (blocking hiredis never runs
 // on an io thread). append, remove, load_async and the expiry purges are queued to it; it sends
-// everything queued (up to max_batch) as one MULTI/EXEC transaction in one pipeline (one round
-// trip), then runs completions in submission order. Why MULTI/EXEC and not a bare pipeline:
-// with appendfsync always Redis fsyncs once per event-loop pass and reads a pipeline 16 KiB at
-// a time, so a bare pipeline of 1000 appends cost ~20 fsyncs; queued in a transaction nothing
-// is written before EXEC, so the batch costs one fsync (measured ~5x more appends/s). A batch
-// is thereby all-or-nothing (a command refused while queueing, e.g. OOM, fails the batch). The
-// synchronous `load` reads through a second connection under a mutex, not through the worker: a
+// everything queued (up to max_batch / max_batch_bytes) as one MULTI/EXEC transaction in one
+// pipeline (one round trip), then runs completions in submission order. Why MULTI/EXEC and not a
+// bare pipeline: with appendfsync always Redis fsyncs once per event-loop pass and reads a pipeline
+// 16 KiB at a time, so a bare pipeline of 1000 appends cost ~20 fsyncs; queued in a transaction
+// nothing is written before EXEC, so the batch costs one fsync (measured ~5x more appends/s). A
+// batch is thereby all-or-nothing (a command refused while queueing, e.g. OOM, fails the batch).
+// The synchronous `load` reads through a second connection under a mutex, not through the worker: a
 // user subscribing must not wait behind a 1000-append pipeline, and the worker never waits for a
 // reader.
 //
@@ -73,6 +73,9 @@ struct redis_store_options {
   /// messages. Must be thread-safe.
   std::function<std::chrono::system_clock::time_point()> clock;
   std::size_t max_batch = 1000;  ///< most operations sent in one pipeline
+  /// Most payload bytes in one pipeline (one larger message still goes alone): Redis runs a
+  /// batch's EXEC as one step and serves no other client meanwhile.
+  std::size_t max_batch_bytes = 8 << 20;
   /// How often the worker sweeps known queues for expired messages (loads also purge).
   std::chrono::milliseconds purge_interval{60'000};
   std::size_t purge_max_entries = 1000;  ///< most stream entries examined per sweep

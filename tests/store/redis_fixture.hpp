@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/store/redis_store.hpp"
@@ -33,6 +34,17 @@ inline std::vector<std::string> ids_of(const std::vector<broker::store::stored_m
   std::vector<std::string> ids;
   for (const auto& m : ms) ids.push_back(m.message_id);
   return ids;
+}
+
+/// Polls `done` (bounded, generous): for state that changes on the store's own thread.
+template <typename Pred>
+bool eventually(Pred done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 /// Base of the Redis suites: the server is shared by the suite's tests.
