@@ -156,7 +156,7 @@ struct redis_store::impl {
     if (!ec) return;
     writer.close();  // an error reply (LOADING...) too: reconnect as after a drop
     retry_at = last_reply;
-    set_healthy(false, ec ? ec : make_error_code(error::unavailable), writer.last_error());
+    set_healthy(false, ec, writer.last_error());
   }
 
   // Connects the writer (and loads the script) when down and the backoff allows it. While
@@ -176,6 +176,7 @@ struct redis_store::impl {
       return false;
     }
     backoff = std::min(first_backoff, opts.reconnect_max);
+    last_reply = steady::now();
     set_healthy(true, {}, {});
     return true;
   }
