@@ -151,7 +151,7 @@ class broker {
 
   /// Joins a cluster: `link` hears what local sessions subscribe to and every message routed
   /// here (see broker/cluster.hpp). Call once, before the first session opens; the broker keeps
-  /// it as long as it lives.
+  /// it until detached with null (only once no other thread uses the broker: at shutdown).
   void attach_cluster(std::shared_ptr<cluster_link> link);
 
   /// A message another node routed, for this node's sessions only (never published again):

@@ -2,12 +2,18 @@
 // socket is not read), keeps receiving the broker's heart-beats, is not closed for its silence,
 // and resumes where its parser stopped once a consumer drains the queue.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include "app/config.hpp"
 #include "stomp/serializer.hpp"
+#include "transport/detail/metrics_text.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -103,5 +109,26 @@ TEST_P(FlowControl, ClosedWhilePausedIsCleanedUp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, FlowControl, ::testing::Values("tcp", "ws"));
+
+TEST(FlowControlConfig, LimitsKeysReachTheBroker) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("stompbox-flow-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "[limits]\nflow_control = false\nmax_stores_in_flight = 7\n";
+  app::settings s;
+  app::load_config_file(path.string(), s);
+  std::filesystem::remove(path);
+  EXPECT_FALSE(s.broker.flow_control);
+  EXPECT_EQ(s.broker.max_stores_in_flight, 7u);
+  EXPECT_TRUE(app::settings{}.broker.flow_control);  // on unless switched off
+}
+
+TEST(FlowControlMetrics, PausedPublishersAndPausesAreRendered) {
+  transport::detail::metrics_snapshot s;
+  s.paused_publishers = 3;
+  s.publisher_pauses = 11;
+  const std::string text = transport::detail::render_metrics(s);
+  EXPECT_NE(text.find("\nstompbox_paused_publishers 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nstompbox_publisher_pauses_total 11\n"), std::string::npos);
+}
 
 }  // namespace
