@@ -23,10 +23,27 @@ using namespace test_support;
 using namespace std::chrono_literals;
 
 struct FlowControl : ::testing::TestWithParam<const char*> {
-  std::unique_ptr<client> open(test_server& s) {
-    return std::string(GetParam()) == "tcp" ? make_tcp_client(s.tcp_port())
-                                            : make_ws_client(s.ws_port());
+  bool tls() const { return param() == "tls" || param() == "wss"; }
+  std::string param() const { return GetParam(); }
+  transport::server_config server_config() {
+    auto cfg = loopback_config();
+    if (tls()) {
+      files_ = make_self_signed_cert();
+      cfg.tls_cert = files_.cert;
+      cfg.tls_key = files_.key;
+    }
+    return cfg;
   }
+  void TearDown() override {
+    if (!files_.dir.empty()) std::filesystem::remove_all(files_.dir);
+  }
+  std::unique_ptr<client> open(test_server& s) {
+    if (param() == "tcp" || param() == "tls") return make_tcp_client(s.tcp_port(), tls());
+    ws_options opts;
+    opts.tls = tls();
+    return make_ws_client(s.ws_port(), opts);
+  }
+  tls_files files_;
   static std::string send_bytes(const std::string& receipt) {
     return stomp::serialize(make_frame("SEND", {{"destination", "/queue/q"}, {"receipt", receipt}},
                                        "body-" + receipt),
@@ -44,7 +61,7 @@ broker::config small_queue_with_heart_beats() {
 }
 
 TEST_P(FlowControl, PausedPublisherGetsHeartBeatsIsNotClosedAndResumesMidFrame) {
-  test_server s(loopback_config(), small_queue_with_heart_beats());
+  test_server s(server_config(), small_queue_with_heart_beats());
   auto pub = open(s);
   auto reply = pub->connect({{"heart-beat", "100,100"}});
   ASSERT_TRUE(reply && reply->command == "CONNECTED");
@@ -88,7 +105,7 @@ TEST_P(FlowControl, PausedPublisherGetsHeartBeatsIsNotClosedAndResumesMidFrame) 
 }
 
 TEST_P(FlowControl, ClosedWhilePausedIsCleanedUp) {
-  test_server s(loopback_config(), small_queue_with_heart_beats());
+  test_server s(server_config(), small_queue_with_heart_beats());
   {
     auto pub = open(s);
     ASSERT_TRUE(pub->connect({{"heart-beat", "0,100"}}));
@@ -108,7 +125,7 @@ TEST_P(FlowControl, ClosedWhilePausedIsCleanedUp) {
   EXPECT_EQ(s.broker().stats().sessions.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, FlowControl, ::testing::Values("tcp", "ws"));
+INSTANTIATE_TEST_SUITE_P(Transports, FlowControl, ::testing::Values("tcp", "ws", "tls", "wss"));
 
 TEST(FlowControlConfig, LimitsKeysReachTheBroker) {
   const auto path = std::filesystem::temp_directory_path() /
