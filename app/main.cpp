@@ -141,6 +141,10 @@ int run(const app::settings& s) {
   for (unsigned i = 1; i < s.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  // The link's timers and strand belong to `ioc`: it must go before `ioc` does, and the broker
+  // (which outlives both) must not keep it.
+  if (cluster) broker.attach_cluster(nullptr);
+  cluster.reset();
   broker.flush();  // durable appends still in the store's queue are committed before exit
   spdlog::info("stopped");
   return 0;

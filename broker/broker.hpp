@@ -37,13 +37,13 @@ struct config {
   /// in background tabs; Spring uses 3).
   double heartbeat_tolerance = 3.0;
   std::size_t queue_max_messages = 100'000;     ///< messages waiting in one /queue/ without consumer
-  std::size_t max_subscriptions_per_session = 1'000;
-  std::size_t max_transaction_frames = 10'000;  ///< SENDs and ACKs held by one open transaction
   /// Publisher flow control: a SEND filling a /queue/ to queue_max_messages (or a session's
   /// durable SENDs reaching max_stores_in_flight) pauses reading from that publisher instead of
   /// ERROR "queue full". false: the ERROR and close, as before.
   bool flow_control = true;
   std::size_t max_stores_in_flight = 1'000;  ///< durable SENDs of one session awaiting the store
+  std::size_t max_subscriptions_per_session = 1'000;
+  std::size_t max_transaction_frames = 10'000;  ///< SENDs and ACKs held by one open transaction
   /// Sessions one user (principal name) may hold at once; one more gets ERROR "too many
   /// connections" at CONNECT. Anonymous sessions are not counted. 0 = unlimited.
   std::size_t max_connections_per_user = 100;

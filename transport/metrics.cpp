@@ -32,9 +32,10 @@ void metrics_server::start() {
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       if (ready(*srv, *b)) return {200, "text/plain; charset=utf-8", "ready\n"};
-      return {503, "text/plain; charset=utf-8",
-              srv->accepting() ? "store not writable or cluster link down\n"
-                               : "not accepting connections\n"};
+      const char* why = !srv->accepting()                  ? "not accepting connections\n"
+                        : !b->durable_store().writable() ? "store not writable\n"
+                                                         : "cluster link down\n";
+      return {503, "text/plain; charset=utf-8", why};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   };
