@@ -47,15 +47,8 @@ broker_pid= rabbit_wrapper= rabbit_pid= epmd_pid=
 started_at=$(date +%s)
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log() { echo "[compare $(date +%T)] $*" >&2; }
-
-stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-}
+BENCH_NAME=compare
+source "$here/lib.sh"  # log, stop_pid, wait_port, build_release, machine_line
 
 cleanup() {
   stop_pid "$broker_pid"
@@ -65,14 +58,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT  # through the EXIT trap: stop what we started
-
-wait_port() {  # wait_port PORT: until something listens on 127.0.0.1:PORT (10 s)
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  log "nothing listens on port $1"; return 1
-}
 
 # ---- RabbitMQ: a private node --------------------------------------------------------------
 rabbit_env() {
@@ -214,10 +199,7 @@ scenario_args() {  # scenario_args LABEL: the generator arguments of a case
 }
 
 # ---- main ----------------------------------------------------------------------------------
-log "building Release in $BUILD_DIR"
-cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DSTOMPBOX_BUILD_TESTS=OFF -DSTOMPBOX_BUILD_EXAMPLES=OFF >"$WORK/cmake.log"
-ninja -C "$BUILD_DIR" -j2 stompbox stompbox-bench bench-baseline >"$WORK/build.log"
+build_release stompbox stompbox-bench bench-baseline
 ulimit -n "$(ulimit -Hn)"
 : >"$RESULTS"
 rabbit_setup
@@ -252,9 +234,7 @@ import json, sys
 json.dump({
   "command": "$cmdline", "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
   "elapsed": "$((elapsed / 60)) min $((elapsed % 60)) s",
-  "machine": "nproc = $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), "
-             "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), "
-             "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)",
+  "machine": "$(machine_line)",
   "load": "$load_at_start", "rabbitmq": "$rabbit_version", "reps": $REPS,
   "broker_cpu": "$BROKER_CPU", "gen_cpu": "$GEN_CPU", "gen_procs": $GEN_PROCS,
   "duration": $DURATION, "size": $SIZE, "lat_rate": $LAT_RATE, "lat_subscribers": $LAT_S,

@@ -23,7 +23,9 @@ fleet::fleet(const options& o) : opts_(o), ioc_(static_cast<int>(o.threads)) {
 fleet::~fleet() { stop(); }
 
 std::shared_ptr<stomp_client> fleet::make_client() {
-  auto c = std::make_shared<stomp_client>(ioc_, opts_.where);
+  const target& where =
+      opts_.targets.empty() ? opts_.where : opts_.targets[next_target_++ % opts_.targets.size()];
+  auto c = std::make_shared<stomp_client>(ioc_, where);
   c->on_fail = [this](stomp_client&, const std::string& what) { fail(what); };
   clients_.push_back(c);
   return c;

@@ -35,7 +35,8 @@ class fleet {
   fleet(const fleet&) = delete;
   fleet& operator=(const fleet&) = delete;
 
-  /// A new client, kept until stop(). Its on_fail reports to this fleet. Main thread only.
+  /// A new client, kept until stop(), for the next of opts().targets in turn (round-robin over
+  /// the nodes of a cluster). Its on_fail reports to this fleet. Main thread only.
   std::shared_ptr<stomp_client> make_client();
   /// Starts `c` from the next source address (127.0.0.1 .. 127.0.0.250 in turn) with a CONNECT
   /// for `login` (the --login flag wins when set).
@@ -71,6 +72,7 @@ class fleet {
   std::vector<std::shared_ptr<stomp_client>> clients_;
   static constexpr double stall_s = 30;
   std::size_t next_source_ = 0;
+  std::size_t next_target_ = 0;
   std::atomic<bool> failed_{false};
   mutable std::mutex mutex_;  // guards failure_
   std::pair<std::string, exit_code> failure_{"", exit_ok};

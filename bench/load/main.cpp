@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,11 +14,15 @@
 
 namespace {
 
-void add_flags(CLI::App& cli, load::options& o, std::string& url, std::string& tcp) {
+using address_list = std::vector<std::string>;
+
+void add_flags(CLI::App& cli, load::options& o, address_list& urls, address_list& tcps) {
   cli.add_option("scenario", o.scenario, "fanout | notify | idle")->required()
       ->check(CLI::IsMember({"fanout", "notify", "idle"}));
-  cli.add_option("--url", url, "WebSocket URL [ws://127.0.0.1:15674/ws]");
-  cli.add_option("--tcp", tcp, "STOMP over TCP HOST:PORT instead of WebSocket");
+  cli.add_option("--url", urls, "WebSocket URL [ws://127.0.0.1:15674/ws]; several (repeat "
+                 "or comma list): connections take them in turn")->delimiter(',');
+  cli.add_option("--tcp", tcps, "STOMP over TCP HOST:PORT instead of WebSocket; several as "
+                 "for --url")->delimiter(',');
   cli.add_option("--login", o.login, "login for every connection [user<i>, publisher<j>...]");
   cli.add_option("--name-prefix", o.name_prefix, "prefix of generated logins/user names");
   cli.add_option("--passcode", o.passcode, "passcode [guest]");
@@ -44,13 +49,27 @@ void add_flags(CLI::App& cli, load::options& o, std::string& url, std::string& t
   cli.add_flag("--json", o.json, "print one JSON line of results");
 }
 
+/// Fills o.targets (and o.where, the first) from --tcp when given, else --url. False when
+/// an address is malformed.
+bool parse_targets(const address_list& urls, const address_list& tcps, load::options& o) {
+  const bool tcp = !tcps.empty();
+  for (const auto& a : tcp ? tcps : urls) {
+    load::target t;
+    if (!(tcp ? load::parse_tcp_address(a, t) : load::parse_ws_url(a, t))) return false;
+    o.targets.push_back(t);
+  }
+  if (o.targets.empty()) return false;
+  o.where = o.targets.front();
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   load::options o;
-  std::string url = "ws://127.0.0.1:15674/ws", tcp;
+  address_list urls, tcps;
   CLI::App cli{"stompbox-bench: STOMP broker load generator"};
-  add_flags(cli, o, url, tcp);
+  add_flags(cli, o, urls, tcps);
   bool publishers_given = false;
   try {
     cli.parse(argc, argv);
@@ -58,7 +77,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }
-  if (!(tcp.empty() ? load::parse_ws_url(url, o.where) : load::parse_tcp_address(tcp, o.where))) {
+  if (urls.empty()) urls.push_back("ws://127.0.0.1:15674/ws");
+  if (!parse_targets(urls, tcps, o)) {
     std::fprintf(stderr, "stompbox-bench: bad --url or --tcp\n");
     return load::exit_failure;
   }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench/load/stomp_client.hpp"
 
@@ -11,7 +12,10 @@ namespace load {
 /// Every stompbox-bench flag, with its default. Filled by main from the command line.
 struct options {
   std::string scenario;            ///< fanout | notify | idle
-  target where;                    ///< broker address (--url or --tcp)
+  target where;                    ///< broker address (--url or --tcp; the first when several)
+  /// Every broker address given (--url / --tcp more than once or as a comma list, e.g. the
+  /// nodes of a cluster): connections take them in turn. Never empty after parsing.
+  std::vector<target> targets;
   std::string login;               ///< empty: user<i> / publisher<j>
   std::string name_prefix;         ///< prepended to user<i>/subscriber<i>/publisher<j> (several
                                    ///< generator processes on one broker)

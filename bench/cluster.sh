@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# bench/cluster.sh: the same load against one stompbox node and against three nodes clustered
+# over a private Redis (both with --cluster-redis, so the Redis cost is in both), with
+# stompbox-bench spreading its connections over the nodes in turn. Writes medians into
+# docs/benchmarks.md between <!-- cluster-bench:start --> and <!-- cluster-bench:end -->.
+#
+#   bench/cluster.sh            # REPS=3 (about 5 minutes on 2 cores plus the build)
+#   REPS=1 bench/cluster.sh
+#
+# Knobs from the environment: REPS, DURATION, FANOUT_S, LAT_RATE, NOTIFY_U, NOTIFY_P, SIZE,
+# STORES_IN_FLIGHT, BUILD_DIR, DOC. Nothing is pinned: nodes, redis-server and the generator
+# share every CPU.
+# Every process this script starts is stopped by pid on exit.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+REPS=${REPS:-3}
+DURATION=${DURATION:-4}     # seconds of publishing per run
+FANOUT_S=${FANOUT_S:-1000}  # fan-out subscribers (max rate and fixed rate)
+LAT_RATE=${LAT_RATE:-10}    # fixed-rate run: msg/s offered (x FANOUT_S deliveries/s)
+NOTIFY_U=${NOTIFY_U:-1000}  # notify users
+NOTIFY_P=${NOTIFY_P:-4}     # notify publishers
+SIZE=${SIZE:-100}           # body bytes
+# [limits] max_stores_in_flight of the nodes. 0 (no bound): at the default (1000) a publisher
+# that reaches the bound is paused, and a paused connection without heart-beats (the
+# generator's publishers use 0,0) is dropped by the transport (reported; see docs/benchmarks.md).
+STORES_IN_FLIGHT=${STORES_IN_FLIGHT:-0}
+NODES=3
+BUILD_DIR=${BUILD_DIR:-/tmp/build-compare-release}
+DOC=${DOC:-$repo/docs/benchmarks.md}
+
+BENCH_NAME=cluster
+source "$here/lib.sh"  # log, stop_pid, wait_port, build_release, machine_line
+
+WORK=$(mktemp -d /tmp/stompbox-cluster.XXXXXX)
+RESULTS=$BUILD_DIR/cluster-results.jsonl  # written as the runs finish
+redis_pid= redis_port= node_pids=() urls=()
+started_at=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+stop_nodes() {
+  local p
+  for p in "${node_pids[@]}"; do stop_pid "$p"; done
+  node_pids=() urls=()
+}
+
+cleanup() {
+  stop_nodes
+  stop_pid "$redis_pid"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT  # through the EXIT trap: stop what we started
+
+free_port() {  # a TCP port nobody listens on now (the kernel's pick)
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_redis() {
+  redis_port=$(free_port)
+  mkdir -p "$WORK/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes \
+    --appendfsync always --dir "$WORK/redis" --logfile "$WORK/redis/redis.log" &
+  redis_pid=$!
+  wait_port "$redis_port"
+  log "redis-server $(redis-server --version | awk '{print $3}') on port $redis_port"
+}
+
+start_nodes() {  # start_nodes N: N stompbox nodes on the private Redis; sets node_pids, urls
+  local i ws
+  for ((i = 0; i < $1; i++)); do
+    ws=$(free_port)
+    "$BUILD_DIR/app/stompbox" --config "$WORK/node.toml" --metrics 127.0.0.1:0 \
+      --data-dir :memory: --ws "127.0.0.1:$ws" --tcp "127.0.0.1:$(free_port)" --threads 1 \
+      --log-level warn --cluster-redis "redis://127.0.0.1:$redis_port/0" \
+      >>"$WORK/node$i.log" 2>&1 &
+    node_pids+=($!) urls+=("ws://127.0.0.1:$ws/ws")
+    wait_port "$ws"
+  done
+}
+
+cpu_ticks() {  # cpu_ticks PID...: utime + stime of all of them, in clock ticks
+  local p total=0
+  for p in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+scenario_args() {  # scenario_args LABEL: the generator arguments of a case
+  case $1 in
+    fanout) echo fanout --subscribers "$FANOUT_S" --duration "$DURATION" --size "$SIZE" ;;
+    latency) echo fanout --subscribers "$FANOUT_S" --rate "$LAT_RATE" --duration "$DURATION" \
+               --size "$SIZE" ;;
+    notify) echo notify --users "$NOTIFY_U" --publishers "$NOTIFY_P" --duration "$DURATION" \
+              --size "$SIZE" ;;
+  esac
+}
+
+# measure LABEL NODES REP: fresh nodes, one generator run over all of them, one JSON line with
+# the generator's results plus the CPU of the nodes and of redis-server over the whole run
+# (connection ramp, publishing and drain), in % of one core.
+measure() {
+  local label=$1 n=$2 rep=$3 url_list
+  redis-cli -p "$redis_port" flushall >/dev/null  # no backlog of an earlier run
+  start_nodes "$n"
+  url_list=$(IFS=,; echo "${urls[*]}")
+  log "$label on $n node(s) (rep $rep)"
+  local t0 n0 r0 t1 n1 r1 hz
+  hz=$(getconf CLK_TCK)
+  t0=$(date +%s.%N) n0=$(cpu_ticks "${node_pids[@]}") r0=$(cpu_ticks "$redis_pid")
+  "$BUILD_DIR/bench/load/stompbox-bench" $(scenario_args "$label") --url "$url_list" \
+    --broker-pid "${node_pids[0]}" --name-prefix "r$rep-" --json >"$WORK/gen.out" \
+    2>"$WORK/gen.err" || true  # the exit code is in the JSON status
+  t1=$(date +%s.%N) n1=$(cpu_ticks "${node_pids[@]}") r1=$(cpu_ticks "$redis_pid")
+  stop_nodes
+  python3 - "$label" "$n" "$rep" "$WORK/gen.out" "$t0" "$t1" "$((n1 - n0))" "$((r1 - r0))" \
+    "$hz" <<'EOF' | tee -a "$RESULTS" | cut -c1-200 >&2
+import json, sys
+label, n, rep, out, t0, t1, nodes, redis, hz = sys.argv[1:]
+wall = float(t1) - float(t0)
+try:
+    r = json.loads(open(out).read().strip().splitlines()[-1])
+except (IndexError, ValueError):
+    r = {"status": "error", "error": "no JSON from the generator"}
+r.update(case=label, nodes=int(n), rep=int(rep), run_s=wall,
+         nodes_cpu_pct=100 * int(nodes) / int(hz) / wall,
+         redis_cpu_pct=100 * int(redis) / int(hz) / wall)
+print(json.dumps(r))
+EOF
+}
+
+# ---- main ----------------------------------------------------------------------------------
+build_release stompbox stompbox-bench
+# bench.toml's last table is [limits]: the line below lands in it.
+{ cat "$here/load/bench.toml"; echo "max_stores_in_flight = $STORES_IN_FLIGHT"; } >"$WORK/node.toml"
+ulimit -n "$(ulimit -Hn)"
+: >"$RESULTS"
+start_redis
+for ((rep = 1; rep <= REPS; rep++)); do
+  for c in fanout latency notify; do
+    for n in 1 "$NODES"; do measure "$c" "$n" "$rep"; done
+  done
+done
+
+elapsed=$(( $(date +%s) - started_at ))
+python3 "$here/load/cluster_report.py" "$RESULTS" "$DOC" "$(cat <<EOF
+{"command": "REPS=$REPS STORES_IN_FLIGHT=$STORES_IN_FLIGHT bench/cluster.sh",
+ "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
+ "elapsed": "$((elapsed / 60)) min $((elapsed % 60)) s", "machine": "$(machine_line)",
+ "load": "$load_at_start", "redis": "$(redis-server --version | awk '{print $3}')",
+ "reps": $REPS, "duration": $DURATION, "size": $SIZE, "fanout_s": $FANOUT_S,
+ "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P, "nodes": $NODES,
+ "stores_in_flight": $STORES_IN_FLIGHT}
+EOF
+)"
+log "done in ${elapsed}s: $DOC updated (raw results: $RESULTS)"
