@@ -4,12 +4,12 @@
 # stompbox-bench spreading its connections over the nodes in turn. Writes medians into
 # docs/benchmarks.md between <!-- cluster-bench:start --> and <!-- cluster-bench:end -->.
 #
-#   bench/cluster.sh            # REPS=3 (about 5 minutes on 2 cores plus the build)
+#   bench/cluster.sh            # REPS=3 (about 3 minutes on 2 cores plus the build)
 #   REPS=1 bench/cluster.sh
 #
-# Knobs from the environment: REPS, DURATION, FANOUT_S, LAT_RATE, NOTIFY_U, NOTIFY_P, SIZE,
-# STORES_IN_FLIGHT, BUILD_DIR, DOC. Nothing is pinned: nodes, redis-server and the generator
-# share every CPU.
+# Knobs from the environment: REPS, DURATION, FANOUT_S, LAT_RATE, NOTIFY_U, NOTIFY_P,
+# NOTIFY_RATE, SIZE, STORES_IN_FLIGHT, BUILD_DIR, DOC. Nothing is pinned: nodes, redis-server
+# and the generator share every CPU.
 # Every process this script starts is stopped by pid on exit.
 set -euo pipefail
 
@@ -21,6 +21,7 @@ FANOUT_S=${FANOUT_S:-1000}  # fan-out subscribers (max rate and fixed rate)
 LAT_RATE=${LAT_RATE:-10}    # fixed-rate run: msg/s offered (x FANOUT_S deliveries/s)
 NOTIFY_U=${NOTIFY_U:-1000}  # notify users
 NOTIFY_P=${NOTIFY_P:-4}     # notify publishers
+NOTIFY_RATE=${NOTIFY_RATE:-2000}  # fixed-rate notify run: msg/s offered in total
 SIZE=${SIZE:-100}           # body bytes
 # [limits] max_stores_in_flight of the nodes. 0 (no bound): at the default (1000) a publisher
 # that reaches the bound is paused, and a paused connection without heart-beats (the
@@ -95,6 +96,8 @@ scenario_args() {  # scenario_args LABEL: the generator arguments of a case
                --size "$SIZE" ;;
     notify) echo notify --users "$NOTIFY_U" --publishers "$NOTIFY_P" --duration "$DURATION" \
               --size "$SIZE" ;;
+    notify-latency) echo notify --users "$NOTIFY_U" --publishers "$NOTIFY_P" \
+                      --rate "$NOTIFY_RATE" --duration "$DURATION" --size "$SIZE" ;;
   esac
 }
 
@@ -139,7 +142,7 @@ ulimit -n "$(ulimit -Hn)"
 : >"$RESULTS"
 start_redis
 for ((rep = 1; rep <= REPS; rep++)); do
-  for c in fanout latency notify; do
+  for c in fanout latency notify notify-latency; do
     for n in 1 "$NODES"; do measure "$c" "$n" "$rep"; done
   done
 done
@@ -151,7 +154,7 @@ python3 "$here/load/cluster_report.py" "$RESULTS" "$DOC" "$(cat <<EOF
  "elapsed": "$((elapsed / 60)) min $((elapsed % 60)) s", "machine": "$(machine_line)",
  "load": "$load_at_start", "redis": "$(redis-server --version | awk '{print $3}')",
  "reps": $REPS, "duration": $DURATION, "size": $SIZE, "fanout_s": $FANOUT_S,
- "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P, "nodes": $NODES,
+ "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P, "notify_rate": $NOTIFY_RATE, "nodes": $NODES,
  "stores_in_flight": $STORES_IN_FLIGHT}
 EOF
 )"
