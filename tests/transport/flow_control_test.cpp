@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
@@ -102,6 +103,39 @@ TEST_P(FlowControl, PausedPublisherGetsHeartBeatsIsNotClosedAndResumesMidFrame) 
   EXPECT_EQ(r3->get("receipt-id"), "r3");
   EXPECT_EQ(s.broker().stats().paused_publishers.load(), 0);
   EXPECT_EQ(s.broker().stats().publisher_pauses.load(), 1u);
+}
+
+// Regression: with heart-beats off no timer is armed, and a parked read loop left nothing
+// holding the connection: it was destroyed, its socket closed without a word (the publisher saw
+// a reset, its accepted SENDs after the pause were lost).
+TEST_P(FlowControl, PausedPublisherWithoutHeartBeatsStaysOpenAndResumes) {
+  broker::config b = small_queue_with_heart_beats();
+  b.heartbeat_send = 0ms;
+  b.heartbeat_receive = 0ms;
+  test_server s(server_config(), b);
+  auto pub = open(s);
+  ASSERT_TRUE(pub->connect({{"heart-beat", "0,0"}}));
+  pub->send_bytes(send_bytes("r1") + send_bytes("r2"));
+  for (const char* id : {"r1", "r2"}) {
+    auto r = pub->read_frame();
+    ASSERT_TRUE(r && r->command == "RECEIPT") << (r ? r->command : "nothing");
+    EXPECT_EQ(r->get("receipt-id"), id);
+  }
+  EXPECT_EQ(s.broker().stats().paused_publishers.load(), 1);
+  pub->send_bytes(send_bytes("r3"));  // waits unread in the socket
+  std::this_thread::sleep_for(300ms);  // time for a dropped connection to show
+  EXPECT_FALSE(pub->closed()) << "the paused connection was dropped: " << pub->last_error();
+  auto consumer = open(s);
+  ASSERT_TRUE(consumer->connect());
+  consumer->send_frame(make_frame("SUBSCRIBE", {{"destination", "/queue/q"}, {"id", "s"}}));
+  for (const char* id : {"r1", "r2", "r3"}) {
+    auto m = consumer->read_frame();
+    ASSERT_TRUE(m && m->command == "MESSAGE") << (m ? m->command : "nothing");
+    EXPECT_EQ(m->body, std::string("body-") + id);
+  }
+  auto r3 = pub->read_frame();
+  ASSERT_TRUE(r3 && r3->command == "RECEIPT") << (r3 ? r3->command : "nothing");
+  EXPECT_EQ(r3->get("receipt-id"), "r3");
 }
 
 TEST_P(FlowControl, ClosedWhilePausedIsCleanedUp) {

@@ -77,7 +77,7 @@ void connection_base::deliver_read(std::string_view bytes) {
 bool connection_base::may_read() noexcept {
   if (phase_ != phase::open) return false;
   if (pauses_ == 0) return true;
-  read_parked_ = true;
+  parked_ = shared_from_this();
   return false;
 }
 
@@ -94,9 +94,10 @@ void connection_base::resume_reading() {
   last_read_ = clock::now();  // the peer's heart-beats waited in its socket: not its fault
   if (phase_ != phase::open) return;
   arm_timer();
-  if (!std::exchange(read_parked_, false)) return;  // the loop is still in a read: it goes on
+  auto self = std::move(parked_);
+  if (!self) return;  // the loop is still in a read: it goes on
   // Posted: resume_reading runs inside the session, which the read must not re-enter.
-  net::post(strand_, [self = shared_from_this()] { self->restart_read(); });
+  net::post(strand_, [self = std::move(self)] { self->restart_read(); });
 }
 
 void connection_base::send(broker::outgoing frame) {
@@ -220,6 +221,7 @@ void connection_base::handshake_failed(const boost::system::error_code& ec, std:
 
 void connection_base::finish(close_reason why) {
   if (phase_ == phase::closed) return;
+  const auto keep_alive_to_the_end = std::move(parked_);  // may be the last reference
   const bool had_session = phase_ != phase::handshaking;
   phase_ = phase::closed;
   reason_ = why;

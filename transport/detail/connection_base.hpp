@@ -120,7 +120,9 @@ class connection_base : public broker::connection,
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
   unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
-  bool read_parked_ = false;   ///< the read loop stopped at may_read(): restart it on resume
+  /// Set while the read loop is parked by flow control: with no read pending (and no timer
+  /// when heart-beats are off) nothing else would keep this connection alive.
+  std::shared_ptr<connection_base> parked_;
 };
 
 }  // namespace transport::detail
