@@ -27,7 +27,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"server", {"name", "threads"}},
       {"websocket", {"enabled", "host", "port", "path", "token_cookie", "max_handshake_bytes",
-                     "max_message_bytes", "allowed_origins"}},
+                     "max_message_bytes", "frames_per_message", "allowed_origins"}},
       {"tcp", {"enabled", "host", "port", "read_chunk_bytes"}},
       {"tls", {"cert", "key"}},
       {"limits", {"max_command_bytes", "max_header_line_bytes", "max_headers", "max_body_bytes",
@@ -130,6 +130,7 @@ void read_transport(const toml::table& root, transport::server_config& s) {
   read(root, "websocket.token_cookie", s.token_cookie);
   read(root, "websocket.max_handshake_bytes", s.max_handshake_bytes);
   read(root, "websocket.max_message_bytes", s.max_message_bytes);
+  read(root, "websocket.frames_per_message", s.ws_frames_per_message);
   read(root, "tcp.enabled", s.tcp_enabled);
   read(root, "tcp.host", s.tcp_host);
   read(root, "tcp.port", s.tcp_port);

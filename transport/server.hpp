@@ -33,6 +33,9 @@ struct server_config {
   std::size_t max_handshake_bytes = 8 * 1024;   ///< HTTP request line + headers
   /// Largest WebSocket message read (one STOMP frame of 4 MiB plus headers). Bigger: close 1009.
   std::size_t max_message_bytes = 4 * 1024 * 1024 + 64 * 1024;
+  /// Queued STOMP frames sent together in one WebSocket message when a peer is behind (clients
+  /// parse messages as a byte stream). 1 = one frame per message, for a client that cannot.
+  std::size_t ws_frames_per_message = 64;
 
   // STOMP over plain TCP.
   std::string tcp_host = "0.0.0.0";  ///< address the TCP listener binds

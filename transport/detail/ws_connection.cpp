@@ -1,7 +1,6 @@
 #include "transport/detail/ws_connection.hpp"
 
 #include <array>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -61,6 +60,8 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
+constexpr std::size_t max_gather_bytes = 64 * 1024;  // per gathered WebSocket message
+
 /// STOMP over WebSocket on a plain or TLS stream (Beast "flex" pattern: one template). The same
 /// object reads the HTTP request, answers it or upgrades, then carries STOMP.
 template <class Next>
@@ -104,7 +105,7 @@ class ws_connection final : public connection_base {
   }
 
   void read_request() {
-    parser_.emplace();
+    parser_ = std::make_unique<request_parser>();
     parser_->header_limit(static_cast<std::uint32_t>(server().config.max_handshake_bytes));
     parser_->body_limit(boost::none);  // head only: whoever reads a body sets its own limit
     // The head only: a SockJS xhr_send has a body, which serve_sockjs_http reads.
@@ -233,7 +234,7 @@ class ws_connection final : public connection_base {
 
   void respond(http::status status, std::string body) {
     const auto& req = parser_->get();
-    response_.emplace(status, req.version());
+    response_ = std::make_unique<http::response<http::string_body>>(status, req.version());
     response_->set(http::field::server, std::string("stompbox/") + transport::version());
     response_->set(http::field::content_type, "text/plain; charset=utf-8");
     response_->keep_alive(false);
@@ -258,10 +259,15 @@ class ws_connection final : public connection_base {
     }
   }
 
+  // An idle connection waits for a message's first byte with a one-byte read, then reads the
+  // rest: Beast's async_read would allocate about 1.5 KiB of buffer before any byte arrives,
+  // and most connections are idle most of the time (docs/benchmarks.md, idle).
   void do_read() {
     if (!may_read()) return;  // closing, or paused by flow control (restart_read resumes)
-    ws_.async_read(buffer_, [self = self()](const error_code& ec, std::size_t) {
-      self->on_read(ec);
+    ws_.async_read_some(buffer_, 1, [self = self()](const error_code& ec, std::size_t) {
+      if (ec || self->ws_.is_message_done()) return self->on_read(ec);
+      self->ws_.async_read(self->buffer_,
+                           [self](const error_code& e, std::size_t) { self->on_read(e); });
     });
   }
 
@@ -291,14 +297,27 @@ class ws_connection final : public connection_base {
 
   void restart_read() override { do_read(); }
 
+  // Several queued STOMP frames go out as one WebSocket message (one header, one gathered
+  // write) when the peer is behind: STOMP clients parse a message as a byte stream (stomp.js,
+  // Spring's StompDecoder, stomp.py). SockJS frames stay one per message (its framing says so),
+  // text and binary never mix, and a cap of 1 frame restores one frame per message.
   void start_write() override {
-    in_flight_ = 1;  // Beast writes one message per async_write
-    const auto& f = queue_.front();
-    ws_.text(f.text);
-    std::array<net::const_buffer, 2> buffers{
-        net::const_buffer(f.head.data(), f.head.size()),
-        f.tail ? net::const_buffer(f.tail->data(), f.tail->size()) : net::const_buffer()};
-    ws_.async_write(buffers, [self = self()](const error_code& ec, std::size_t) {
+    buffers_.clear();
+    const bool text = queue_.front().text;
+    const std::size_t max_frames =
+        sockjs_ ? 1 : std::max<std::size_t>(1, server().config.ws_frames_per_message);
+    std::size_t bytes = 0;
+    in_flight_ = 0;
+    while (in_flight_ < queue_.size() && in_flight_ < max_frames && bytes < max_gather_bytes &&
+           queue_[in_flight_].text == text) {
+      const auto& f = queue_[in_flight_++];
+      buffers_.emplace_back(f.head.data(), f.head.size());
+      if (f.tail && !f.tail->empty()) buffers_.emplace_back(f.tail->data(), f.tail->size());
+      bytes += f.size();
+    }
+    ws_.text(text);
+    ws_.async_write(buffers_, [self = self()](const error_code& ec, std::size_t) {
+      if (self->buffers_.capacity() > 64) self->buffers_ = {};
       self->on_write_done(ec);
     });
   }
@@ -315,9 +334,11 @@ class ws_connection final : public connection_base {
 
   websocket::stream<Next> ws_;
   beast::flat_buffer buffer_;
-  std::optional<request_parser> parser_;                       // handshake only
-  std::optional<http::response<http::string_body>> response_;  // page / 404 only
+  // Handshake only, so on the heap: an open connection holds neither.
+  std::unique_ptr<request_parser> parser_;
+  std::unique_ptr<http::response<http::string_body>> response_;  // page / 404 only
   std::unique_ptr<sockjs_websocket> sockjs_;  // SockJS framing ({prefix}/{s}/{id}/websocket)
+  std::vector<net::const_buffer> buffers_;    // the gathered write in flight
 };
 
 }  // namespace
