@@ -23,10 +23,9 @@ NOTIFY_U=${NOTIFY_U:-1000}  # notify users
 NOTIFY_P=${NOTIFY_P:-4}     # notify publishers
 NOTIFY_RATE=${NOTIFY_RATE:-2000}  # fixed-rate notify run: msg/s offered in total
 SIZE=${SIZE:-100}           # body bytes
-# [limits] max_stores_in_flight of the nodes. 0 (no bound): at the default (1000) a publisher
-# that reaches the bound is paused, and a paused connection without heart-beats (the
-# generator's publishers use 0,0) is dropped by the transport (reported; see docs/benchmarks.md).
-STORES_IN_FLIGHT=${STORES_IN_FLIGHT:-0}
+# [limits] max_stores_in_flight of the nodes; empty: the broker's default (flow control pauses
+# a publisher with that many durable SENDs awaiting Redis), 0: no bound.
+STORES_IN_FLIGHT=${STORES_IN_FLIGHT:-}
 NODES=3
 BUILD_DIR=${BUILD_DIR:-/tmp/build-compare-release}
 DOC=${DOC:-$repo/docs/benchmarks.md}
@@ -55,7 +54,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT  # through the EXIT trap: stop what we started
 
 free_port() {  # a TCP port nobody listens on now (the kernel's pick)
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 start_redis() {
@@ -137,7 +137,8 @@ EOF
 # ---- main ----------------------------------------------------------------------------------
 build_release stompbox stompbox-bench
 # bench.toml's last table is [limits]: the line below lands in it.
-{ cat "$here/load/bench.toml"; echo "max_stores_in_flight = $STORES_IN_FLIGHT"; } >"$WORK/node.toml"
+{ cat "$here/load/bench.toml"
+  [[ -z $STORES_IN_FLIGHT ]] || echo "max_stores_in_flight = $STORES_IN_FLIGHT"; } >"$WORK/node.toml"
 ulimit -n "$(ulimit -Hn)"
 : >"$RESULTS"
 start_redis
@@ -149,13 +150,14 @@ done
 
 elapsed=$(( $(date +%s) - started_at ))
 python3 "$here/load/cluster_report.py" "$RESULTS" "$DOC" "$(cat <<EOF
-{"command": "REPS=$REPS STORES_IN_FLIGHT=$STORES_IN_FLIGHT bench/cluster.sh",
+{"command": "REPS=$REPS${STORES_IN_FLIGHT:+ STORES_IN_FLIGHT=$STORES_IN_FLIGHT} bench/cluster.sh",
  "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
  "elapsed": "$((elapsed / 60)) min $((elapsed % 60)) s", "machine": "$(machine_line)",
  "load": "$load_at_start", "redis": "$(redis-server --version | awk '{print $3}')",
  "reps": $REPS, "duration": $DURATION, "size": $SIZE, "fanout_s": $FANOUT_S,
- "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P, "notify_rate": $NOTIFY_RATE, "nodes": $NODES,
- "stores_in_flight": $STORES_IN_FLIGHT}
+ "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P,
+ "notify_rate": $NOTIFY_RATE, "nodes": $NODES,
+ "stores_in_flight": "$STORES_IN_FLIGHT"}
 EOF
 )"
 log "done in ${elapsed}s: $DOC updated (raw results: $RESULTS)"
