@@ -138,7 +138,8 @@ EOF
 build_release stompbox stompbox-bench
 # bench.toml's last table is [limits]: the line below lands in it.
 { cat "$here/load/bench.toml"
-  [[ -z $STORES_IN_FLIGHT ]] || echo "max_stores_in_flight = $STORES_IN_FLIGHT"; } >"$WORK/node.toml"
+  [[ -z $STORES_IN_FLIGHT ]] || echo "max_stores_in_flight = $STORES_IN_FLIGHT"
+} >"$WORK/node.toml"
 ulimit -n "$(ulimit -Hn)"
 : >"$RESULTS"
 start_redis
