@@ -38,9 +38,10 @@ stage() {
 # sanitizers' authors advise; -g1: line tables only, enough for file:line in every report, and
 # a quarter less compile time than -g on the Beast-heavy files (ws_connection.cpp under ASan +
 # UBSan: 111 s instead of 149 s, objects half the size); NDEBUG as in RelWithDebInfo, so the
-# code tested is the code shipped. No separate plain -Werror build in CI: the ASan build compiles every target with
-# -Werror already (it misses only warnings g++ 12 gives at -O2 and above alone, such as
-# -Wrestrict, and -Wmaybe-uninitialized, off under the sanitizers); SANITIZE=0 runs that build.
+# code tested is the code shipped.
+# No separate plain -Werror build in CI: the ASan build compiles every target with -Werror
+# already (it misses only warnings g++ 12 gives at -O2 and above alone, such as -Wrestrict, and
+# -Wmaybe-uninitialized, off under the sanitizers); SANITIZE=0 runs that build.
 sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
   -DSTOMPBOX_WERROR=ON)
 # The suites whose tests run threads (TSan finds nothing in single-threaded code).
