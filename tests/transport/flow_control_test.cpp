@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -45,6 +46,17 @@ struct FlowControl : ::testing::TestWithParam<const char*> {
     return make_ws_client(s.ws_port(), opts);
   }
   tls_files files_;
+  /// A consumer drains /queue/q: reading resumes, and every id's message arrives once, in order.
+  void expect_consumed(test_server& s, std::initializer_list<const char*> ids) {
+    auto consumer = open(s);
+    ASSERT_TRUE(consumer->connect());
+    consumer->send_frame(make_frame("SUBSCRIBE", {{"destination", "/queue/q"}, {"id", "s"}}));
+    for (const char* id : ids) {
+      auto m = consumer->read_frame();
+      ASSERT_TRUE(m && m->command == "MESSAGE") << (m ? m->command : "nothing");
+      EXPECT_EQ(m->body, std::string("body-") + id);
+    }
+  }
   static std::string send_bytes(const std::string& receipt) {
     return stomp::serialize(make_frame("SEND", {{"destination", "/queue/q"}, {"receipt", receipt}},
                                        "body-" + receipt),
@@ -90,14 +102,7 @@ TEST_P(FlowControl, PausedPublisherGetsHeartBeatsIsNotClosedAndResumesMidFrame) 
   EXPECT_GE(heart_beats, 2);
   EXPECT_FALSE(pub->closed());
   // A consumer drains the queue: reading resumes and finishes the half-read frame.
-  auto consumer = open(s);
-  ASSERT_TRUE(consumer->connect());
-  consumer->send_frame(make_frame("SUBSCRIBE", {{"destination", "/queue/q"}, {"id", "s"}}));
-  for (const char* id : {"r1", "r2", "r3"}) {
-    auto m = consumer->read_frame();
-    ASSERT_TRUE(m && m->command == "MESSAGE") << (m ? m->command : "nothing");
-    EXPECT_EQ(m->body, std::string("body-") + id);
-  }
+  expect_consumed(s, {"r1", "r2", "r3"});
   auto r3 = pub->read_frame();
   ASSERT_TRUE(r3 && r3->command == "RECEIPT") << (r3 ? r3->command : "nothing");
   EXPECT_EQ(r3->get("receipt-id"), "r3");
@@ -125,14 +130,7 @@ TEST_P(FlowControl, PausedPublisherWithoutHeartBeatsStaysOpenAndResumes) {
   pub->send_bytes(send_bytes("r3"));  // waits unread in the socket
   std::this_thread::sleep_for(300ms);  // time for a dropped connection to show
   EXPECT_FALSE(pub->closed()) << "the paused connection was dropped: " << pub->last_error();
-  auto consumer = open(s);
-  ASSERT_TRUE(consumer->connect());
-  consumer->send_frame(make_frame("SUBSCRIBE", {{"destination", "/queue/q"}, {"id", "s"}}));
-  for (const char* id : {"r1", "r2", "r3"}) {
-    auto m = consumer->read_frame();
-    ASSERT_TRUE(m && m->command == "MESSAGE") << (m ? m->command : "nothing");
-    EXPECT_EQ(m->body, std::string("body-") + id);
-  }
+  expect_consumed(s, {"r1", "r2", "r3"});
   auto r3 = pub->read_frame();
   ASSERT_TRUE(r3 && r3->command == "RECEIPT") << (r3 ? r3->command : "nothing");
   EXPECT_EQ(r3->get("receipt-id"), "r3");

@@ -45,6 +45,13 @@ class writer {
     fmt::format_to(std::back_inserter(out_), "stompbox_{}{{{}=\"{}\"}} {}\n", name, label,
                    label_value, value);
   }
+  /// A family with one sample per element of `values`, labelled `label` = label_of(index).
+  template <class Values, class LabelOf>
+  void labelled(const char* name, const char* type, const char* help, const char* label,
+                const Values& values, LabelOf label_of) {
+    family(name, type, help);
+    for (std::size_t i = 0; i < values.size(); ++i) sample(name, label, label_of(i), values[i]);
+  }
   template <class V>
   void single(const char* name, const char* type, const char* help, V value) {
     family(name, type, help);
@@ -56,15 +63,12 @@ class writer {
 };
 
 void render_transport(writer& w, const metrics_snapshot& s) {
-  w.family("connections", "gauge", "Open STOMP connections by transport.");
-  for (std::size_t i = 0; i < s.connections.size(); ++i)
-    w.sample("connections", "transport", transport_names[i], s.connections[i]);
+  w.labelled("connections", "gauge", "Open STOMP connections by transport.", "transport",
+             s.connections, [](std::size_t i) { return transport_names[i]; });
   w.single("connections_accepted_total", "counter", "Sockets accepted on the STOMP listeners.",
            s.accepted);
-  w.family("connections_refused_total", "counter", "Connections refused, by reason.");
-  for (std::size_t i = 0; i < s.refused.size(); ++i)
-    w.sample("connections_refused_total", "reason", to_string(static_cast<refusal>(i)),
-             s.refused[i]);
+  w.labelled("connections_refused_total", "counter", "Connections refused, by reason.", "reason",
+             s.refused, [](std::size_t i) { return to_string(static_cast<refusal>(i)); });
   w.sample("connections_refused_total", "reason", "max_connections_per_user",
            s.refused_user_limit);
   w.single("slow_consumer_disconnects_total", "counter",
@@ -78,16 +82,14 @@ void render_sessions(writer& w, const metrics_snapshot& s) {
   w.single("sessions", "gauge", "STOMP sessions open now.", s.sessions);
   w.single("sessions_opened_total", "counter", "STOMP sessions opened.", s.sessions_opened);
   w.single("subscriptions", "gauge", "Active subscriptions.", s.subscriptions);
-  w.family("frames_in_total", "counter", "Client frames received, by command.");
-  for (std::size_t i = 0; i < s.frames_in.size(); ++i)
-    w.sample("frames_in_total", "command", client_names[i], s.frames_in[i]);
-  w.family("frames_out_total", "counter", "Server frames sent, by command.");
-  for (std::size_t i = 0; i < s.frames_out.size(); ++i)
-    w.sample("frames_out_total", "command", server_names[i], s.frames_out[i]);
-  w.family("session_closes_total", "counter", "Sessions ended, by close reason.");
-  for (std::size_t i = 0; i < s.closes.size(); ++i)
-    w.sample("session_closes_total", "reason", broker::to_string(static_cast<broker::close_reason>(i)),
-             s.closes[i]);
+  w.labelled("frames_in_total", "counter", "Client frames received, by command.", "command",
+             s.frames_in, [](std::size_t i) { return client_names[i]; });
+  w.labelled("frames_out_total", "counter", "Server frames sent, by command.", "command",
+             s.frames_out, [](std::size_t i) { return server_names[i]; });
+  w.labelled("session_closes_total", "counter", "Sessions ended, by close reason.", "reason",
+             s.closes, [](std::size_t i) {
+               return broker::to_string(static_cast<broker::close_reason>(i));
+             });
   w.single("heartbeat_disconnects_total", "counter",
            "Sessions closed because the peer's heart-beats stopped.",
            s.closes[static_cast<std::size_t>(broker::close_reason::heartbeat_timeout)]);
