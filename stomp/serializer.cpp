@@ -30,10 +30,19 @@ void write_header(std::string_view name, std::string_view value, version v, bool
   out += '\n';
 }
 
+// Without escaping a header line cannot hold a LF, nor a ':' in its name (the first ':' ends the
+// name). Such a header reaches a 1.0 session when a 1.1/1.2 client sent it escaped.
+bool writable_unescaped(const header& h) noexcept {
+  return h.name.find_first_of("\n:") == std::string::npos &&
+         h.value.find('\n') == std::string::npos;
+}
+
 // Everything after the command line: headers (content-length rewritten), blank line, body, NUL.
 void write_rest(const frame& f, version v, bool escaped, std::string& out) {
   for (const header& h : f.headers) {
-    if (h.name != content_length) write_header(h.name, h.value, v, escaped, out);
+    if (h.name == content_length) continue;
+    if (!escaped && !writable_unescaped(h)) continue;
+    write_header(h.name, h.value, v, escaped, out);
   }
   if (!f.body.empty()) {
     std::array<char, 24> digits{};

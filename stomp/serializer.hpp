@@ -14,7 +14,9 @@ void escape(std::string_view in, version v, std::string& out);
 
 /// Appends the wire form of `f` to `out`: command, headers escaped per `v` and command (never for
 /// CONNECT/CONNECTED), `content-length` written for every non-empty body (replacing any given),
-/// blank line, body, NUL.
+/// blank line, body, NUL. Where headers are not escaped (1.0, CONNECT/CONNECTED), a header that
+/// cannot be written as it is (a LF in it, a ':' in its name) is left out: the output always
+/// parses back as one frame.
 void serialize(const frame& f, version v, std::string& out);
 std::string serialize(const frame& f, version v);
 

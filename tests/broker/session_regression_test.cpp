@@ -9,6 +9,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
+#include "stomp/parser.hpp"
 
 namespace {
 
@@ -21,6 +22,7 @@ class closing_connection final : public broker::connection {
   void send(broker::outgoing frame) override {
     const std::string bytes = frame.head + (frame.tail ? *frame.tail : std::string());
     (closed ? after_close : sent).push_back(bytes.substr(0, bytes.find('\n')));
+    if (!closed) sent_bytes.push_back(bytes);
   }
   void close(broker::close_reason) override { closed = true; }
   void connected(std::chrono::milliseconds, std::chrono::milliseconds) override {}
@@ -36,6 +38,7 @@ class closing_connection final : public broker::connection {
 
   std::deque<std::function<void()>> posted;
   std::vector<std::string> sent;         // commands written before close()
+  std::vector<std::string> sent_bytes;   // the whole frames written before close()
   std::vector<std::string> after_close;  // commands written after close()
   bool closed = false;
 
@@ -59,6 +62,72 @@ TEST(SessionRegression, NoReceiptAfterErrorForAStoreCompletingLater) {
   EXPECT_TRUE(conn->closed);
   EXPECT_EQ(conn->after_close, std::vector<std::string>{});
   session->on_closed(broker::close_reason::protocol_error);
+}
+
+// The one frame `bytes` holds, parsed as a client of version `v` would; fails the test otherwise.
+stomp::frame parse_whole(const std::string& bytes, stomp::version v) {
+  stomp::parser p(stomp::limits{});
+  p.set_version(v);
+  std::string_view in = bytes;
+  stomp::frame f;
+  EXPECT_EQ(p.feed(in, f), stomp::parse_status::frame) << bytes;
+  EXPECT_TRUE(in.empty()) << bytes;
+  return f;
+}
+
+using namespace std::string_literals;
+// A 1.2 SEND whose header name holds an escaped LF (`rec\npt`), next to a plain header.
+const std::string send_with_escaped_lf =
+    "SEND\ndestination:/user/bob/queue/n\nrec\\npt:a\nplain:1\n\nhi\0"s;
+
+// The MESSAGE bob (STOMP 1.0) got: one whole 1.0 frame, without the header 1.0 cannot carry.
+void expect_readable_by_1_0(const closing_connection& bob) {
+  ASSERT_EQ(bob.sent, (std::vector<std::string>{"CONNECTED", "MESSAGE"}));
+  const stomp::frame m = parse_whole(bob.sent_bytes[1], stomp::version::v1_0);
+  EXPECT_EQ(m.get("plain"), "1");
+  EXPECT_EQ(m.body, "hi");
+  for (const stomp::header& h : m.headers) EXPECT_EQ(h.name.find('\n'), std::string::npos);
+}
+
+struct two_users {
+  broker::broker b{broker::config{}};
+  std::shared_ptr<closing_connection> alice_conn = std::make_shared<closing_connection>();
+  std::shared_ptr<closing_connection> bob_conn = std::make_shared<closing_connection>();
+  std::shared_ptr<broker::session> alice = b.open_session(alice_conn);
+  std::shared_ptr<broker::session> bob = b.open_session(bob_conn);
+
+  void settle() {
+    b.flush();
+    alice_conn->drain();
+    bob_conn->drain();
+  }
+  void connect_bob_1_0_and_subscribe() {
+    bob->on_bytes("CONNECT\nlogin:bob\n\n\0"s +
+                  "SUBSCRIBE\nid:u\ndestination:/user/queue/n\nack:client-individual\n\n\0"s);
+    settle();
+  }
+  ~two_users() {
+    alice->on_closed(broker::close_reason::normal);
+    bob->on_closed(broker::close_reason::normal);
+  }
+};
+
+// fuzz/corpus/session/escaped_lf_header_to_1_0: replayed from bob's backlog, the MESSAGE had a
+// raw LF inside a header name, which no 1.0 client can parse.
+TEST(SessionRegression, BacklogMessageToA10SessionLeavesOutAHeaderItCannotCarry) {
+  two_users t;
+  t.alice->on_bytes("CONNECT\naccept-version:1.2\nlogin:alice\n\n\0"s + send_with_escaped_lf);
+  t.settle();
+  t.connect_bob_1_0_and_subscribe();
+  expect_readable_by_1_0(*t.bob_conn);
+}
+
+TEST(SessionRegression, LiveMessageToA10SessionLeavesOutAHeaderItCannotCarry) {
+  two_users t;
+  t.connect_bob_1_0_and_subscribe();
+  t.alice->on_bytes("CONNECT\naccept-version:1.2\nlogin:alice\n\n\0"s + send_with_escaped_lf);
+  t.settle();
+  expect_readable_by_1_0(*t.bob_conn);
 }
 
 }  // namespace

@@ -33,6 +33,14 @@ TEST(Serializer, NoContentLengthForEmptyBody) {
   EXPECT_EQ(serialize(f, version::v1_2), bytes("SEND\n\n\0"));
 }
 
+// 1.0 has no escaping: a header a 1.1/1.2 client sent escaped cannot reach a 1.0 client whole.
+TEST(Serializer, UnescapedFormLeavesOutHeadersWithLfOrAColonInTheName) {
+  const frame f{"MESSAGE", {{"a\nb", "1"}, {"c:d", "2"}, {"e", "3\n4"}, {"f", "5:6"}}, ""};
+  EXPECT_EQ(serialize(f, version::v1_0), bytes("MESSAGE\nf:5:6\n\n\0"));
+  EXPECT_EQ(serialize(f, version::v1_2),
+            bytes("MESSAGE\na\\nb:1\nc\\cd:2\ne:3\\n4\nf:5\\c6\n\n\0"));
+}
+
 TEST(Serializer, BodyWithNulParsesBack) {
   const frame f{"MESSAGE", {{"destination", "/q"}}, bytes("a\0b\0")};
   frame expected = f;
