@@ -47,7 +47,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
                  "idempotency_window_seconds", "idempotency_max_keys"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
-      {"cluster", {"redis"}},
+      {"cluster", {"redis", "queue_claim_ms"}},
   };
   return keys;
 }
@@ -220,6 +220,7 @@ void load_config_file(const std::string& path, settings& out) {
   detail::read_hardening(root, out);
   read(root, "store.data_dir", out.data_dir);
   read(root, "cluster.redis", out.cluster_redis);
+  read(root, "cluster.queue_claim_ms", out.cluster_queue_claim);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
@@ -306,6 +307,9 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
     throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +
                        out.cluster_redis + "'");
+  // Renewals run every third of it, on a one-second tick.
+  if (out.cluster_queue_claim < std::chrono::seconds(3))
+    throw config_error("[cluster] queue_claim_ms must be at least 3000");
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,9 @@ struct settings {
   /// [cluster] redis / --cluster-redis: redis://host:port[/db] joins the nodes sharing that
   /// Redis (live routing + durable user queues there, docs/cluster.md); empty = a single node.
   std::string cluster_redis;
+  /// [cluster] queue_claim_ms: a /queue/ message a node took and has not renewed for this long
+  /// (the node died) is claimed by another node and redelivered.
+  std::chrono::milliseconds cluster_queue_claim{30'000};
   bool ws_host_given = false;          ///< websocket.host or --ws was given (development mode)
   bool tcp_host_given = false;         ///< tcp.host or --tcp was given (development mode)
 };

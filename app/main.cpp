@@ -62,11 +62,12 @@ void schedule_tick(net::steady_timer& timer, broker::broker& broker) {
 
 /// With --cluster-redis: the link to the other nodes over Redis, started and attached to `b`.
 std::shared_ptr<cluster::redis_link> start_cluster(net::io_context& ioc, broker::broker& b,
-                                                   const std::string& url) {
-  if (url.empty()) return nullptr;
+                                                   const app::settings& s) {
+  if (s.cluster_redis.empty()) return nullptr;
   cluster::redis_endpoint ep;
-  cluster::parse_redis_url(url, ep);  // checked with the other settings
-  auto link = std::make_shared<cluster::redis_link>(ioc, ep, b);
+  cluster::parse_redis_url(s.cluster_redis, ep);  // checked with the other settings
+  auto link = std::make_shared<cluster::redis_link>(
+      ioc, ep, b, cluster::link_options{.queue_claim_after = s.cluster_queue_claim});
   link->start();
   b.attach_cluster(link);
   spdlog::info("cluster: node {} on redis://{}:{}/{}", link->node_id(), ep.host, ep.port, ep.db);
@@ -101,7 +102,7 @@ int run(const app::settings& s) {
   broker::broker broker(s.broker);
   net::io_context ioc(static_cast<int>(s.threads));
   // Attached before the listeners open: every session's subscriptions reach the other nodes.
-  std::shared_ptr<cluster::redis_link> cluster = start_cluster(ioc, broker, s.cluster_redis);
+  std::shared_ptr<cluster::redis_link> cluster = start_cluster(ioc, broker, s);
   transport::server server(ioc, broker, s.server);
   server.start();  // throws when a port cannot be bound
   const char* scheme = s.server.tls_cert.empty() ? "" : "s";

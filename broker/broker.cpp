@@ -160,13 +160,14 @@ void broker::impl::publish_checked(message_ptr m, std::string idem_key,
     done(std::move(r));
   };
   const std::string id = m->id;
-  if (m->target.kind != destination_kind::user_queue) {
+  if (!core.stored_first(m)) {
     const std::error_code ec = core.route(m);
     return finish(ec ? refused(publish_status::unavailable, ec.message())
                      : publish_result{publish_status::accepted, id, {}});
   }
   core.route(m, [finish = std::move(finish), id](std::error_code ec, std::uint64_t) {
-    finish(ec ? refused(publish_status::unavailable, "message not stored")
+    finish(ec ? refused(publish_status::unavailable,
+                        ec == error::queue_full ? ec.message() : "message not stored")
               : publish_result{publish_status::accepted, id, {}});
   });
 }
@@ -197,6 +198,14 @@ void broker::deliver_remote(const message_ptr& m, std::uint64_t seq, std::string
   auto& core = impl_->core;
   if (m->target.is_user()) return core.users.deliver_remote(m, seq);
   if (m->target.kind == destination_kind::topic) core.reg.route_remote(m, pattern);
+}
+
+void broker::deliver_remote_queued(const message_ptr& m) {
+  impl_->core.reg.queue_for(m->target.name)->enqueue_taken(m);
+}
+
+std::size_t broker::queue_room(const std::string& name) {
+  return impl_->core.reg.queue_for(name)->room();
 }
 
 bool broker::ready() const {

@@ -158,8 +158,16 @@ class broker {
   /// a topic message goes to the subscribers of exactly its topic when `pattern` is empty, else
   /// to the wildcard subscriptions spelled `pattern` (the one it arrived through); a user
   /// destination's to the owner's subscribed sessions, `seq` = its store seq (user queues) or 0.
-  /// `/queue/` messages are ignored (not clustered). Any thread.
+  /// `/queue/` messages are ignored (see deliver_remote_queued). Any thread.
   void deliver_remote(const message_ptr& m, std::uint64_t seq, std::string_view pattern = {});
+
+  /// A /queue/ message the cluster link took from the shared queue for this node's consumers
+  /// (`m->cluster_ref` set): into the local queue, which settles it with the link. Any thread.
+  void deliver_remote_queued(const message_ptr& m);
+
+  /// How many messages the local consumers of /queue/ `name` can take now (0: none, or no
+  /// consumer); the cluster link takes at most that many. Any thread.
+  std::size_t queue_room(const std::string& name);
 
   /// For /readyz: the durable store is writable and the cluster link (if any) is ready.
   /// Thread-safe.

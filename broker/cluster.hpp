@@ -4,8 +4,11 @@
 // brings messages of other nodes back through broker::deliver_remote. broker/ knows nothing of
 // how the link talks to the other nodes (cluster/ does it over Redis pub/sub).
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <system_error>
 
 #include "broker/message.hpp"
 
@@ -16,6 +19,7 @@ enum class interest_kind {
   topic,          ///< one exact topic, key = canonical name ("/topic/news.uk")
   topic_pattern,  ///< one wildcard topic subscription, key = canonical name ("/topic/news.*")
   user,           ///< every user destination of one user, key = encode_user(name)
+  queue,          ///< one /queue/ with local consumers, key = canonical name ("/queue/jobs")
 };
 
 /// A link to the other nodes. Called by the broker from any thread, sometimes under the
@@ -32,6 +36,23 @@ class cluster_link {
   /// `m` was routed locally on this node (a topic, a user topic, or a user queue message with
   /// its store `seq`, after the commit): make the other nodes deliver it to their sessions.
   virtual void publish(const message_ptr& m, std::uint64_t seq) = 0;
+
+  /// Clustered /queue/ (competing consumers across nodes): with a link attached, a message sent
+  /// to a /queue/ on any node goes to the shared queue, never straight to local consumers.
+  /// Appends `m`; `done` runs once, on any thread: {} when the shared queue holds it, else
+  /// error::queue_full (at `max_messages`) or error::message_not_stored.
+  virtual void enqueue(const message_ptr& m, std::size_t max_messages,
+                       std::function<void(std::error_code)> done) = 0;
+
+  /// A message this node took from the shared queue (`m->cluster_ref` set, handed over through
+  /// broker::deliver_remote_queued) has left the local queue: consumed (acknowledged, auto-acked
+  /// or expired), or, with `give_back`, returned for other nodes' consumers (no local consumer
+  /// is left to take it).
+  virtual void settle(const message_ptr& m, bool give_back) = 0;
+
+  /// The local queue `name` may take more (a consumer joined or settled): ask
+  /// broker::queue_room and take that many.
+  virtual void queue_room(const std::string& name) = 0;
 
   /// For /readyz: false while the node cannot reach the others (Redis down).
   virtual bool ready() const = 0;

@@ -24,6 +24,9 @@ struct message {
   std::optional<std::chrono::system_clock::time_point> expires;
   bool redelivered = false;  ///< the wire form carries redelivered:true
   std::shared_ptr<const stomp::shared_message> wire;  ///< serialised once per version used
+  /// Clustered /queue/ only: the entry in the shared queue this node took it from (the cluster
+  /// link's id, handed back to it in cluster_link::settle); empty otherwise.
+  std::string cluster_ref;
 
   /// True once `expires` has passed.
   bool expired(std::chrono::system_clock::time_point now) const noexcept {

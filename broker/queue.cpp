@@ -9,8 +9,8 @@
 
 namespace broker {
 
-queue::queue(std::string name, std::size_t max_waiting)
-    : name_(std::move(name)), max_waiting_(max_waiting) {}
+queue::queue(std::string name, std::size_t max_waiting, cluster_link* link)
+    : name_(std::move(name)), max_waiting_(max_waiting), link_(link) {}
 
 std::error_code queue::enqueue(message_ptr m) {
   keep_alive keep;  // destroyed after the lock: a connection's last owner may be us
@@ -32,6 +32,33 @@ std::error_code queue::enqueue(message_ptr m, const queue_waiter& w, bool& pause
   return {};
 }
 
+void queue::enqueue_taken(message_ptr m) {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  waiting_.push_back(std::move(m));
+  dispatch_locked(keep);
+}
+
+std::size_t queue::room() const {
+  std::lock_guard lock(mutex_);
+  return room_locked();
+}
+
+std::size_t queue::room_locked() const {
+  std::size_t free = 0;
+  for (const consumer_state& c : consumers_) {
+    const std::size_t window =
+        !c.spec.auto_ack && c.spec.prefetch > 0 ? c.spec.prefetch : cluster_window;
+    if (c.in_flight.size() < window) free += window - c.in_flight.size();
+  }
+  return free > waiting_.size() ? free - waiting_.size() : 0;
+}
+
+// The link only posts to its own strand, so it may be called with or without the mutex held.
+void queue::tell_room() {
+  if (link_) link_->queue_room(name_);
+}
+
 void queue::forget_waiter(std::uint64_t session_no) {
   std::lock_guard lock(mutex_);
   waiters_.erase(session_no);
@@ -47,6 +74,7 @@ void queue::add_consumer(queue_consumer c) {
   std::lock_guard lock(mutex_);
   consumers_.push_back(consumer_state{std::move(c), {}});
   dispatch_locked(keep);
+  tell_room();
 }
 
 void queue::remove_consumer(std::uint64_t handle) {
@@ -70,19 +98,29 @@ void queue::settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliv
     std::map<std::uint64_t, message_ptr> back;
     for (std::uint64_t id : deliveries) {
       auto node = c.in_flight.extract(id);
-      if (!node.empty() && requeue) back.insert(std::move(node));
+      if (node.empty()) continue;
+      if (requeue) {
+        back.insert(std::move(node));
+      } else {
+        release_locked(node.mapped());
+      }
     }
     requeue_locked(back);
     break;
   }
   dispatch_locked(keep);
+  tell_room();
 }
 
 std::size_t queue::purge_expired() {
   const auto now = std::chrono::system_clock::now();
   keep_alive keep;
   std::lock_guard lock(mutex_);
-  expired_ += std::erase_if(waiting_, [&](const message_ptr& m) { return m->expired(now); });
+  expired_ += std::erase_if(waiting_, [&](const message_ptr& m) {
+    if (!m->expired(now)) return false;
+    release_locked(m);
+    return true;
+  });
   wake_locked(keep);
   return std::exchange(expired_, 0);
 }
@@ -101,7 +139,21 @@ std::size_t queue::in_flight() const {
 
 void queue::dispatch_locked(keep_alive& keep) {
   hand_out_locked(keep);
+  if (link_ && consumers_.empty()) give_back_locked();
   wake_locked(keep);
+}
+
+// A message leaves for good: the shared queue forgets it (clustered).
+void queue::release_locked(const message_ptr& m) {
+  if (link_ && !m->cluster_ref.empty()) link_->settle(m, false);
+}
+
+// No local consumer is left: what this node took goes back to the shared queue, for the others.
+void queue::give_back_locked() {
+  for (const message_ptr& m : waiting_) {
+    if (!m->cluster_ref.empty()) link_->settle(m, true);
+  }
+  waiting_.clear();
 }
 
 // Once drained to the low watermark, every paused publisher is told (posted: no session runs
@@ -125,6 +177,7 @@ void queue::hand_out_locked(keep_alive& keep) {
   const auto now = std::chrono::system_clock::now();
   while (!waiting_.empty()) {
     if (waiting_.front()->expired(now)) {
+      release_locked(waiting_.front());
       waiting_.pop_front();
       ++expired_;
       continue;

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "broker/cluster.hpp"
 #include "broker/connection.hpp"
 #include "broker/message.hpp"
 
@@ -39,13 +40,24 @@ struct queue_waiter {
 /// in flight to exactly one consumer, so it is never lost: consumers that go away give theirs
 /// back (redelivered:true, to the head of the queue).
 ///
+/// Clustered (a cluster_link given), the queue holds only what this node took from the shared
+/// queue for its own consumers: every message that leaves it is settled with the link (consumed,
+/// or given back when the last local consumer goes), and the link asks room() how many more to
+/// take, so a node never hoards what other nodes' consumers could take.
+///
 /// Thread-safe: state is guarded by the queue's own mutex. Lock order (see registry.hpp):
-/// registry mutex -> queue mutex -> connection::post's internal lock. Deliveries are posted while
-/// the queue mutex is held (keeps per-consumer FIFO order) but nothing else is called under it;
+/// registry mutex -> queue mutex -> connection::post's internal lock (or the cluster link's:
+/// its settle and queue_room only post to its strand). Deliveries are posted while the queue
+/// mutex is held (keeps per-consumer FIFO order) but nothing else is called under it;
 /// connections locked there are released only after the mutex.
 class queue : public std::enable_shared_from_this<queue> {
  public:
-  queue(std::string name, std::size_t max_waiting);
+  /// `link` (may be null: one node) must outlive the queue.
+  queue(std::string name, std::size_t max_waiting, cluster_link* link = nullptr);
+
+  /// Messages taken from the shared queue fill at most this many places per consumer without a
+  /// prefetch (auto ack, or client ack without one).
+  static constexpr std::size_t cluster_window = 64;
 
   const std::string& name() const noexcept { return name_; }
 
@@ -66,6 +78,14 @@ class queue : public std::enable_shared_from_this<queue> {
   /// Waiting messages past which even a flow-controlled SEND is refused: twice max_waiting, at
   /// least max_waiting + 4096. Paused publishers add at most one read each, far less than this.
   std::size_t hard_max() const noexcept;
+
+  /// Clustered: adds `m`, taken from the shared queue (no bound: the link takes at most room()),
+  /// and dispatches; given back at once when no consumer is left.
+  void enqueue_taken(message_ptr m);
+
+  /// Clustered: how many more messages local consumers can take now (their free prefetch, or
+  /// cluster_window, less what is already waiting); 0 without consumers.
+  std::size_t room() const;
 
   /// Adds a consumer and dispatches waiting messages to it.
   void add_consumer(queue_consumer c);
@@ -100,9 +120,14 @@ class queue : public std::enable_shared_from_this<queue> {
   void requeue_locked(std::map<std::uint64_t, message_ptr>& msgs);
   void erase_consumer_locked(std::size_t index);
   void post_locked(consumer_state& c, const std::shared_ptr<connection>& conn, message_ptr m);
+  void release_locked(const message_ptr& m);
+  void give_back_locked();
+  std::size_t room_locked() const;
+  void tell_room();
 
   const std::string name_;
   const std::size_t max_waiting_;
+  cluster_link* const link_;  // null: not clustered
   mutable std::mutex mutex_;
   std::deque<message_ptr> waiting_;
   std::vector<consumer_state> consumers_;  // round-robin order

@@ -19,6 +19,7 @@ std::uint64_t registry::subscribe(const subscriber& who, const destination& d, b
     {
       std::unique_lock lock(mutex_);
       by_session_[who.session_no].emplace(handle, owned{d.kind, false, d.name, q});
+      if (cluster_) cluster_->interest(interest_kind::queue, d.name, true);
     }
     // Outside mutex_: adding a consumer may post deliveries.
     q->add_consumer(queue_consumer{handle, who.conn, who.session, auto_ack, prefetch});
@@ -70,7 +71,10 @@ void registry::remove_session(std::uint64_t session_no) {
 
 // Drops the topic entry of `handle`; returns the queue whose consumer the caller must remove.
 std::shared_ptr<queue> registry::remove_locked(std::uint64_t handle, const owned& o) {
-  if (o.kind == destination_kind::queue) return o.q;
+  if (o.kind == destination_kind::queue) {
+    if (cluster_) cluster_->interest(interest_kind::queue, o.name, false);
+    return o.q;
+  }
   if (cluster_) {
     cluster_->interest(o.wildcard ? interest_kind::topic_pattern : interest_kind::topic, o.name,
                        false);
@@ -91,6 +95,7 @@ std::error_code registry::route(const message_ptr& m) {
   // User destinations have their own table (detail::user_router); never a queue by that name.
   if (m->target.is_user()) return error::invalid_destination;
   if (m->target.kind == destination_kind::topic) return route_topic(m);
+  if (cluster_) return error::invalid_destination;  // clustered queues: cluster_link::enqueue
   return queue_for(m->target.name)->enqueue(m);
 }
 
@@ -151,7 +156,7 @@ std::shared_ptr<queue> registry::queue_for(const std::string& name) {
   }
   std::unique_lock lock(mutex_);
   auto& q = queues_[name];  // another thread may have created it meanwhile
-  if (!q) q = std::make_shared<queue>(name, queue_max_messages_);
+  if (!q) q = std::make_shared<queue>(name, queue_max_messages_, cluster_);
   return q;
 }
 

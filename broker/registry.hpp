@@ -43,8 +43,8 @@ class registry {
   /// `queue_max_messages` bounds each queue's waiting messages.
   explicit registry(std::size_t queue_max_messages);
 
-  /// The link to the other nodes (null = none): told of the first and last subscriber of each
-  /// topic and wildcard pattern. Set once, before the first subscription.
+  /// The link to the other nodes (null = none): told of every subscription to a topic, wildcard
+  /// pattern or queue, and given to each queue. Set once, before the first subscription.
   void set_cluster(cluster_link* link) noexcept { cluster_ = link; }
 
   /// Adds a subscription to the canonical `d` (topics may be wildcards) and returns its handle,
@@ -61,7 +61,8 @@ class registry {
   void remove_session(std::uint64_t session_no);
 
   /// Routes `m` to its destination: a copy to each matching topic subscriber, or into the queue
-  /// (created on first use). error::queue_full when the queue is full.
+  /// (created on first use). error::queue_full when the queue is full. Not for queues when
+  /// clustered (they go through cluster_link::enqueue).
   std::error_code route(const message_ptr& m);
 
   /// A topic message another node published: to the local subscribers of exactly its topic
@@ -70,6 +71,7 @@ class registry {
   void route_remote(const message_ptr& m, std::string_view pattern) const;
 
   /// The queue called `name` (canonical), created on first use.
+  /// Clustered queues are created by the subscription and by messages taken for it.
   std::shared_ptr<queue> queue_for(const std::string& name);
 
   /// A fresh subscription handle, unique in the registry (user destinations use these too).

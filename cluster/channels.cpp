@@ -45,6 +45,20 @@ std::string user_channel(int db, std::string_view encoded_user) {
   return prefix(db) + "u:" + std::string(encoded_user);
 }
 
+std::string queue_stream(int db, std::string_view name) {
+  return prefix(db) + "q:" + std::string(name);
+}
+
+std::string queue_channel(int db, std::string_view name) {
+  return prefix(db) + "qn:" + std::string(name);
+}
+
+std::string_view queue_of_channel(int db, std::string_view channel) {
+  const std::string head = prefix(db) + "qn:";
+  if (!channel.starts_with(head)) return {};
+  return channel.substr(head.size());
+}
+
 std::string topic_glob(int db, std::string_view name) {
   constexpr std::string_view topic = "/topic/";
   std::string out;

@@ -3,6 +3,7 @@
 //   topic      "stompbox:{db}:t:/topic/news.uk"   one channel per topic
 //   user       "stompbox:{db}:u:alice"            one channel per user (encode_user form)
 //   wildcard   PSUBSCRIBE "stompbox:{db}:t:/topic/news.*"  (Redis glob)
+//   queue      stream "stompbox:{db}:q:/queue/jobs", its nudges on "stompbox:{db}:qn:/queue/jobs"
 // Redis pub/sub ignores the database, so `db` is put in the names: clusters sharing a Redis on
 // different dbs do not hear each other.
 
@@ -16,6 +17,15 @@ std::string topic_channel(int db, std::string_view name);
 
 /// The channel of user `encoded_user` (broker::encode_user form). Thread-safe (pure).
 std::string user_channel(int db, std::string_view encoded_user);
+
+/// The stream (key) holding /queue/ `name` (canonical). Thread-safe (pure).
+std::string queue_stream(int db, std::string_view name);
+
+/// The channel announcing new or returned entries of /queue/ `name`. Thread-safe (pure).
+std::string queue_channel(int db, std::string_view name);
+
+/// The queue name of a queue_channel(db, ...) channel; empty for any other channel.
+std::string_view queue_of_channel(int db, std::string_view channel);
 
 /// A Redis glob matching (at least) the channel of every topic the STOMP wildcard `name`
 /// ("/topic/a.*.c", "/topic/a.#") matches. Glob `*` spans segments, so it over-approximates:

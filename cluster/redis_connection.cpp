@@ -146,4 +146,8 @@ void redis_connection::on_push_reply(redisAsyncContext*, void* reply, void* priv
   if (reply && self->on_push_) self->on_push_(static_cast<const redisReply*>(reply));
 }
 
+std::string_view reply_text(const redisReply* r) {
+  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
+}
+
 }  // namespace cluster

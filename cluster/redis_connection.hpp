@@ -23,6 +23,9 @@ namespace detail {
 class hiredis_watcher;
 }
 
+/// The string of a string, status or error reply; empty for null and other kinds.
+std::string_view reply_text(const redisReply* r);
+
 /// One hiredis async connection driven from an io_context (see detail/hiredis_watcher.hpp),
 /// reconnecting with exponential backoff (100 ms doubling to 5 s) for as long as it runs.
 /// Everything but up() and the constructor runs on `strand` (post there first); callbacks run

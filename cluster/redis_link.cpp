@@ -22,10 +22,6 @@ std::string random_node_id() {
   return fmt::format("{:016x}", id);
 }
 
-std::string_view text_of(const redisReply* r) {
-  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
-}
-
 void family(std::string& out, std::string_view name, std::string_view type,
             std::string_view help, auto value) {
   fmt::format_to(std::back_inserter(out), "# HELP stompbox_{} {}\n# TYPE stompbox_{} {}\n",
@@ -35,11 +31,13 @@ void family(std::string& out, std::string_view name, std::string_view type,
 
 }  // namespace
 
-redis_link::redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b)
+redis_link::redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b,
+                       link_options o)
     : strand_(boost::asio::make_strand(ioc)),
       ep_(std::move(ep)),
       broker_(b),
       node_id_(random_node_id()),
+      queues_(std::make_shared<redis_queues>(ep_.db, node_id_, b, o.queue_claim_after)),
       ping_timer_(strand_) {}
 
 redis_link::~redis_link() = default;
@@ -47,7 +45,13 @@ redis_link::~redis_link() = default;
 void redis_link::start() {
   auto self = shared_from_this();
   std::weak_ptr<redis_link> weak = self;
-  commands_ = std::make_shared<redis_connection>(strand_, ep_, "commands", nullptr, nullptr);
+  commands_ = std::make_shared<redis_connection>(
+      strand_, ep_, "commands",
+      [weak] {
+        if (auto l = weak.lock()) l->queues_->reconnected();
+      },
+      nullptr);
+  queues_->set_connection(commands_);
   subscriber_ = std::make_shared<redis_connection>(
       strand_, ep_, "subscriber",
       [weak] {
@@ -82,6 +86,12 @@ void redis_link::interest(broker::interest_kind kind, const std::string& key, bo
       pattern = key;
       break;
     case broker::interest_kind::user: channel = user_channel(ep_.db, key); break;
+    case broker::interest_kind::queue:  // its announcements, and the stream itself
+      boost::asio::post(strand_, [self = shared_from_this(), key, on] {
+        self->change(false, queue_channel(self->ep_.db, key), {}, on);
+        self->queues_->interest(key, on);
+      });
+      return;
   }
   boost::asio::post(strand_, [self = shared_from_this(), channel = std::move(channel),
                               pattern = std::move(pattern), on] {
@@ -129,7 +139,7 @@ void redis_link::publish(const broker::message_ptr& m, std::uint64_t seq) {
   } else if (m->target.is_user()) {
     channel = user_channel(ep_.db, broker::encode_user(m->target.owner));
   } else {
-    return;  // /queue/: not clustered
+    return;  // /queue/: through the shared queue (enqueue)
   }
   boost::asio::post(strand_, [self = shared_from_this(), channel = std::move(channel),
                               payload = encode_envelope(node_id_, m, seq)] {
@@ -143,13 +153,40 @@ void redis_link::publish(const broker::message_ptr& m, std::uint64_t seq) {
   });
 }
 
+void redis_link::enqueue(const broker::message_ptr& m, std::size_t max_messages,
+                         std::function<void(std::error_code)> done) {
+  boost::asio::post(strand_, [self = shared_from_this(), name = m->target.name,
+                              payload = broker::stored_form(m), max_messages,
+                              done = std::move(done)]() mutable {
+    self->queues_->enqueue(name, std::move(payload), max_messages, std::move(done));
+  });
+}
+
+void redis_link::settle(const broker::message_ptr& m, bool give_back) {
+  boost::asio::post(strand_, [self = shared_from_this(), name = m->target.name,
+                              id = m->cluster_ref, give_back] {
+    self->queues_->settle(name, id, give_back);
+  });
+}
+
+void redis_link::queue_room(const std::string& name) {
+  boost::asio::post(strand_, [self = shared_from_this(), name] {
+    self->queues_->pull(name, false);
+  });
+}
+
 void redis_link::on_push(const redisReply* r) {
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
-  const std::string_view kind = text_of(r->element[0]);
-  if (kind == "message") return deliver(text_of(r->element[2]), nullptr);
+  const std::string_view kind = reply_text(r->element[0]);
+  if (kind == "message") {
+    // A queue's announcement: a new entry ("new"), or one given back to be claimed ("claim").
+    const std::string_view queue = queue_of_channel(ep_.db, reply_text(r->element[1]));
+    if (!queue.empty()) return queues_->pull(std::string(queue), reply_text(r->element[2]) == "claim");
+    return deliver(reply_text(r->element[2]), nullptr);
+  }
   if (kind == "pmessage" && r->elements == 4) {
-    const std::string glob(text_of(r->element[1]));
-    deliver(text_of(r->element[3]), &glob);
+    const std::string glob(reply_text(r->element[1]));
+    deliver(reply_text(r->element[3]), &glob);
   }
 }
 
@@ -192,6 +229,7 @@ void redis_link::schedule_ping() {
             std::chrono::duration_cast<std::chrono::microseconds>(rtt).count();
       });
     }
+    self->queues_->tick();
     self->schedule_ping();
   });
 }
@@ -222,6 +260,7 @@ std::string redis_link::metrics_text() const {
          "Envelopes ignored: this node's own heard back, or undecodable.", load(stats_.ignored));
   family(out, "cluster_channels_subscribed", "gauge",
          "Redis channels and patterns this node listens to.", load(stats_.channels));
+  queues_->metrics_text(out);
   return out;
 }
 

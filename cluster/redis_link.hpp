@@ -14,6 +14,7 @@
 #include "broker/broker.hpp"
 #include "broker/cluster.hpp"
 #include "cluster/redis_connection.hpp"
+#include "cluster/redis_queues.hpp"
 #include "cluster/redis_url.hpp"
 
 namespace cluster {
@@ -28,7 +29,15 @@ struct link_stats {
   std::atomic<std::int64_t> rtt_us{-1};          ///< last PING round trip; -1 = none yet
 };
 
-/// The broker's cluster link over Redis pub/sub (issue #8, docs/cluster.md). Two connections:
+/// Tuning of a link.
+struct link_options {
+  /// A /queue/ entry taken by a node and pending this long (the node stopped renewing it: it
+  /// died) is claimed by another node and redelivered; given-back entries are claimed at once.
+  std::chrono::milliseconds queue_claim_after{30'000};
+};
+
+/// The broker's cluster link over Redis pub/sub (issue #8, docs/cluster.md); /queue/
+/// destinations over Redis streams (redis_queues). Two connections:
 /// commands (PUBLISH, PING every second for the round trip) and subscriptions (SUBSCRIBE,
 /// PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE), both on one strand of the server's io_context,
 /// nothing blocking. Interest is reference-counted per channel and pattern; after a reconnect
@@ -38,7 +47,8 @@ class redis_link final : public broker::cluster_link,
                          public std::enable_shared_from_this<redis_link> {
  public:
   /// `b` must outlive the link; envelopes received are handed to b.deliver_remote.
-  redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b);
+  redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::broker& b,
+             link_options o = {});
   ~redis_link() override;
 
   /// Connects (and keeps reconnecting). Call once, then attach to the broker.
@@ -48,6 +58,10 @@ class redis_link final : public broker::cluster_link,
 
   void interest(broker::interest_kind kind, const std::string& key, bool on) override;
   void publish(const broker::message_ptr& m, std::uint64_t seq) override;
+  void enqueue(const broker::message_ptr& m, std::size_t max_messages,
+               std::function<void(std::error_code)> done) override;
+  void settle(const broker::message_ptr& m, bool give_back) override;
+  void queue_room(const std::string& name) override;
   bool ready() const override;
   std::string metrics_text() const override;
 
@@ -68,6 +82,7 @@ class redis_link final : public broker::cluster_link,
   std::string node_id_;
   std::shared_ptr<redis_connection> commands_;
   std::shared_ptr<redis_connection> subscriber_;
+  std::shared_ptr<redis_queues> queues_;
   boost::asio::steady_timer ping_timer_;
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point ping_sent_;

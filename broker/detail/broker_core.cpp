@@ -51,6 +51,14 @@ std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on
     users.route(m, std::move(on_stored));
     return {};
   }
+  if (cluster && m->target.kind == destination_kind::queue) {
+    bump(counters.messages_published);
+    cluster->enqueue(m, cfg.queue_max_messages,
+                     [done = std::move(on_stored)](std::error_code ec) {
+                       if (done) done(ec, 0);
+                     });
+    return {};
+  }
   const std::error_code ec = reg.route(m);
   bump(ec ? counters.messages_dropped : counters.messages_published);
   return ec;

@@ -51,9 +51,17 @@ struct broker_core {
     return cfg.clock ? cfg.clock() : std::chrono::system_clock::now();
   }
   /// Routes `m` and counts it. Topics and queues: routed now, the result returned (queue_full),
-  /// `on_stored` unused. User destinations: returns {}; for user queues `on_stored` (may be
-  /// empty) runs after the store's commit or failure, on the store's thread.
+  /// `on_stored` unused. User destinations and clustered queues: returns {}; for user queues and
+  /// clustered queues `on_stored` (may be empty) runs after the store's (the shared queue's)
+  /// commit or failure, on the store's (the cluster link's) thread.
   std::error_code route(const message_ptr& m, user_router::done_fn on_stored = {});
+
+  /// Whether `m` is stored before it counts as accepted (route's `on_stored` reports it): user
+  /// queues, and /queue/ when clustered (the shared queue in Redis).
+  bool stored_first(const message_ptr& m) const {
+    return m->target.kind == destination_kind::user_queue ||
+           (cluster && m->target.kind == destination_kind::queue);
+  }
 
   /// Whether `who` may do `what` with canonical `d` (user destinations as resolved()).
   bool allowed(const auth::principal& who, auth::action what, const destination& d) const;

@@ -127,6 +127,11 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
     // A DISCONNECT waiting for this store never gets its RECEIPT: the client learns of the loss.
     if (deferred_disconnect_) state_ = state::connected;
     deferred_disconnect_.reset();
+    if (ec == error::queue_full) {  // a clustered /queue/ at its bound
+      return fail(ec, &cause,
+                  std::string(cause.get("destination").value_or("the queue")) +
+                      " already holds its maximum number of waiting messages");
+    }
     return fail(error::message_not_stored, &cause,
                 "the message was not stored (" + ec.message() + "); send it again later",
                 close_reason::server_error);

@@ -60,7 +60,7 @@ void stomp_session::handle_send(stomp::frame& f) {
     return;
   }
   const config& cfg = core_.cfg;
-  if (m->target.kind == destination_kind::user_queue) {
+  if (core_.stored_first(m)) {  // RECEIPT once stored
     send_durable(m, std::move(cause));
     if (cfg.flow_control && cfg.max_stores_in_flight > 0 &&
         stores_in_flight_ >= cfg.max_stores_in_flight) {

@@ -57,6 +57,18 @@ TEST_F(ClusterConfig, BadUrlIsRefusedAtStartUp) {
   EXPECT_THROW(parse({"--cluster-redis", "redis://host:notaport"}, t), app::config_error);
 }
 
+TEST_F(ClusterConfig, QueueClaimAfterDefaultsTo30SecondsAndHasAFloor) {
+  app::settings s;
+  EXPECT_FALSE(parse({}, s));
+  EXPECT_EQ(s.cluster_queue_claim, std::chrono::seconds(30));
+  app::settings t;
+  EXPECT_FALSE(parse({"--config", write("[cluster]\nqueue_claim_ms = 5000\n")}, t));
+  EXPECT_EQ(t.cluster_queue_claim, std::chrono::seconds(5));
+  app::settings u;
+  EXPECT_THROW(parse({"--config", write("[cluster]\nqueue_claim_ms = 100\n")}, u),
+               app::config_error);
+}
+
 TEST_F(ClusterConfig, UnknownKeyInTheTableIsATypo) {
   app::settings s;
   EXPECT_THROW(app::load_config_file(write("[cluster]\nredis_url = \"redis://x\"\n"), s),

@@ -9,6 +9,7 @@
 #include "../broker/fake_connection.hpp"
 #include "broker/cluster.hpp"
 #include "broker/destination.hpp"
+#include "broker/error.hpp"
 
 namespace {
 
@@ -24,12 +25,33 @@ struct recording_link : broker::cluster_link {
     std::lock_guard lock(mutex);
     published.emplace_back(m, seq);
   }
+  void enqueue(const broker::message_ptr& m, std::size_t max,
+               std::function<void(std::error_code)> done) override {
+    std::lock_guard lock(mutex);
+    enqueued.push_back({m, max, std::move(done)});
+  }
+  void settle(const broker::message_ptr& m, bool give_back) override {
+    std::lock_guard lock(mutex);
+    settled.emplace_back(m->cluster_ref, give_back);
+  }
+  void queue_room(const std::string& name) override {
+    std::lock_guard lock(mutex);
+    room_calls.push_back(name);
+  }
   bool ready() const override { return up; }
   std::string metrics_text() const override { return "stompbox_test_metric 1\n"; }
 
   std::mutex mutex;
   std::vector<call> calls;
   std::vector<std::pair<broker::message_ptr, std::uint64_t>> published;
+  struct append {
+    broker::message_ptr m;
+    std::size_t max;
+    std::function<void(std::error_code)> done;
+  };
+  std::vector<append> enqueued;
+  std::vector<std::pair<std::string, bool>> settled;  // cluster_ref, give_back
+  std::vector<std::string> room_calls;
   bool up = true;
 };
 
@@ -44,6 +66,12 @@ struct ClusterHook : ::testing::Test {
   void subscribe(client& c, std::string dest, std::string id) {
     c.send(make("SUBSCRIBE", {{"destination", dest}, {"id", id}}));
     q.drain();
+  }
+  // A message the link took from the shared queue, entry `ref`.
+  broker::message_ptr taken(std::string dest, std::string body, std::string ref) {
+    auto m = std::make_shared<broker::message>(*remote(dest, body, "id-" + ref));
+    m->cluster_ref = ref;
+    return m;
   }
   // A message as another node would have built it.
   broker::message_ptr remote(std::string dest, std::string body, std::string id) {
@@ -92,7 +120,7 @@ TEST_F(ClusterHook, InterestFollowsEverySubscriptionAndItsEnd) {
   }
 }
 
-TEST_F(ClusterHook, LocalSendsArePublishedOnceQueuesNot) {
+TEST_F(ClusterHook, LocalSendsArePublishedOnceQueuesGoToTheSharedQueue) {
   client& p = session("pub");
   p.send(make("SEND", {{"destination", "/topic/t"}}, "x"));
   p.send(make("SEND", {{"destination", "/queue/q"}}, "y"));
@@ -100,6 +128,9 @@ TEST_F(ClusterHook, LocalSendsArePublishedOnceQueuesNot) {
   p.send(make("SEND", {{"destination", "/user/bob/queue/n"}}, "w"));
   b.flush();
   q.drain();
+  ASSERT_EQ(link->enqueued.size(), 1u);
+  EXPECT_EQ(link->enqueued[0].m->target.name, "/queue/q");
+  EXPECT_EQ(link->enqueued[0].max, broker::config{}.queue_max_messages);
   ASSERT_EQ(link->published.size(), 3u);
   EXPECT_EQ(link->published[0].first->target.name, "/topic/t");
   EXPECT_EQ(link->published[0].second, 0u);
@@ -155,6 +186,76 @@ TEST_F(ClusterHook, RemoteCopyOfAReplayedMessageIsDropped) {
   const auto got = a.take("MESSAGE");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].body, "stored");
+}
+
+// A clustered /queue/ SEND is durable like a user-queue one: RECEIPT once the shared queue has
+// it, ERROR when it refused it. Nothing goes straight to local consumers.
+TEST_F(ClusterHook, QueueSendIsReceiptedOnlyAfterTheSharedQueueHasIt) {
+  client& c = session("con");
+  subscribe(c, "/queue/q", "1");
+  client& p = session("pub");
+  p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r1"}}, "a"));
+  q.drain();
+  EXPECT_TRUE(p.take().empty());
+  EXPECT_TRUE(c.take("MESSAGE").empty());
+  ASSERT_EQ(link->enqueued.size(), 1u);
+  link->enqueued[0].done({});
+  q.drain();
+  EXPECT_EQ(p.take_one().get("receipt-id"), "r1");
+
+  p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r2"}}, "b"));
+  ASSERT_EQ(link->enqueued.size(), 2u);
+  link->enqueued[1].done(broker::error::queue_full);
+  q.drain();
+  const stomp::frame e = p.take_one();
+  EXPECT_EQ(e.command, "ERROR");
+  EXPECT_EQ(e.get("receipt-id"), "r2");
+  EXPECT_EQ(e.get("message"), make_error_code(broker::error::queue_full).message());
+  EXPECT_NE(e.body.find("/queue/q already holds its maximum"), std::string::npos) << e.body;
+}
+
+TEST_F(ClusterHook, RedisDownMeansErrorNotReceipt) {
+  client& p = session("pub");
+  p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r"}}, "a"));
+  ASSERT_EQ(link->enqueued.size(), 1u);
+  link->enqueued[0].done(broker::error::message_not_stored);
+  q.drain();
+  const stomp::frame e = p.take_one();
+  EXPECT_EQ(e.command, "ERROR");
+  EXPECT_EQ(e.get("receipt-id"), "r");
+}
+
+// What the link took goes to one local consumer; acknowledged, it is settled with the link;
+// when the last consumer leaves, what is still here is given back.
+TEST_F(ClusterHook, TakenQueueMessagesAreSettledOrGivenBack) {
+  client& c = session("con");
+  c.send(make("SUBSCRIBE", {{"destination", "/queue/jobs"},
+                            {"id", "1"},
+                            {"ack", "client-individual"},
+                            {"prefetch-count", "2"}}));
+  q.drain();
+  EXPECT_EQ(link->calls.back(), (recording_link::call{interest_kind::queue, "/queue/jobs", true}));
+  EXPECT_EQ(link->room_calls, std::vector<std::string>{"/queue/jobs"});
+  EXPECT_EQ(b.queue_room("/queue/jobs"), 2u);
+  b.deliver_remote_queued(taken("/queue/jobs", "one", "1-0"));
+  b.deliver_remote_queued(taken("/queue/jobs", "two", "2-0"));
+  b.deliver_remote_queued(taken("/queue/jobs", "three", "3-0"));  // waits: prefetch 2
+  q.drain();
+  EXPECT_EQ(b.queue_room("/queue/jobs"), 0u);
+  const auto got = c.take("MESSAGE");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].get("message-id"), "id-1-0");
+  c.send(make("ACK", {{"id", std::string(*got[0].get("ack"))}}));
+  q.drain();
+  EXPECT_EQ(link->settled, (std::vector<std::pair<std::string, bool>>{{"1-0", false}}));
+  EXPECT_EQ(c.take("MESSAGE").size(), 1u);  // "three", in the place "one" left
+  c.send(make("UNSUBSCRIBE", {{"id", "1"}}));
+  q.drain();
+  // "two" and "three" were delivered and not acknowledged: back to the shared queue.
+  EXPECT_EQ(link->settled, (std::vector<std::pair<std::string, bool>>{
+                               {"1-0", false}, {"2-0", true}, {"3-0", true}}));
+  EXPECT_EQ(link->calls.back(),
+            (recording_link::call{interest_kind::queue, "/queue/jobs", false}));
 }
 
 TEST_F(ClusterHook, ReadinessAndMetricsComeFromTheLink) {

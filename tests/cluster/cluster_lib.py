@@ -148,11 +148,11 @@ class Node:
     """One stompbox with --cluster-redis (given as the [cluster] redis key), :memory: SQLite
     (unused: the durable store is Redis), metrics on a free port read from its log."""
 
-    def __init__(self, workdir, name, redis_url):
+    def __init__(self, workdir, name, redis_url, cluster_config=""):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.name = name
-        config = f'[cluster]\nredis = "{redis_url}"\n'
+        config = f'[cluster]\nredis = "{redis_url}"\n{cluster_config}'
         self.broker = Broker(self.dir, config=config, data_dir=":memory:")
         self.metrics_port = None
 
@@ -200,8 +200,10 @@ class Node:
 class Cluster:
     """redis-server and `nodes` stompbox nodes; use as a context manager."""
 
-    def __init__(self, nodes=3):
+    def __init__(self, nodes=3, cluster_config=""):
+        """`cluster_config`: more [cluster] keys for every node ("key = value\\n" lines)."""
         self.count = nodes
+        self.cluster_config = cluster_config
         self.work = WorkDir()
 
     def __enter__(self):
@@ -213,7 +215,8 @@ class Cluster:
         try:
             self.redis.start()
             for i in range(self.count):
-                self.nodes.append(Node(path, "abcdefgh"[i], self.redis.url).start())
+                self.nodes.append(Node(path, "abcdefgh"[i], self.redis.url,
+                                       self.cluster_config).start())
             for n in self.nodes:
                 wait_until(n.ready, 20.0, f"node {n.name} ready")
         except BaseException:

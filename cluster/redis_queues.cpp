@@ -1,0 +1,280 @@
+#include "cluster/redis_queues.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/destination.hpp"
+#include "broker/error.hpp"
+#include "broker/message.hpp"
+#include "cluster/channels.hpp"
+
+namespace cluster {
+namespace {
+
+constexpr std::string_view group = "stompbox";
+// Owner of given-back entries: no node reads as it, so they stay idle until a node claims them.
+constexpr std::string_view returned_owner = "stompbox-returned";
+constexpr std::string_view parked_idle_ms = "86400000";  // a day: older than any claim_after
+
+// Bounded append and its announcement, atomically. FULL: the queue holds `max` entries
+// (waiting and in flight: consumed entries are deleted).
+constexpr std::string_view append_script = R"(
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+  return redis.error_reply('FULL the queue holds its maximum number of messages')
+end
+local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+redis.call('PUBLISH', ARGV[3], 'new')
+return id)";
+
+constexpr std::string_view consume_script = R"(
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2]))";
+
+bool is_error(const redisReply* r, std::string_view prefix = {}) {
+  return r && r->type == REDIS_REPLY_ERROR && reply_text(r).starts_with(prefix);
+}
+
+// The "m" field of one entry's field list; empty when absent.
+std::string_view payload_of(const redisReply* fields) {
+  if (!fields || fields->type != REDIS_REPLY_ARRAY) return {};
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    if (reply_text(fields->element[i]) == "m") return reply_text(fields->element[i + 1]);
+  }
+  return {};
+}
+
+void family(std::string& out, std::string_view name, std::string_view help, std::uint64_t v) {
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP stompbox_{0} {1}\n# TYPE stompbox_{0} counter\nstompbox_{0} {2}\n", name,
+                 help, v);
+}
+
+}  // namespace
+
+redis_queues::redis_queues(int db, std::string node_id, broker::broker& b,
+                           std::chrono::milliseconds claim_after)
+    : db_(db), node_id_(std::move(node_id)), broker_(b), claim_after_(claim_after) {}
+
+void redis_queues::interest(const std::string& name, bool on) {
+  queue_state& q = queues_[name];
+  q.refs += on ? 1 : -1;
+  if (q.refs <= 0) {
+    queues_.erase(name);  // the local queue gives back what it still holds (settle)
+    return;
+  }
+  if (on && q.refs == 1) {
+    create_group(name);
+    pull(name, true);
+  }
+}
+
+// The group starts at the stream's beginning: what was sent before anyone listened is kept.
+void redis_queues::create_group(const std::string& name) {
+  if (!redis_->up()) return;  // reconnected() creates it
+  redis_->command({"XGROUP", "CREATE", queue_stream(db_, name), group, "0", "MKSTREAM"},
+                  [name](const redisReply* r) {
+                    if (is_error(r) && !is_error(r, "BUSYGROUP")) {
+                      spdlog::warn("cluster: no consumer group for {}: {}", name, reply_text(r));
+                    }
+                  });
+}
+
+void redis_queues::enqueue(const std::string& name, std::string payload, std::size_t max,
+                           std::function<void(std::error_code)> done) {
+  const std::string max_text = std::to_string(max);
+  auto self = shared_from_this();
+  const bool sent = redis_->command(
+      {"EVAL", append_script, "1", queue_stream(db_, name), payload, max_text,
+       queue_channel(db_, name)},
+      [self, done](const redisReply* r) {
+        const bool ok = r && r->type != REDIS_REPLY_ERROR;
+        (ok ? self->stats_.appended : self->stats_.append_errors).fetch_add(1);
+        if (ok) return done({});
+        if (is_error(r, "FULL")) return done(broker::error::queue_full);
+        if (r) spdlog::warn("cluster: append refused: {}", reply_text(r));
+        done(broker::error::message_not_stored);
+      });
+  if (!sent) {
+    stats_.append_errors.fetch_add(1);
+    done(broker::error::message_not_stored);
+  }
+}
+
+void redis_queues::settle(const std::string& name, const std::string& id, bool give_back) {
+  if (auto h = held_.find(name); h != held_.end() && --h->second == 0) held_.erase(h);
+  auto self = shared_from_this();
+  const auto failed = [self, name, id, give_back](const redisReply* r) {
+    if (!r || is_error(r)) self->retry_later(name, id, give_back);
+  };
+  const std::string stream = queue_stream(db_, name);
+  bool sent = false;
+  if (give_back) {
+    sent = redis_->command({"XCLAIM", stream, group, returned_owner, "0", id, "IDLE",
+                            parked_idle_ms, "JUSTID"},
+                           failed);
+    // Nodes with consumers claim it at once instead of at their next tick.
+    if (sent) redis_->command({"PUBLISH", queue_channel(db_, name), "claim"}, nullptr);
+    if (sent) stats_.given_back.fetch_add(1);
+  } else {
+    sent = redis_->command({"EVAL", consume_script, "1", stream, group, id}, failed);
+    if (sent) stats_.consumed.fetch_add(1);
+  }
+  if (!sent) retry_later(name, id, give_back);
+}
+
+// Until it is settled the entry stays pending with this node; a node that restarts instead
+// leaves it to be claimed by the others after claim_after.
+void redis_queues::retry_later(const std::string& name, const std::string& id, bool give_back) {
+  unsettled_.emplace_back(name, id, give_back);
+  ++held_[name];  // settle() counts it down again
+}
+
+void redis_queues::pull(const std::string& name, bool claim_first) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return;
+  queue_state& q = it->second;
+  if (q.reading) {
+    q.again = true;
+    q.claim_again = q.claim_again || claim_first;
+    return;
+  }
+  if (!redis_->up()) return;
+  const std::size_t room = broker_.queue_room(name);
+  if (room == 0) return;  // a consumer with room again calls us back
+  q.reading = true;
+  if (claim_first) {
+    claim(name, room);
+  } else {
+    read(name, room);
+  }
+}
+
+void redis_queues::claim(const std::string& name, std::size_t room) {
+  auto self = shared_from_this();
+  const bool sent = redis_->command(
+      {"XAUTOCLAIM", queue_stream(db_, name), group, node_id_,
+       std::to_string(claim_after_.count()), queues_[name].claim_cursor, "COUNT",
+       std::to_string(room)},
+      [self, name, room](const redisReply* r) {
+        std::size_t n = 0;
+        // [next cursor, [entries], [deleted ids]]
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+          if (auto it = self->queues_.find(name); it != self->queues_.end()) {
+            it->second.claim_cursor = reply_text(r->element[0]);
+          }
+          n = self->take(name, r->element[1], true);
+          self->stats_.claimed.fetch_add(n);
+        }
+        if (is_error(r, "NOGROUP")) self->create_group(name);
+        if (!r || is_error(r) || n >= room) return self->finish(name, n >= room);
+        self->read(name, room - n);
+      });
+  if (!sent) finish(name, false);
+}
+
+void redis_queues::read(const std::string& name, std::size_t room) {
+  auto self = shared_from_this();
+  const bool sent = redis_->command(
+      {"XREADGROUP", "GROUP", group, node_id_, "COUNT", std::to_string(room), "STREAMS",
+       queue_stream(db_, name), ">"},
+      [self, name, room](const redisReply* r) {
+        std::size_t n = 0;
+        // [[stream, [entries]]], or nil when nothing is new.
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+            r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
+          n = self->take(name, r->element[0]->element[1], false);
+        }
+        if (is_error(r, "NOGROUP")) {  // Redis lost it (restarted without its data)
+          self->create_group(name);
+          return self->finish(name, true);
+        }
+        self->finish(name, n >= room);  // a full batch: there may be more
+      });
+  if (!sent) finish(name, false);
+}
+
+void redis_queues::finish(const std::string& name, bool more) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return;
+  queue_state& q = it->second;
+  q.reading = false;
+  if (!more && !q.again) return;
+  const bool claim_first = q.claim_again;
+  q.again = q.claim_again = false;
+  pull(name, claim_first);
+}
+
+// Hands each entry to the local queue; returns how many entries the reply held.
+std::size_t redis_queues::take(const std::string& name, const redisReply* entries,
+                               bool redelivered) {
+  if (!entries || entries->type != REDIS_REPLY_ARRAY) return 0;
+  broker::destination target;
+  if (broker::parse_destination(name, target)) return 0;  // names come from our own registry
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* e = entries->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
+    const std::string id(reply_text(e->element[0]));
+    ++held_[name];
+    stats_.taken.fetch_add(1);
+    broker::message_ptr restored;
+    if (!broker::restore_message(payload_of(e->element[1]), target, restored)) {
+      spdlog::warn("cluster: entry {} of {} is not a message; dropped", id, name);
+      settle(name, id, false);
+      continue;
+    }
+    auto m = std::make_shared<broker::message>(*restored);
+    m->cluster_ref = id;
+    broker::message_ptr out = std::move(m);
+    broker_.deliver_remote_queued(redelivered ? broker::redelivered_copy(out) : out);
+  }
+  return entries->elements;
+}
+
+void redis_queues::tick() {
+  if (!redis_->up()) return;
+  for (const auto& [name, q] : queues_) pull(name, true);
+  if (std::chrono::steady_clock::now() - last_refresh_ >= claim_after_ / 3) refresh_leases();
+}
+
+// Reading its own pending entries again (id 0: history) makes them recent, so no other node
+// claims what this node still holds.
+void redis_queues::refresh_leases() {
+  last_refresh_ = std::chrono::steady_clock::now();
+  for (const auto& [name, n] : held_) {
+    redis_->command({"XREADGROUP", "GROUP", group, node_id_, "STREAMS", queue_stream(db_, name),
+                     "0"},
+                    nullptr);
+  }
+}
+
+void redis_queues::reconnected() {
+  for (const auto& [name, q] : queues_) create_group(name);
+  std::vector<entry_list> again;
+  again.swap(unsettled_);
+  for (const auto& [name, id, give_back] : again) settle(name, id, give_back);
+  for (auto& [name, q] : queues_) {
+    q.reading = false;  // replies of the lost connection came back null
+    pull(name, true);
+  }
+}
+
+void redis_queues::metrics_text(std::string& out) const {
+  family(out, "cluster_queue_appended_total", "Messages the shared /queue/ streams accepted.",
+         stats_.appended.load());
+  family(out, "cluster_queue_append_errors_total",
+         "Messages the shared /queue/ streams refused (Redis down or error, queue full): ERROR.",
+         stats_.append_errors.load());
+  family(out, "cluster_queue_taken_total", "Queue entries this node took for its consumers.",
+         stats_.taken.load());
+  family(out, "cluster_queue_claimed_total",
+         "Queue entries taken over from a dead node or given back by another.",
+         stats_.claimed.load());
+  family(out, "cluster_queue_consumed_total", "Queue entries acknowledged and deleted.",
+         stats_.consumed.load());
+  family(out, "cluster_queue_given_back_total",
+         "Queue entries returned for other nodes (the last local consumer left).",
+         stats_.given_back.load());
+}
+
+}  // namespace cluster

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <vector>
+
+#include "broker/broker.hpp"
+#include "cluster/redis_connection.hpp"
+
+struct redisReply;
+
+namespace cluster {
+
+/// Counters for /metrics. Any thread.
+struct queue_stats {
+  std::atomic<std::uint64_t> appended{0};       ///< SENDs the shared queues accepted
+  std::atomic<std::uint64_t> append_errors{0};  ///< SENDs refused: Redis down, error, queue full
+  std::atomic<std::uint64_t> taken{0};          ///< entries read for local consumers
+  std::atomic<std::uint64_t> claimed{0};        ///< entries taken over (a dead node's, returned)
+  std::atomic<std::uint64_t> consumed{0};       ///< entries acknowledged and deleted
+  std::atomic<std::uint64_t> given_back{0};     ///< entries returned for other nodes
+};
+
+/// Clustered /queue/ destinations over Redis streams (docs/cluster.md, "Queues"): one stream
+/// per queue, one consumer group ("stompbox") shared by every node, each node one consumer of
+/// it (its node id). Redis hands each entry to exactly one node; the node's local broker::queue
+/// hands it to exactly one consumer, and tells us when it is consumed (XACK + XDEL) or must go
+/// back (no local consumer left: the entry is parked idle for any other node to claim).
+///
+/// A node takes only what its consumers can take now (broker::queue_room): when a SEND
+/// announces an entry (a PUBLISH on the queue's channel), when a local consumer has room again,
+/// and every second. Every second it also claims (XAUTOCLAIM) entries idle longer than
+/// `claim_after`: those of a node that died, and those given back. A live node keeps its own
+/// entries from looking idle by re-reading its pending list every claim_after / 3.
+///
+/// Everything runs on the link's strand; nothing blocks.
+class redis_queues : public std::enable_shared_from_this<redis_queues> {
+ public:
+  redis_queues(int db, std::string node_id, broker::broker& b,
+               std::chrono::milliseconds claim_after);
+
+  /// The command connection to use (the link's). Before anything else.
+  void set_connection(std::shared_ptr<redis_connection> redis) { redis_ = std::move(redis); }
+
+  /// One more or one fewer local consumer of /queue/ `name` (reference-counted).
+  void interest(const std::string& name, bool on);
+  /// Appends `payload` (a stored_form MESSAGE) to `name`, refused at `max` entries.
+  void enqueue(const std::string& name, std::string payload, std::size_t max,
+               std::function<void(std::error_code)> done);
+  /// Entry `id` of `name` left the local queue: consumed, or `give_back` for other nodes.
+  void settle(const std::string& name, const std::string& id, bool give_back);
+  /// Takes entries of `name` for local consumers, as many as they have room for; claims idle
+  /// entries first when `claim_first`.
+  void pull(const std::string& name, bool claim_first);
+  /// Every second: claims idle entries, keeps this node's own from looking idle.
+  void tick();
+  /// After the command connection came back: groups again, settles that failed, pulls.
+  void reconnected();
+
+  const queue_stats& stats() const noexcept { return stats_; }
+  /// Prometheus families (complete) appended to `out`.
+  void metrics_text(std::string& out) const;
+
+ private:
+  struct queue_state {
+    int refs = 0;
+    bool reading = false;      // a claim or read is in flight
+    bool again = false;        // pull asked for while reading
+    bool claim_again = false;  // ... with claim_first
+    // Where the next XAUTOCLAIM scan starts: a scan looks at a bounded stretch of the pending
+    // list, so a long list of live nodes' entries is walked over several ticks.
+    std::string claim_cursor = "0-0";
+  };
+  using entry_list = std::tuple<std::string, std::string, bool>;  // name, id, give_back
+
+  void create_group(const std::string& name);
+  void claim(const std::string& name, std::size_t room);
+  void read(const std::string& name, std::size_t room);
+  void finish(const std::string& name, bool more);
+  std::size_t take(const std::string& name, const redisReply* entries, bool redelivered);
+  void refresh_leases();
+  void retry_later(const std::string& name, const std::string& id, bool give_back);
+
+  const int db_;
+  const std::string node_id_;
+  broker::broker& broker_;
+  const std::chrono::milliseconds claim_after_;
+  std::shared_ptr<redis_connection> redis_;
+  std::map<std::string, queue_state> queues_;   // with local consumers
+  std::map<std::string, std::size_t> held_;     // entries taken and not settled, per queue
+  std::vector<entry_list> unsettled_;           // settles Redis did not get: sent again
+  std::chrono::steady_clock::time_point last_refresh_;
+  queue_stats stats_;
+};
+
+}  // namespace cluster
