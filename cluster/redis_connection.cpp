@@ -77,6 +77,9 @@ void redis_connection::on_connect(const redisAsyncContext* ac, int status) {
   }
   spdlog::info("cluster: redis {} connected to {}:{}", self->name_, self->ep_.host,
                self->ep_.port);
+  // A peer that vanished (host down, cable out) is noticed by TCP even on a connection that only
+  // listens (the subscriber's): probes after 15 s idle.
+  if (self->ac_ == ac) redisEnableKeepAlive(&self->ac_->c);
   self->backoff_ = backoff_min;
   self->up_ = true;
   self->connects_.fetch_add(1, std::memory_order_relaxed);

@@ -217,7 +217,10 @@ void redis_link::schedule_ping() {
     const auto now = std::chrono::steady_clock::now();
     if (self->ping_outstanding_ && now - self->ping_sent_ > ping_timeout) {
       self->ping_outstanding_ = false;
-      self->commands_->reset();  // a Redis that stopped answering: reconnect
+      // A Redis that stopped answering: reconnect both (hiredis 0.14 cannot PING a subscribed
+      // connection, and it talks to the same server).
+      self->commands_->reset();
+      self->subscriber_->reset();
     }
     if (!self->ping_outstanding_ && self->commands_->up()) {
       self->ping_sent_ = now;

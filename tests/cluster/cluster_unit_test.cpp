@@ -49,6 +49,16 @@ TEST(RedisUrl, RefusesOthers) {
 TEST(Channels, ExactNames) {
   EXPECT_EQ(cluster::topic_channel(0, "/topic/news.uk"), "stompbox:0:t:/topic/news.uk");
   EXPECT_EQ(cluster::user_channel(2, "a%2Fb"), "stompbox:2:u:a%2Fb");
+  EXPECT_EQ(cluster::queue_stream(0, "/queue/jobs"), "stompbox:0:q:/queue/jobs");
+  EXPECT_EQ(cluster::queue_channel(3, "/queue/jobs"), "stompbox:3:qn:/queue/jobs");
+}
+
+// A queue's announcements arrive on the same connection as topic and user envelopes.
+TEST(Channels, QueueOfChannelRecognisesOnlyQueueChannelsOfItsDb) {
+  EXPECT_EQ(cluster::queue_of_channel(3, cluster::queue_channel(3, "/queue/a")), "/queue/a");
+  EXPECT_EQ(cluster::queue_of_channel(0, cluster::queue_channel(3, "/queue/a")), "");
+  EXPECT_EQ(cluster::queue_of_channel(3, cluster::topic_channel(3, "/topic/a")), "");
+  EXPECT_EQ(cluster::queue_of_channel(3, cluster::queue_stream(3, "/queue/a")), "");
 }
 
 TEST(Channels, GlobsOverApproximateStompWildcards) {
