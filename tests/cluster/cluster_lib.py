@@ -136,6 +136,13 @@ class RedisServer:
         finally:
             r.close()
 
+    def xlen(self, key):
+        r = Resp(self.port)
+        try:
+            return int(r.command("XLEN", key))
+        finally:
+            r.close()
+
     def numpat(self):
         r = Resp(self.port)
         try:
