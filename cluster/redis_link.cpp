@@ -171,7 +171,7 @@ void redis_link::settle(const broker::message_ptr& m, bool give_back) {
 
 void redis_link::queue_room(const std::string& name) {
   boost::asio::post(strand_, [self = shared_from_this(), name] {
-    self->queues_->pull(name, false);
+    self->queues_->room_freed(name);
   });
 }
 
@@ -181,7 +181,9 @@ void redis_link::on_push(const redisReply* r) {
   if (kind == "message") {
     // A queue's announcement: a new entry ("new"), or one given back to be claimed ("claim").
     const std::string_view queue = queue_of_channel(ep_.db, reply_text(r->element[1]));
-    if (!queue.empty()) return queues_->pull(std::string(queue), reply_text(r->element[2]) == "claim");
+    if (!queue.empty()) {
+      return queues_->announced(std::string(queue), reply_text(r->element[2]) == "claim");
+    }
     return deliver(reply_text(r->element[2]), nullptr);
   }
   if (kind == "pmessage" && r->elements == 4) {

@@ -130,6 +130,20 @@ void redis_queues::retry_later(const std::string& name, const std::string& id, b
   ++held_[name];  // settle() counts it down again
 }
 
+void redis_queues::announced(const std::string& name, bool claim) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return;
+  it->second.maybe_more = true;
+  pull(name, claim);
+}
+
+void redis_queues::room_freed(const std::string& name) {
+  auto it = queues_.find(name);
+  if (it != queues_.end() && it->second.maybe_more) pull(name, false);
+}
+
+// Takes entries of `name` for local consumers, as many as they have room for; claims idle
+// entries first when `claim_first`.
 void redis_queues::pull(const std::string& name, bool claim_first) {
   auto it = queues_.find(name);
   if (it == queues_.end()) return;
@@ -199,6 +213,7 @@ void redis_queues::finish(const std::string& name, bool more) {
   if (it == queues_.end()) return;
   queue_state& q = it->second;
   q.reading = false;
+  q.maybe_more = more || q.again;
   if (!more && !q.again) return;
   const bool claim_first = q.claim_again;
   q.again = q.claim_again = false;
@@ -255,6 +270,7 @@ void redis_queues::reconnected() {
   for (const auto& [name, id, give_back] : again) settle(name, id, give_back);
   for (auto& [name, q] : queues_) {
     q.reading = false;  // replies of the lost connection came back null
+    q.maybe_more = true;
     pull(name, true);
   }
 }

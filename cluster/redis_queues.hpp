@@ -57,9 +57,10 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
                std::function<void(std::error_code)> done);
   /// Entry `id` of `name` left the local queue: consumed, or `give_back` for other nodes.
   void settle(const std::string& name, const std::string& id, bool give_back);
-  /// Takes entries of `name` for local consumers, as many as they have room for; claims idle
-  /// entries first when `claim_first`.
-  void pull(const std::string& name, bool claim_first);
+  /// A SEND announced an entry of `name` (or, `claim`, a node gave entries back): take some.
+  void announced(const std::string& name, bool claim);
+  /// A local consumer of `name` has room again: take more if the stream may have more.
+  void room_freed(const std::string& name);
   /// Every second: claims idle entries, keeps this node's own from looking idle.
   void tick();
   /// After the command connection came back: groups again, settles that failed, pulls.
@@ -75,12 +76,16 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
     bool reading = false;      // a claim or read is in flight
     bool again = false;        // pull asked for while reading
     bool claim_again = false;  // ... with claim_first
+    // False once a read came back short and nothing was announced since: a consumer's ACK then
+    // costs no read (every ACK of a busy queue would otherwise be one XREADGROUP).
+    bool maybe_more = true;
     // Where the next XAUTOCLAIM scan starts: a scan looks at a bounded stretch of the pending
     // list, so a long list of live nodes' entries is walked over several ticks.
     std::string claim_cursor = "0-0";
   };
   using entry_list = std::tuple<std::string, std::string, bool>;  // name, id, give_back
 
+  void pull(const std::string& name, bool claim_first);
   void create_group(const std::string& name);
   void claim(const std::string& name, std::size_t room);
   void read(const std::string& name, std::size_t room);
