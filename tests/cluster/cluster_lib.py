@@ -240,7 +240,12 @@ class Cluster:
                 pass
             n.stop()
         self.redis.stop()
-        self.work.__exit__(*exc)
+        try:
+            if not (exc and exc[0] is not None):
+                for n in self.nodes:  # kill -9'd nodes excepted
+                    n.broker.assert_clean_exit()
+        finally:
+            self.work.__exit__(*exc)
         return False
 
 

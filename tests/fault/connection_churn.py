@@ -117,14 +117,12 @@ def main():
         print(f"RSS: baseline {base_rss / 1024:.1f} MiB, peak {peak_rss / 1024:.1f} MiB, after "
               f"{rss / 1024:.1f} MiB (+{(rss - base_rss) / 1024:.1f} MiB)")
         assert fds <= base_fds, f"fd leak: {fds} open, baseline {base_fds}"
-        asan = under_asan(broker)
-        if not asan:
+        if not under_asan(broker):
             assert rss - base_rss < RSS_SLACK_KIB, f"RSS grew by {(rss - base_rss) / 1024:.1f} MiB"
         still_serves(broker)
         assert broker.alive()
-        status = broker.stop()
-        if asan:  # exit status 23: LeakSanitizer found a leak (listed in stompbox.log)
-            assert status == 0, f"stompbox exited with {status}:\n{broker.log()[-4000:]}"
+    # Leaving the `with` stops the broker and checks its exit status: under ASan, 23 means
+    # LeakSanitizer found a leak (listed in stompbox.log).
     print("connection_churn: OK")
 
 

@@ -141,6 +141,7 @@ def main():
             assert broker.alive()
         finally:
             broker.stop()
+        broker.assert_clean_exit()
     print("kill9_durable: OK")
 
 

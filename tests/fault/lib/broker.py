@@ -63,6 +63,8 @@ class Broker:
         self.workdir = workdir
         self.config, self.data_dir, self.wrapper, self.threads = config, data_dir, wrapper, threads
         self.proc = None
+        self.killed = False      # the test sent SIGKILL on purpose
+        self.exit_status = None  # of the last stop()
         self.log_path = os.path.join(workdir, "stompbox.log")
         self.tcp_port = self.ws_port = None
 
@@ -73,6 +75,7 @@ class Broker:
     def start(self):
         """Starts on fresh free ports and returns once both listeners accept."""
         self.tcp_port, self.ws_port = free_port(), free_port()
+        self.killed = False
         cfg = os.path.join(self.workdir, "stompbox.toml")
         with open(cfg, "w") as f:
             f.write(self.config)
@@ -102,14 +105,19 @@ class Broker:
 
     def kill9(self):
         """SIGKILL: no flush, no clean close; returns once the process is reaped."""
+        self.killed = True
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
     def stop(self):
         """SIGTERM, then SIGKILL after 10 s. Returns the exit status (None if it had to be killed)."""
+        self.exit_status = self._stop()
+        return self.exit_status
+
+    def _stop(self):
         proc, self.proc = self.proc, None
         if proc is None:
-            return None
+            return self.exit_status
         if proc.poll() is not None:
             return proc.returncode
         proc.terminate()
@@ -119,6 +127,16 @@ class Broker:
             proc.kill()
             proc.wait()
             return None
+
+    def assert_clean_exit(self):
+        """After stop(): SIGTERM must end the broker with status 0 within 10 s. In the
+        sanitizer build a report at exit (a leak, a use after free in shutdown) changes the
+        status, so every process test also checks the broker's shutdown."""
+        if self.killed:
+            return
+        assert self.exit_status == 0, (
+            f"stompbox did not exit cleanly on SIGTERM (status {self.exit_status}, None = "
+            f"killed after 10 s):\n{self.log()[-6000:]}")
 
     def log(self):
         with open(self.log_path, "rb") as f:
@@ -156,6 +174,8 @@ class Broker:
 
     def __exit__(self, *exc):
         self.stop()
+        if exc[0] is None:
+            self.assert_clean_exit()
         return False
 
 

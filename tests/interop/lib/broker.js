@@ -81,6 +81,12 @@ class Broker {
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await child.exited;
     clearTimeout(timer);
+    // A clean shutdown is status 0; in the sanitizer build a report at exit (a leak) is not.
+    const { code, sig } = child.exitInfo;
+    if (code !== 0) {
+      throw new Error(`stompbox did not exit cleanly on SIGTERM (code ${code}, signal ${sig})` +
+                      `\n--- stompbox output ---\n${this.output.slice(-6000)}`);
+    }
   }
 
   /** Hard stop (SIGKILL), as when the broker host dies: clients see the socket drop. */
@@ -104,7 +110,7 @@ async function startBroker(extraArgs = []) {
   try {
     await broker.start();
   } catch (err) {
-    await broker.stop();
+    await broker.stop().catch(() => {});  // the start failure is the one to report
     err.message += `\n--- stompbox output ---\n${broker.output}`;
     throw err;
   }
