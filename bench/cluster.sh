@@ -8,7 +8,7 @@
 #   REPS=1 bench/cluster.sh
 #
 # Knobs from the environment: REPS, DURATION, FANOUT_S, LAT_RATE, NOTIFY_U, NOTIFY_P,
-# NOTIFY_RATE, SIZE, STORES_IN_FLIGHT, BUILD_DIR, DOC. Nothing is pinned: nodes, redis-server
+# NOTIFY_RATE, QUEUE_C, QUEUE_P, QUEUE_RATE, SIZE, STORES_IN_FLIGHT, BUILD_DIR, DOC. Nothing is pinned: nodes, redis-server
 # and the generator share every CPU.
 # Every process this script starts is stopped by pid on exit.
 set -euo pipefail
@@ -22,6 +22,9 @@ LAT_RATE=${LAT_RATE:-10}    # fixed-rate run: msg/s offered (x FANOUT_S deliveri
 NOTIFY_U=${NOTIFY_U:-1000}  # notify users
 NOTIFY_P=${NOTIFY_P:-4}     # notify publishers
 NOTIFY_RATE=${NOTIFY_RATE:-2000}  # fixed-rate notify run: msg/s offered in total
+QUEUE_C=${QUEUE_C:-100}     # queue: consumers of one /queue/ (auto ack)
+QUEUE_P=${QUEUE_P:-4}       # queue: publishers
+QUEUE_RATE=${QUEUE_RATE:-2000}  # fixed-rate queue run: msg/s offered in total
 SIZE=${SIZE:-100}           # body bytes
 # [limits] max_stores_in_flight of the nodes; empty: the broker's default (flow control pauses
 # a publisher with that many durable SENDs awaiting Redis), 0: no bound.
@@ -98,6 +101,10 @@ scenario_args() {  # scenario_args LABEL: the generator arguments of a case
               --size "$SIZE" ;;
     notify-latency) echo notify --users "$NOTIFY_U" --publishers "$NOTIFY_P" \
                       --rate "$NOTIFY_RATE" --duration "$DURATION" --size "$SIZE" ;;
+    queue) echo queue --subscribers "$QUEUE_C" --publishers "$QUEUE_P" --duration "$DURATION" \
+             --size "$SIZE" ;;
+    queue-latency) echo queue --subscribers "$QUEUE_C" --publishers "$QUEUE_P" \
+                     --rate "$QUEUE_RATE" --duration "$DURATION" --size "$SIZE" ;;
   esac
 }
 
@@ -144,7 +151,7 @@ ulimit -n "$(ulimit -Hn)"
 : >"$RESULTS"
 start_redis
 for ((rep = 1; rep <= REPS; rep++)); do
-  for c in fanout latency notify notify-latency; do
+  for c in fanout latency notify notify-latency queue queue-latency; do
     for n in 1 "$NODES"; do measure "$c" "$n" "$rep"; done
   done
 done
@@ -157,7 +164,8 @@ python3 "$here/load/cluster_report.py" "$RESULTS" "$DOC" "$(cat <<EOF
  "load": "$load_at_start", "redis": "$(redis-server --version | awk '{print $3}')",
  "reps": $REPS, "duration": $DURATION, "size": $SIZE, "fanout_s": $FANOUT_S,
  "lat_rate": $LAT_RATE, "notify_u": $NOTIFY_U, "notify_p": $NOTIFY_P,
- "notify_rate": $NOTIFY_RATE, "nodes": $NODES,
+ "notify_rate": $NOTIFY_RATE, "queue_c": $QUEUE_C, "queue_p": $QUEUE_P,
+ "queue_rate": $QUEUE_RATE, "nodes": $NODES,
  "stores_in_flight": "$STORES_IN_FLIGHT"}
 EOF
 )"

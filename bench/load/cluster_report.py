@@ -19,6 +19,8 @@ CASES = {
     "latency": "fan-out, fixed rate",
     "notify": "notify (durable user queues), max rate",
     "notify-latency": "notify (durable user queues), fixed rate",
+    "queue": "queue (competing consumers of one /queue/), max rate",
+    "queue-latency": "queue (competing consumers of one /queue/), fixed rate",
 }
 
 
@@ -45,8 +47,10 @@ def ratio_lines(groups, nodes):
     out = []
     for case, key, what in (("fanout", "delivered_per_s", "deliveries/s"),
                             ("notify", "delivered_per_s", "deliveries/s"),
+                            ("queue", "delivered_per_s", "deliveries/s"),
                             ("latency", "lat_p99_us", "p99"),
-                            ("notify-latency", "lat_p99_us", "p99")):
+                            ("notify-latency", "lat_p99_us", "p99"),
+                            ("queue-latency", "lat_p99_us", "p99")):
         one, many = median(groups[(case, 1)], key), median(groups[(case, nodes)], key)
         if one and many:
             out.append(f"- {CASES[case]}: {what} of {nodes} nodes / 1 node = {many / one:.2f}")
@@ -58,7 +62,8 @@ def notes(meta):
            "(max(10000, 16 x S)), so p50/p99 there are mostly that window divided by the rate "
            "(queueing in the generator's window, Little's law); the fixed-rate rows are the "
            "latency figures (offered: "
-           f"{meta['lat_rate']} msg/s x S for fan-out, {meta['notify_rate']} msg/s for notify). "
+           f"{meta['lat_rate']} msg/s x S for fan-out, {meta['notify_rate']} msg/s for notify, "
+           f"{meta.get('queue_rate', '-')} msg/s for queue). "
            "Where three nodes beat one at max rate, it is because one `--threads 1` node can use "
            "one core and three nodes can use both, not because the cluster scales here."]
     if meta["stores_in_flight"] == "0":
@@ -82,7 +87,12 @@ def report(results, doc, meta):
            f"of publishing, {meta['size']}-byte bodies, WebSocket; S = {meta['fanout_s']}, the "
            f"fixed rate is {meta['lat_rate']} msg/s to S subscribers; notify: "
            f"U = {meta['notify_u']}, {meta['notify_p']} publishers, fixed rate "
-           f"{meta['notify_rate']} msg/s in total. The generator's connections "
+           f"{meta['notify_rate']} msg/s in total"
+           + (f"; queue: {meta['queue_c']} consumers of one `/queue/`, {meta['queue_p']} "
+              f"publishers, fixed rate {meta['queue_rate']} msg/s in total (clustered, every "
+              "message goes through the shared Redis stream, even on one node)"
+              if "queue_c" in meta else "")
+           + ". The generator's connections "
            "go to the nodes in turn (publishers included), so most deliveries cross Redis. "
            "Nodes run `bench/load/bench.toml`"
            + (f" plus `max_stores_in_flight = {meta['stores_in_flight']}`"

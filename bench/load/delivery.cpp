@@ -1,6 +1,7 @@
 // Message stamps, latency histogram and the exactly-once check shared by every scenario.
 #include "bench/load/delivery.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <chrono>
@@ -116,6 +117,44 @@ void delivery_report::add(const receiver_state& r, const std::vector<std::uint64
   malformed += r.malformed;
   const std::uint64_t unique = r.received - r.duplicates - r.malformed;
   if (want > unique) lost += want - unique;
+}
+
+void consumer_log::on_message(const stamp& s) {
+  if (s.publisher >= seqs.size()) {
+    ++malformed;
+    return;
+  }
+  seqs[s.publisher].push_back(s.seq);
+}
+
+void delivery_report::add_competing(const std::vector<consumer_log>& consumers,
+                                    const std::vector<std::uint64_t>& sent) {
+  for (const consumer_log& c : consumers) {
+    malformed += c.malformed;
+    for (const auto& got : c.seqs) {
+      for (std::size_t i = 1; i < got.size(); ++i) out_of_order += got[i] < got[i - 1] ? 1 : 0;
+    }
+  }
+  for (std::size_t p = 0; p < sent.size(); ++p) {
+    std::vector<std::uint64_t> all;
+    for (const consumer_log& c : consumers) {
+      if (p < c.seqs.size()) all.insert(all.end(), c.seqs[p].begin(), c.seqs[p].end());
+    }
+    std::sort(all.begin(), all.end());
+    expected += sent[p];
+    received += all.size();
+    std::uint64_t unique = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i] == 0 || all[i] > sent[p]) {
+        ++malformed;
+      } else if (i > 0 && all[i] == all[i - 1]) {
+        ++duplicates;
+      } else {
+        ++unique;
+      }
+    }
+    lost += sent[p] - std::min(sent[p], unique);
+  }
 }
 
 }  // namespace load

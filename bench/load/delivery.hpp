@@ -54,6 +54,14 @@ struct receiver_state {
   void on_message(const stamp& s) noexcept;
 };
 
+/// What one of several competing consumers (a /queue/) got: per publisher the sequence numbers
+/// in arrival order. Touched only on the consumer's strand; merged by delivery_report.
+struct consumer_log {
+  std::vector<std::vector<std::uint64_t>> seqs;  ///< index: publisher id
+  std::uint64_t malformed = 0;                   ///< body not ours or unknown publisher
+  void on_message(const stamp& s);
+};
+
 /// The run's exactly-once verdict.
 struct delivery_report {
   std::uint64_t expected = 0;     ///< messages that should have arrived
@@ -65,6 +73,11 @@ struct delivery_report {
 
   /// Adds one receiver whose publishers sent `sent[p]` messages meant for it.
   void add(const receiver_state& r, const std::vector<std::uint64_t>& sent);
+  /// Adds competing consumers: each of the sent[p] messages of publisher p must reach exactly
+  /// one of them, and each consumer must see a publisher's messages in order (a gap is another
+  /// consumer's message, not a loss).
+  void add_competing(const std::vector<consumer_log>& consumers,
+                     const std::vector<std::uint64_t>& sent);
   /// True when every expected message arrived once, in order.
   bool ok() const noexcept { return lost + duplicates + out_of_order + malformed == 0; }
 };

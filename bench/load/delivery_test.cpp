@@ -72,6 +72,34 @@ TEST(Delivery, UnknownPublisherIsMalformed) {
   EXPECT_EQ(verdict(r, {0}).malformed, 1u);
 }
 
+// A /queue/: messages split between consumers; gaps at one consumer are another's share.
+delivery_report competing(const std::vector<std::vector<std::uint64_t>>& per_consumer,
+                          std::uint64_t sent) {
+  std::vector<consumer_log> logs;
+  for (const auto& seqs : per_consumer) {
+    consumer_log c{std::vector<std::vector<std::uint64_t>>(1)};
+    for (std::uint64_t s : seqs) c.on_message({0, s, 0});
+    logs.push_back(std::move(c));
+  }
+  delivery_report rep;
+  rep.add_competing(logs, {sent});
+  return rep;
+}
+
+TEST(Delivery, CompetingConsumersSplittingEveryMessageOnceIsOk) {
+  const auto rep = competing({{1, 3, 4}, {2, 5}}, 5);
+  EXPECT_TRUE(rep.ok());
+  EXPECT_EQ(rep.expected, 5u);
+  EXPECT_EQ(rep.received, 5u);
+}
+
+TEST(Delivery, CompetingConsumersLossDuplicateAndDisorder) {
+  EXPECT_EQ(competing({{1, 2}, {4}}, 4).lost, 1u);           // 3 reached nobody
+  EXPECT_EQ(competing({{1, 2}, {2, 3}}, 3).duplicates, 1u);  // 2 reached both
+  EXPECT_EQ(competing({{2, 1}, {3}}, 3).out_of_order, 1u);   // one consumer saw 2 before 1
+  EXPECT_EQ(competing({{1, 9}}, 1).malformed, 1u);           // never sent
+}
+
 TEST(Delivery, PercentilesFollowTheRecordedValues) {
   latency_histogram h;
   for (int i = 1; i <= 1000; ++i) h.record(i * 1000);  // 1 us .. 1 ms

@@ -17,8 +17,8 @@ namespace {
 using address_list = std::vector<std::string>;
 
 void add_flags(CLI::App& cli, load::options& o, address_list& urls, address_list& tcps) {
-  cli.add_option("scenario", o.scenario, "fanout | notify | idle")->required()
-      ->check(CLI::IsMember({"fanout", "notify", "idle"}));
+  cli.add_option("scenario", o.scenario, "fanout | notify | queue | idle")->required()
+      ->check(CLI::IsMember({"fanout", "notify", "queue", "idle"}));
   cli.add_option("--url", urls, "WebSocket URL [ws://127.0.0.1:15674/ws]; several (repeat "
                  "or comma list): connections take them in turn")->delimiter(',');
   cli.add_option("--tcp", tcps, "STOMP over TCP HOST:PORT instead of WebSocket; several as "
@@ -26,14 +26,15 @@ void add_flags(CLI::App& cli, load::options& o, address_list& urls, address_list
   cli.add_option("--login", o.login, "login for every connection [user<i>, publisher<j>...]");
   cli.add_option("--name-prefix", o.name_prefix, "prefix of generated logins/user names");
   cli.add_option("--passcode", o.passcode, "passcode [guest]");
-  cli.add_option("--destination", o.destination, "fanout/idle topic [/topic/bench]");
+  cli.add_option("--destination", o.destination,
+                 "fanout/idle topic [/topic/bench]; queue: the queue [/queue/bench]");
   cli.add_option("--user-subscribe", o.user_subscribe,
                  "notify: what user {user} subscribes to [/user/queue/notifications]");
   cli.add_option("--user-send", o.user_send,
                  "notify: where publishers send for {user} [/user/{user}/queue/notifications]");
-  cli.add_option("--subscribers", o.subscribers, "fanout: subscribers [10]");
+  cli.add_option("--subscribers", o.subscribers, "fanout: subscribers, queue: consumers [10]");
   cli.add_option("--users", o.users, "notify: users [1000]");
-  cli.add_option("--publishers", o.publishers, "publishers [fanout 1, notify 4]");
+  cli.add_option("--publishers", o.publishers, "publishers [fanout 1, notify and queue 4]");
   cli.add_option("--rate", o.rate, "offered msg/s in total; 0 = max [0]");
   cli.add_option("--duration", o.duration, "seconds of publishing [10]");
   cli.add_option("--drain", o.drain, "seconds without progress before counting losses [5]");
@@ -70,10 +71,11 @@ int main(int argc, char** argv) {
   address_list urls, tcps;
   CLI::App cli{"stompbox-bench: STOMP broker load generator"};
   add_flags(cli, o, urls, tcps);
-  bool publishers_given = false;
+  bool publishers_given = false, destination_given = false;
   try {
     cli.parse(argc, argv);
     publishers_given = cli.count("--publishers") > 0;
+    destination_given = cli.count("--destination") > 0;
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }
@@ -82,11 +84,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "stompbox-bench: bad --url or --tcp\n");
     return load::exit_failure;
   }
-  if (o.scenario == "notify" && !publishers_given) o.publishers = 4;
+  if ((o.scenario == "notify" || o.scenario == "queue") && !publishers_given) o.publishers = 4;
+  if (o.scenario == "queue" && !destination_given) o.destination = "/queue/bench";
   load::raise_fd_limit();
   try {
     if (o.scenario == "fanout") return load::run_fanout(o);
     if (o.scenario == "notify") return load::run_notify(o);
+    if (o.scenario == "queue") return load::run_queue(o);
     return load::run_idle(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stompbox-bench: %s\n", e.what());

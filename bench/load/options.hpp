@@ -11,7 +11,7 @@ namespace load {
 
 /// Every stompbox-bench flag, with its default. Filled by main from the command line.
 struct options {
-  std::string scenario;            ///< fanout | notify | idle
+  std::string scenario;            ///< fanout | notify | queue | idle
   target where;                    ///< broker address (--url or --tcp; the first when several)
   /// Every broker address given (--url / --tcp more than once or as a comma list, e.g. the
   /// nodes of a cluster): connections take them in turn. Never empty after parsing.
@@ -20,12 +20,12 @@ struct options {
   std::string name_prefix;         ///< prepended to user<i>/subscriber<i>/publisher<j> (several
                                    ///< generator processes on one broker)
   std::string passcode = "guest";  ///< passcode for every connection
-  std::string destination = "/topic/bench";  ///< fanout topic
+  std::string destination = "/topic/bench";  ///< fanout topic; queue: the queue
   /// notify: what each user subscribes to and where publishers send; {user} is replaced by the
   /// user's name (RabbitMQ: /queue/{user}-notifications for both).
   std::string user_subscribe = "/user/queue/notifications";
   std::string user_send = "/user/{user}/queue/notifications";
-  std::size_t subscribers = 10;    ///< fanout: subscriber connections
+  std::size_t subscribers = 10;    ///< fanout: subscriber connections; queue: consumers
   std::size_t users = 1000;        ///< notify: user connections
   std::size_t publishers = 1;      ///< publisher connections (fanout default 1, notify 4)
   double rate = 0;                 ///< total offered msg/s; 0 = as fast as the broker accepts

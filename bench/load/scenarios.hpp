@@ -9,6 +9,10 @@ int run_fanout(const options& o);
 /// notify: --users each subscribed to their user destination, --publishers sending to random
 /// users. Returns an exit_code.
 int run_notify(const options& o);
+/// queue: --subscribers consumers (auto ack) of one /queue/ (--destination, default
+/// /queue/bench), --publishers (4) sending to it; each message must reach exactly one consumer.
+/// Returns an exit_code.
+int run_queue(const options& o);
 /// idle: --connections CONNECTed (heart-beats on) and SUBSCRIBEd, held for --hold seconds.
 /// Returns an exit_code.
 int run_idle(const options& o);

@@ -47,6 +47,7 @@ run "fanout tcp, fixed rate" fanout --tcp "127.0.0.1:$tcp_port" --subscribers 10
     --duration 2 --drain 5
 
 run "notify" notify --url "$url" --users 10 --publishers 2 --duration 2 --drain 5
+run "queue" queue --url "$url" --subscribers 5 --publishers 2 --duration 2 --drain 5
 run "idle" idle --url "$url" --connections 200 --hold 2
 
 if ! kill -0 "$broker_pid" 2>/dev/null; then echo "smoke: the broker died"; failed=1; fi

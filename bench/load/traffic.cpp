@@ -1,5 +1,6 @@
-// fanout and notify: receivers subscribe, publishers send stamped messages for --duration
-// seconds, then we drain and check exactly-once delivery per (publisher, receiver).
+// fanout, notify and queue: receivers subscribe, publishers send stamped messages for
+// --duration seconds, then we drain and check exactly-once delivery: per (publisher, receiver),
+// or for a queue's competing consumers per publisher over all of them.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -22,9 +23,10 @@ namespace net = boost::asio;
 
 namespace {
 
-/// What differs between fanout and notify.
+/// What differs between fanout, notify and queue.
 struct plan {
   bool fanout = true;               // every message to every receiver, or to one receiver
+  bool competing = false;           // queue: one destination, each message to any one receiver
   std::size_t receivers = 0;
   std::vector<std::string> logins;  // per receiver
   std::vector<std::string> subscribe_to;  // per receiver
@@ -38,6 +40,7 @@ struct run_state {
   const plan& p;
   fleet& f;
   std::vector<receiver_state> receivers;
+  std::vector<consumer_log> consumers;  // queue: per receiver
   latency_histogram latency;
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> delivered{0};
@@ -57,7 +60,7 @@ class publisher : public std::enable_shared_from_this<publisher> {
  public:
   publisher(run_state& rs, std::shared_ptr<stomp_client> c, std::uint32_t id)
       : rs_(rs), client_(std::move(c)), id_(id), timer_(client_->executor()), rng_(id + 1) {
-    if (!rs_.p.fanout) per_receiver_.assign(rs_.p.receivers, 0);
+    if (!rs_.p.fanout && !rs_.p.competing) per_receiver_.assign(rs_.p.receivers, 0);
   }
 
   void start(double start, double deadline, double rate) {
@@ -70,7 +73,7 @@ class publisher : public std::enable_shared_from_this<publisher> {
   std::uint64_t sent() const noexcept { return sent_; }
   /// Messages this publisher sent to receiver r (read after the fleet stopped).
   std::uint64_t sent_to(std::size_t r) const noexcept {
-    return rs_.p.fanout ? sent_ : per_receiver_[r];
+    return rs_.p.fanout || rs_.p.competing ? sent_ : per_receiver_[r];
   }
 
  private:
@@ -101,7 +104,7 @@ class publisher : public std::enable_shared_from_this<publisher> {
   void send_one() {
     std::size_t target = 0;
     std::uint64_t seq = ++sent_;
-    if (!rs_.p.fanout) {
+    if (!rs_.p.fanout && !rs_.p.competing) {
       target = std::uniform_int_distribution<std::size_t>(0, rs_.p.receivers - 1)(rng_);
       seq = ++per_receiver_[target];
     }
@@ -109,7 +112,7 @@ class publisher : public std::enable_shared_from_this<publisher> {
     append_body(stamp{id_, seq, now_ns()}, rs_.opts.size, body_);
     std::string frame;
     frame.reserve(body_.size() + 96);
-    append_send(rs_.p.send_to[rs_.p.fanout ? 0 : target], body_, frame);
+    append_send(rs_.p.send_to[target], body_, frame);
     rs_.sent.fetch_add(1, std::memory_order_relaxed);
     client_->send(std::move(frame));
   }
@@ -136,7 +139,11 @@ void open_receiver(run_state& rs, std::size_t i) {
         return;
       }
       rs.latency.record(now_ns() - s.sent_ns);
-      rs.receivers[self.tag].on_message(s);
+      if (rs.p.competing) {
+        rs.consumers[self.tag].on_message(s);
+      } else {
+        rs.receivers[self.tag].on_message(s);
+      }
       rs.delivered.fetch_add(1, std::memory_order_relaxed);
     } else if (fr.command == "CONNECTED") {
       self.send(subscribe_frame(rs.p.subscribe_to[self.tag], "sub"));
@@ -180,7 +187,11 @@ int report(run_state& rs, const std::vector<std::shared_ptr<publisher>>& pubs,
            results& out) {
   delivery_report verdict;
   std::vector<std::uint64_t> sent(pubs.size());
-  for (std::size_t r = 0; r < rs.p.receivers; ++r) {
+  if (rs.p.competing) {
+    for (std::size_t i = 0; i < pubs.size(); ++i) sent[i] = pubs[i]->sent();
+    verdict.add_competing(rs.consumers, sent);
+  }
+  for (std::size_t r = 0; r < rs.p.receivers && !rs.p.competing; ++r) {
     for (std::size_t i = 0; i < pubs.size(); ++i) sent[i] = pubs[i]->sent_to(r);
     verdict.add(rs.receivers[r], sent);
   }
@@ -203,6 +214,10 @@ int run_traffic(const options& o, const plan& p, const char* name) {
   fleet f(o);
   run_state rs{o, p, f, {}, {}, {}, {}, {}};
   rs.receivers.assign(p.receivers, receiver_state{std::vector<std::uint64_t>(o.publishers, 1)});
+  if (p.competing) {
+    rs.consumers.assign(p.receivers,
+                        consumer_log{std::vector<std::vector<std::uint64_t>>(o.publishers)});
+  }
   // A big fan-out still gets a few messages in flight, or the broker would idle between them.
   rs.window = std::max<std::uint64_t>(o.window, p.fanout ? 16 * p.receivers : 16);
   results out;
@@ -264,6 +279,19 @@ int run_fanout(const options& o) {
   }
   p.send_to.push_back(o.destination);
   return run_traffic(o, p, "fanout");
+}
+
+int run_queue(const options& o) {
+  plan p;
+  p.fanout = false;
+  p.competing = true;
+  p.receivers = o.subscribers;
+  for (std::size_t i = 0; i < p.receivers; ++i) {
+    p.logins.push_back(o.name_prefix + "consumer" + std::to_string(i));
+    p.subscribe_to.push_back(o.destination);
+  }
+  p.send_to.push_back(o.destination);
+  return run_traffic(o, p, "queue");
 }
 
 int run_notify(const options& o) {
