@@ -35,18 +35,18 @@ namespace net = boost::asio;
 // this long, then stop the io_context regardless.
 constexpr auto shutdown_grace = std::chrono::seconds(5);
 
-/// Polls until every connection has closed or the grace period is over.
-void wait_for_drain(net::steady_timer& timer, transport::server& server, net::io_context& ioc,
-                    std::chrono::steady_clock::time_point deadline) {
-  if (server.connection_count() == 0) return;  // nothing left: io_context runs out of work
+/// Polls until every connection has closed or the grace period is over, then runs `done`.
+void wait_for_drain(net::steady_timer& timer, transport::server& server,
+                    std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+  if (server.connection_count() == 0) return done();
   if (std::chrono::steady_clock::now() >= deadline) {
     spdlog::warn("{} connections still open after the grace period", server.connection_count());
-    ioc.stop();
-    return;
+    return done();
   }
   timer.expires_after(std::chrono::milliseconds(20));
-  timer.async_wait([&timer, &server, &ioc, deadline](const boost::system::error_code& ec) {
-    if (!ec) wait_for_drain(timer, server, ioc, deadline);
+  timer.async_wait([&timer, &server, deadline, done = std::move(done)](
+                       const boost::system::error_code& ec) {
+    if (!ec) wait_for_drain(timer, server, deadline, done);
   });
 }
 
@@ -131,9 +131,17 @@ int run(const app::settings& s) {
     server.stop();
     hup.cancel();
     if (metrics) metrics->stop();
-    if (cluster) cluster->stop();
     tick.cancel();
-    wait_for_drain(drain, server, ioc, std::chrono::steady_clock::now() + shutdown_grace);
+    // The cluster link goes after the sessions: their last ACKs and give-backs reach Redis.
+    wait_for_drain(drain, server, std::chrono::steady_clock::now() + shutdown_grace, [&] {
+      if (cluster) cluster->stop();
+      // Connections left after the grace period keep the io_context busy: stop it once the
+      // link has had its time to settle and disconnect.
+      if (server.connection_count() > 0) {
+        drain.expires_after(std::chrono::seconds(3));
+        drain.async_wait([&ioc](const boost::system::error_code&) { ioc.stop(); });
+      }
+    });
   });
 
   schedule_tick(tick, broker);

@@ -118,7 +118,9 @@ class broker {
   /// Publishes as an application would with SEND, from any thread. `frame` is a SEND frame
   /// (destination required). Returns the message id, or an empty string when refused (unknown
   /// destination prefix).
-  /// User queues are stored asynchronously (a store failure is only logged and counted).
+  /// User queues, and /queue/ destinations in a cluster (the shared queue in Redis), are stored
+  /// asynchronously: a store failure or a full clustered queue is only logged and counted (use
+  /// api_publish to learn the outcome).
   std::string publish(stomp::frame send);
 
   /// Publishes to every session of `user` subscribed to `/user` + `destination_suffix`

@@ -32,6 +32,11 @@ std::error_code queue::enqueue(message_ptr m, const queue_waiter& w, bool& pause
   return {};
 }
 
+void queue::set_link(cluster_link* link) {
+  std::lock_guard lock(mutex_);
+  link_ = link;
+}
+
 void queue::enqueue_taken(message_ptr m) {
   keep_alive keep;
   std::lock_guard lock(mutex_);
@@ -54,8 +59,8 @@ std::size_t queue::room_locked() const {
   return free > waiting_.size() ? free - waiting_.size() : 0;
 }
 
-// The link only posts to its own strand, so it may be called with or without the mutex held.
-void queue::tell_room() {
+// Under mutex_ (link_ may change). The link only posts to its own strand.
+void queue::tell_room_locked() {
   if (link_) link_->queue_room(name_);
 }
 
@@ -74,7 +79,7 @@ void queue::add_consumer(queue_consumer c) {
   std::lock_guard lock(mutex_);
   consumers_.push_back(consumer_state{std::move(c), {}});
   dispatch_locked(keep);
-  tell_room();
+  tell_room_locked();
 }
 
 void queue::remove_consumer(std::uint64_t handle) {
@@ -109,7 +114,7 @@ void queue::settle(std::uint64_t handle, const std::vector<std::uint64_t>& deliv
     break;
   }
   dispatch_locked(keep);
-  tell_room();
+  tell_room_locked();
 }
 
 std::size_t queue::purge_expired() {

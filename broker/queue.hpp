@@ -52,8 +52,12 @@ struct queue_waiter {
 /// connections locked there are released only after the mutex.
 class queue : public std::enable_shared_from_this<queue> {
  public:
-  /// `link` (may be null: one node) must outlive the queue.
+  /// `link` (may be null: one node) must outlive the queue or be detached with set_link.
   queue(std::string name, std::size_t max_waiting, cluster_link* link = nullptr);
+
+  /// Replaces the cluster link (null: detached, at shutdown; what leaves the queue afterwards
+  /// is no longer settled with the shared queue).
+  void set_link(cluster_link* link);
 
   /// Messages taken from the shared queue fill at most this many places per consumer without a
   /// prefetch (auto ack, or client ack without one).
@@ -123,11 +127,11 @@ class queue : public std::enable_shared_from_this<queue> {
   void release_locked(const message_ptr& m);
   void give_back_locked();
   std::size_t room_locked() const;
-  void tell_room();
+  void tell_room_locked();
 
   const std::string name_;
   const std::size_t max_waiting_;
-  cluster_link* const link_;  // null: not clustered
+  cluster_link* link_;  // null: not clustered; guarded by mutex_
   mutable std::mutex mutex_;
   std::deque<message_ptr> waiting_;
   std::vector<consumer_state> consumers_;  // round-robin order

@@ -11,6 +11,12 @@ namespace broker {
 
 registry::registry(std::size_t queue_max_messages) : queue_max_messages_(queue_max_messages) {}
 
+void registry::set_cluster(cluster_link* link) {
+  std::unique_lock lock(mutex_);
+  cluster_ = link;
+  for (const auto& [name, q] : queues_) q->set_link(link);  // null at shutdown: none keeps it
+}
+
 std::uint64_t registry::subscribe(const subscriber& who, const destination& d, bool auto_ack,
                                   std::size_t prefetch, std::shared_ptr<queue>& q) {
   const std::uint64_t handle = next_handle();

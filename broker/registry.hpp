@@ -45,7 +45,7 @@ class registry {
 
   /// The link to the other nodes (null = none): told of every subscription to a topic, wildcard
   /// pattern or queue, and given to each queue. Set once, before the first subscription.
-  void set_cluster(cluster_link* link) noexcept { cluster_ = link; }
+  void set_cluster(cluster_link* link);
 
   /// Adds a subscription to the canonical `d` (topics may be wildcards) and returns its handle,
   /// unique in the registry. For a queue, `q` receives the queue and the consumer is added

@@ -15,6 +15,7 @@ namespace {
 
 constexpr auto ping_every = std::chrono::seconds(1);
 constexpr auto ping_timeout = std::chrono::seconds(3);  // then the connection is reset
+constexpr auto stop_grace = std::chrono::seconds(2);    // for the last settles' replies
 
 std::string random_node_id() {
   std::random_device rd;
@@ -71,9 +72,22 @@ void redis_link::start() {
 void redis_link::stop() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     self->ping_timer_.cancel();
-    self->commands_->stop();
-    self->subscriber_->stop();
+    self->stop_when_settled(std::chrono::steady_clock::now() + stop_grace);
   });
+}
+
+// Acknowledgements and give-backs of the sessions that just closed are still on their way:
+// waits for their replies (at most until `deadline`) before the connections go.
+void redis_link::stop_when_settled(std::chrono::steady_clock::time_point deadline) {
+  if (queues_->settling() > 0 && commands_->up() && std::chrono::steady_clock::now() < deadline) {
+    ping_timer_.expires_after(std::chrono::milliseconds(10));
+    ping_timer_.async_wait([self = shared_from_this(), deadline](const boost::system::error_code&) {
+      self->stop_when_settled(deadline);
+    });
+    return;
+  }
+  commands_->stop();
+  subscriber_->stop();
 }
 
 void redis_link::interest(broker::interest_kind kind, const std::string& key, bool on) {

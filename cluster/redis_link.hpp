@@ -53,7 +53,8 @@ class redis_link final : public broker::cluster_link,
 
   /// Connects (and keeps reconnecting). Call once, then attach to the broker.
   void start();
-  /// Disconnects; nothing is delivered afterwards. Before the io_context stops running.
+  /// Disconnects once the settles already sent have their replies (at most 2 s); nothing is
+  /// delivered afterwards. After the sessions closed, before the io_context stops running.
   void stop();
 
   void interest(broker::interest_kind kind, const std::string& key, bool on) override;
@@ -75,6 +76,7 @@ class redis_link final : public broker::cluster_link,
   void on_push(const struct redisReply* reply);
   void deliver(std::string_view payload, const std::string* glob);
   void schedule_ping();
+  void stop_when_settled(std::chrono::steady_clock::time_point deadline);
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   redis_endpoint ep_;

@@ -31,6 +31,37 @@ constexpr std::string_view consume_script = R"(
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('XDEL', KEYS[1], ARGV[2]))";
 
+// Whether entry ARGV[i] is pending with consumer ARGV[2] (group ARGV[1]): only its holder may
+// renew or park an entry, so a node never takes back what another node claimed meanwhile.
+constexpr std::string_view owned_fn = R"(
+local function owned(i)
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  return p[1] ~= nil and p[1][2] == ARGV[2]
+end
+)";
+
+// Renews the node's own entries ARGV[3..] (their idle time back to 0, written to the AOF like
+// any XCLAIM), so nobody claims what a live node holds.
+constexpr std::string_view renew_script = R"(
+local n = 0
+for i = 3, #ARGV do
+  if owned(i) then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    n = n + 1
+  end
+end
+return n)";
+
+// Parks entry ARGV[3] with owner ARGV[4], idle for ARGV[5] ms, and announces it on ARGV[6].
+constexpr std::string_view give_back_script = R"(
+if owned(3) then
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[4], 0, ARGV[3], 'IDLE', ARGV[5], 'JUSTID')
+  redis.call('PUBLISH', ARGV[6], 'claim')
+end
+return 1)";
+
+constexpr std::size_t renew_batch = 500;  // ids per renewal script: Redis runs scripts alone
+
 bool is_error(const redisReply* r, std::string_view prefix = {}) {
   return r && r->type == REDIS_REPLY_ERROR && reply_text(r).starts_with(prefix);
 }
@@ -101,39 +132,51 @@ void redis_queues::enqueue(const std::string& name, std::string payload, std::si
   }
 }
 
+// The entry stays in held_ (renewed, never claimed from us) until Redis has applied the
+// settle; a failed one is tried again every second.
 void redis_queues::settle(const std::string& name, const std::string& id, bool give_back) {
-  if (auto h = held_.find(name); h != held_.end() && --h->second == 0) held_.erase(h);
   auto self = shared_from_this();
-  const auto failed = [self, name, id, give_back](const redisReply* r) {
-    if (!r || is_error(r)) self->retry_later(name, id, give_back);
-  };
   const std::string stream = queue_stream(db_, name);
-  bool sent = false;
-  if (give_back) {
-    sent = redis_->command({"XCLAIM", stream, group, returned_owner, "0", id, "IDLE",
-                            parked_idle_ms, "JUSTID"},
-                           failed);
-    // Nodes with consumers claim it at once instead of at their next tick.
-    if (sent) redis_->command({"PUBLISH", queue_channel(db_, name), "claim"}, nullptr);
-    if (sent) stats_.given_back.fetch_add(1);
+  const auto applied = [self, name, id, give_back](const redisReply* r) {
+    --self->settling_;
+    if (!r || is_error(r)) {
+      self->unsettled_.emplace_back(name, id, give_back);
+      return;
+    }
+    self->forget(name, id);
+    (give_back ? self->stats_.given_back : self->stats_.consumed).fetch_add(1);
+  };
+  const std::string script = std::string(owned_fn) + std::string(give_back_script);
+  const bool sent =
+      give_back ? redis_->command({"EVAL", script, "1", stream, group, node_id_, id,
+                                   returned_owner, parked_idle_ms, queue_channel(db_, name)},
+                                  applied)
+                : redis_->command({"EVAL", consume_script, "1", stream, group, id}, applied);
+  if (sent) {
+    ++settling_;
   } else {
-    sent = redis_->command({"EVAL", consume_script, "1", stream, group, id}, failed);
-    if (sent) stats_.consumed.fetch_add(1);
+    unsettled_.emplace_back(name, id, give_back);
   }
-  if (!sent) retry_later(name, id, give_back);
 }
 
-// Until it is settled the entry stays pending with this node; a node that restarts instead
-// leaves it to be claimed by the others after claim_after.
-void redis_queues::retry_later(const std::string& name, const std::string& id, bool give_back) {
-  unsettled_.emplace_back(name, id, give_back);
-  ++held_[name];  // settle() counts it down again
+void redis_queues::forget(const std::string& name, const std::string& id) {
+  auto h = held_.find(name);
+  if (h == held_.end()) return;
+  h->second.erase(id);
+  if (h->second.empty()) held_.erase(h);
+}
+
+void redis_queues::retry_unsettled() {
+  std::vector<entry_list> again;
+  again.swap(unsettled_);
+  for (const auto& [name, id, give_back] : again) settle(name, id, give_back);
 }
 
 void redis_queues::announced(const std::string& name, bool claim) {
   auto it = queues_.find(name);
   if (it == queues_.end()) return;
   it->second.maybe_more = true;
+  if (claim) it->second.claim_cursor = "0-0";  // the entries given back may be anywhere
   pull(name, claim);
 }
 
@@ -157,7 +200,7 @@ void redis_queues::pull(const std::string& name, bool claim_first) {
   const std::size_t room = broker_.queue_room(name);
   if (room == 0) return;  // a consumer with room again calls us back
   q.reading = true;
-  if (claim_first) {
+  if (claim_first && std::chrono::steady_clock::now() >= claims_from_) {
     claim(name, room);
   } else {
     read(name, room);
@@ -230,7 +273,8 @@ std::size_t redis_queues::take(const std::string& name, const redisReply* entrie
     const redisReply* e = entries->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
     const std::string id(reply_text(e->element[0]));
-    ++held_[name];
+    // Claimed back from ourselves (our renewal came late): it is here already.
+    if (!held_[name].insert(id).second) continue;
     stats_.taken.fetch_add(1);
     broker::message_ptr restored;
     if (!broker::restore_message(payload_of(e->element[1]), target, restored)) {
@@ -248,30 +292,39 @@ std::size_t redis_queues::take(const std::string& name, const redisReply* entrie
 
 void redis_queues::tick() {
   if (!redis_->up()) return;
+  if (!unsettled_.empty()) retry_unsettled();
   for (const auto& [name, q] : queues_) pull(name, true);
   if (std::chrono::steady_clock::now() - last_refresh_ >= claim_after_ / 3) refresh_leases();
 }
 
-// Reading its own pending entries again (id 0: history) makes them recent, so no other node
-// claims what this node still holds.
+// Renews exactly the entries this node holds; an entry it read but lost the reply of is not
+// among them, so it is claimed (by any node, this one included) after claim_after.
 void redis_queues::refresh_leases() {
   last_refresh_ = std::chrono::steady_clock::now();
-  for (const auto& [name, n] : held_) {
-    redis_->command({"XREADGROUP", "GROUP", group, node_id_, "STREAMS", queue_stream(db_, name),
-                     "0"},
-                    nullptr);
+  const std::string script = std::string(owned_fn) + std::string(renew_script);
+  for (const auto& [name, ids] : held_) {
+    const std::string stream = queue_stream(db_, name);
+    std::vector<std::string_view> args;
+    for (auto it = ids.begin(); it != ids.end();) {
+      args = {"EVAL", script, "1", stream, group, node_id_};
+      for (std::size_t n = 0; n < renew_batch && it != ids.end(); ++n, ++it) args.push_back(*it);
+      redis_->command(args, nullptr);
+    }
   }
 }
 
+// Renewals go first on the connection, then the settles that failed; claims wait a third of
+// claim_after, so every live node has renewed its entries (after an outage longer than
+// claim_after all of them look idle) before any node claims.
 void redis_queues::reconnected() {
   for (const auto& [name, q] : queues_) create_group(name);
-  std::vector<entry_list> again;
-  again.swap(unsettled_);
-  for (const auto& [name, id, give_back] : again) settle(name, id, give_back);
+  refresh_leases();
+  retry_unsettled();
+  claims_from_ = std::chrono::steady_clock::now() + claim_after_ / 3;
   for (auto& [name, q] : queues_) {
     q.reading = false;  // replies of the lost connection came back null
     q.maybe_more = true;
-    pull(name, true);
+    pull(name, false);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -38,8 +39,10 @@ struct queue_stats {
 /// A node takes only what its consumers can take now (broker::queue_room): when a SEND
 /// announces an entry (a PUBLISH on the queue's channel), when a local consumer has room again,
 /// and every second. Every second it also claims (XAUTOCLAIM) entries idle longer than
-/// `claim_after`: those of a node that died, and those given back. A live node keeps its own
-/// entries from looking idle by re-reading its pending list every claim_after / 3.
+/// `claim_after`: those of a node that died, and those given back. A live node keeps the
+/// entries it holds from looking idle by renewing them (XCLAIM to itself, only while it is
+/// still their owner) every claim_after / 3; settles Redis did not apply are retried every
+/// second and the entry stays held (renewed) meanwhile.
 ///
 /// Everything runs on the link's strand; nothing blocks.
 class redis_queues : public std::enable_shared_from_this<redis_queues> {
@@ -55,7 +58,8 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   /// Appends `payload` (a stored_form MESSAGE) to `name`, refused at `max` entries.
   void enqueue(const std::string& name, std::string payload, std::size_t max,
                std::function<void(std::error_code)> done);
-  /// Entry `id` of `name` left the local queue: consumed, or `give_back` for other nodes.
+  /// Entry `id` of `name` left the local queue: consumed, or `give_back` for other nodes (only
+  /// while this node still owns it).
   void settle(const std::string& name, const std::string& id, bool give_back);
   /// A SEND announced an entry of `name` (or, `claim`, a node gave entries back): take some.
   void announced(const std::string& name, bool claim);
@@ -65,6 +69,9 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   void tick();
   /// After the command connection came back: groups again, settles that failed, pulls.
   void reconnected();
+
+  /// Settles sent whose reply has not come yet (the link waits for them when it stops).
+  std::size_t settling() const noexcept { return settling_; }
 
   const queue_stats& stats() const noexcept { return stats_; }
   /// Prometheus families (complete) appended to `out`.
@@ -92,7 +99,8 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   void finish(const std::string& name, bool more);
   std::size_t take(const std::string& name, const redisReply* entries, bool redelivered);
   void refresh_leases();
-  void retry_later(const std::string& name, const std::string& id, bool give_back);
+  void forget(const std::string& name, const std::string& id);
+  void retry_unsettled();
 
   const int db_;
   const std::string node_id_;
@@ -100,9 +108,12 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   const std::chrono::milliseconds claim_after_;
   std::shared_ptr<redis_connection> redis_;
   std::map<std::string, queue_state> queues_;   // with local consumers
-  std::map<std::string, std::size_t> held_;     // entries taken and not settled, per queue
-  std::vector<entry_list> unsettled_;           // settles Redis did not get: sent again
+  // Entry ids taken and not yet settled in Redis, per queue: renewed, skipped when claimed again.
+  std::map<std::string, std::set<std::string>> held_;
+  std::vector<entry_list> unsettled_;  // settles Redis did not apply: sent again every second
+  std::size_t settling_ = 0;           // settles sent, reply not yet in
   std::chrono::steady_clock::time_point last_refresh_;
+  std::chrono::steady_clock::time_point claims_from_;  // no claims before (see reconnected)
   queue_stats stats_;
 };
 

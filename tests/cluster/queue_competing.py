@@ -7,7 +7,10 @@
 3. Give-back: a consumer on a holds unacknowledged messages and leaves; they go to the
    consumer on b, redelivered.
 4. kill -9: node a dies holding unacknowledged messages; after queue_claim_ms node b claims
-   them and its consumer gets them, redelivered. Nothing receipted is lost in any phase.
+   them and its consumer gets them, redelivered.
+5. SIGTERM: node b, stopping, closes its consumer and gives back what it held before it leaves
+   Redis: node c's consumer gets it at once, not after queue_claim_ms.
+Nothing receipted is lost in any phase.
 """
 
 import time
@@ -15,9 +18,11 @@ import time
 from cluster_lib import Cluster, collect, quiet
 
 # Long enough that given-back messages must arrive before any node could claim them as a dead
-# node's (the give-back phase waits at most GIVE_BACK_S), short enough for the kill -9 phase.
-CLAIM_MS = 10000
-GIVE_BACK_S = 7.0
+# node's: a holder renews every CLAIM_MS / 3, so its entries are claimable at the earliest
+# 2/3 x CLAIM_MS (10 s) after it stopped; the give-back phases wait at most GIVE_BACK_S.
+# Short enough for the kill -9 phase.
+CLAIM_MS = 15000
+GIVE_BACK_S = 6.0
 
 
 def send_all(node, destination, bodies, window=32):
@@ -128,6 +133,25 @@ def node_dies(a, b, c):
           f"{waited:.1f} s later (queue_claim_ms {CLAIM_MS}), redelivered, none lost: OK")
 
 
+def node_stops(b, c):
+    bodies = [f"t{i}" for i in range(6)]
+    holder = consumer(b, "/queue/stop", 4)
+    send_all(c, "/queue/stop", bodies)
+    held = collect(holder, 4)
+    taker = consumer(c, "/queue/stop", 100)
+    rest = collect(taker, 2)
+    b.stop()  # SIGTERM: sessions close, then the link
+    assert b.broker.exit_status == 0, f"node b exited with {b.broker.exit_status}"
+    back = collect(taker, 4, timeout=GIVE_BACK_S)  # given back, not claimed after CLAIM_MS
+    assert all(f.headers.get("redelivered") == "true" for f in back), back
+    assert sorted(f.body.decode() for f in back) == sorted(f.body.decode() for f in held)
+    assert sorted(f.body.decode() for f in held + rest) == sorted(bodies)
+    quiet(taker, 0.5)
+    taker.disconnect()
+    print("SIGTERM: node b gave back its consumer's 4 unacknowledged messages on the way out; "
+          "node c's consumer got them, redelivered: OK")
+
+
 def main():
     with Cluster(3, cluster_config=f"queue_claim_ms = {CLAIM_MS}\n") as cl:
         a, b, c = cl.nodes
@@ -135,6 +159,7 @@ def main():
         offline(a, c)
         give_back(a, b, c)
         node_dies(a, b, c)
+        node_stops(b, c)
 
 
 if __name__ == "__main__":
