@@ -60,6 +60,16 @@ if owned(3) then
 end
 return 1)";
 
+// The scripts that need owned(), put together once.
+const std::string& renew_lua() {
+  static const std::string s = std::string(owned_fn) + std::string(renew_script);
+  return s;
+}
+const std::string& give_back_lua() {
+  static const std::string s = std::string(owned_fn) + std::string(give_back_script);
+  return s;
+}
+
 constexpr std::size_t renew_batch = 500;  // ids per renewal script: Redis runs scripts alone
 
 bool is_error(const redisReply* r, std::string_view prefix = {}) {
@@ -146,9 +156,8 @@ void redis_queues::settle(const std::string& name, const std::string& id, bool g
     self->forget(name, id);
     (give_back ? self->stats_.given_back : self->stats_.consumed).fetch_add(1);
   };
-  const std::string script = std::string(owned_fn) + std::string(give_back_script);
   const bool sent =
-      give_back ? redis_->command({"EVAL", script, "1", stream, group, node_id_, id,
+      give_back ? redis_->command({"EVAL", give_back_lua(), "1", stream, group, node_id_, id,
                                    returned_owner, parked_idle_ms, queue_channel(db_, name)},
                                   applied)
                 : redis_->command({"EVAL", consume_script, "1", stream, group, id}, applied);
@@ -301,7 +310,7 @@ void redis_queues::tick() {
 // among them, so it is claimed (by any node, this one included) after claim_after.
 void redis_queues::refresh_leases() {
   last_refresh_ = std::chrono::steady_clock::now();
-  const std::string script = std::string(owned_fn) + std::string(renew_script);
+  const std::string& script = renew_lua();
   for (const auto& [name, ids] : held_) {
     const std::string stream = queue_stream(db_, name);
     std::vector<std::string_view> args;

@@ -11,7 +11,7 @@ import json
 import sys
 from collections import defaultdict
 
-from compare_report import fmt, median
+from compare_report import fmt, median, write_block
 
 START, END = "<!-- cluster-bench:start -->", "<!-- cluster-bench:end -->"
 CASES = {
@@ -113,14 +113,7 @@ def report(results, doc, meta):
             if groups.get((case, k)):
                 out.append(row(case, k, groups[(case, k)]))
     out += ["", *ratio_lines(groups, n), "", *notes(meta), "", END]
-    block = "\n".join(out)
-    text = open(doc).read()
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    with open(doc, "w") as f:
-        f.write(text)
+    write_block(doc, out, START, END)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,19 @@ START, END = "<!-- broker-bench:start -->", "<!-- broker-bench:end -->"
 TARGETS = [("stompbox", "stompbox"), ("baseline", "baseline"), ("rabbitmq", "RabbitMQ")]
 
 
+def write_block(doc, lines, start, end, heading=""):
+    """Puts `lines` (starting with `start`, ending with `end`) in place of the block between
+    those markers in `doc`; appended (after `heading`, when given) when the markers are missing."""
+    block = "\n".join(lines)
+    text = open(doc).read()
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + heading + block + "\n"
+    with open(doc, "w") as f:
+        f.write(text)
+
+
 def merge(label, target, rep, files):
     parts = []
     for name in files:
@@ -154,14 +167,7 @@ def report(results, doc, meta_file):
             out.append(f"| {l[9:]} | {c1} | {c2} | "
                        f"{ratio(groups, l, 'stompbox-t2', 'stompbox-t1', 'delivered_per_s')} |")
     out += ["", END]
-    block = "\n".join(out)
-    text = open(doc).read()
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Broker\n\n" + block + "\n"
-    with open(doc, "w") as f:
-        f.write(text)
+    write_block(doc, out, START, END, heading="## Broker\n\n")
 
 
 if __name__ == "__main__":

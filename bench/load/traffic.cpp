@@ -267,31 +267,29 @@ std::string replace_user(std::string pattern, const std::string& user) {
   return pattern;
 }
 
+// --subscribers receivers (logins <prefix><stem><i>) all on --destination: each gets every
+// message (fan-out), or each message goes to one of them (`competing`: a queue).
+plan one_destination(const options& o, const char* login_stem, bool competing) {
+  plan p;
+  p.fanout = !competing;
+  p.competing = competing;
+  p.receivers = o.subscribers;
+  for (std::size_t i = 0; i < p.receivers; ++i) {
+    p.logins.push_back(o.name_prefix + login_stem + std::to_string(i));
+    p.subscribe_to.push_back(o.destination);
+  }
+  p.send_to.push_back(o.destination);
+  return p;
+}
+
 }  // namespace
 
 int run_fanout(const options& o) {
-  plan p;
-  p.fanout = true;
-  p.receivers = o.subscribers;
-  for (std::size_t i = 0; i < p.receivers; ++i) {
-    p.logins.push_back(o.name_prefix + "subscriber" + std::to_string(i));
-    p.subscribe_to.push_back(o.destination);
-  }
-  p.send_to.push_back(o.destination);
-  return run_traffic(o, p, "fanout");
+  return run_traffic(o, one_destination(o, "subscriber", false), "fanout");
 }
 
 int run_queue(const options& o) {
-  plan p;
-  p.fanout = false;
-  p.competing = true;
-  p.receivers = o.subscribers;
-  for (std::size_t i = 0; i < p.receivers; ++i) {
-    p.logins.push_back(o.name_prefix + "consumer" + std::to_string(i));
-    p.subscribe_to.push_back(o.destination);
-  }
-  p.send_to.push_back(o.destination);
-  return run_traffic(o, p, "queue");
+  return run_traffic(o, one_destination(o, "consumer", true), "queue");
 }
 
 int run_notify(const options& o) {

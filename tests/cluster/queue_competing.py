@@ -94,60 +94,49 @@ def offline(a, c):
           "node c, in order: OK")
 
 
-def give_back(a, b, c):
-    bodies = [f"g{i}" for i in range(10)]
-    holder = consumer(a, "/queue/handover", 5)
-    send_all(c, "/queue/handover", bodies)
-    held = collect(holder, 5)  # prefetch 5: node a takes no more than that
-    taker = consumer(b, "/queue/handover", 100)
-    rest = collect(taker, 5)
-    holder.close()  # leaves without acknowledging: node a gives its 5 back
-    back = collect(taker, 5, timeout=GIVE_BACK_S)  # given back, not claimed after CLAIM_MS
-    assert all(f.headers.get("redelivered") == "true" for f in back), back
-    names = sorted(f.body.decode() for f in held + rest)
-    assert names == sorted(bodies), names
-    assert sorted(f.body.decode() for f in back) == sorted(f.body.decode() for f in held)
-    quiet(taker, 0.5)
-    taker.disconnect()
-    print("give-back: 5 unacknowledged messages of a consumer that left node a went to node b, "
-          "redelivered: OK")
-
-
-def node_dies(a, b, c):
-    bodies = [f"k{i}" for i in range(8)]
-    holder = consumer(a, "/queue/crash", 5)
-    send_all(c, "/queue/crash", bodies)
-    held = collect(holder, 5)
-    taker = consumer(b, "/queue/crash", 100)
-    rest = collect(taker, 3)
-    a.broker.kill9()
+def handover(queue, producer, holder_node, taker_node, total, held_n, leave, timeout):
+    """A consumer on holder_node takes held_n of `total` messages (its prefetch) and does not
+    acknowledge them; one on taker_node takes the rest. After leave(holder) the taker must get
+    the held ones, redelivered, within `timeout`; nothing lost. Returns the seconds it took."""
+    bodies = [f"{queue[-4:]}{i}" for i in range(total)]
+    holder = consumer(holder_node, queue, held_n)
+    send_all(producer, queue, bodies)
+    held = collect(holder, held_n)  # the prefetch: the holder's node takes no more than that
+    taker = consumer(taker_node, queue, 100)
+    rest = collect(taker, total - held_n)
+    leave(holder)
     started = time.monotonic()
-    back = collect(taker, 5, timeout=CLAIM_MS / 1000 + 15.0)
+    back = collect(taker, held_n, timeout=timeout)
     waited = time.monotonic() - started
     assert all(f.headers.get("redelivered") == "true" for f in back), back
     assert sorted(f.body.decode() for f in back) == sorted(f.body.decode() for f in held)
     assert sorted(f.body.decode() for f in held + rest) == sorted(bodies)
     quiet(taker, 0.5)
     taker.disconnect()
+    return waited
+
+
+def give_back(a, b, c):
+    # The consumer leaves without acknowledging: node a gives its 5 back, well before any node
+    # could claim them after CLAIM_MS.
+    handover("/queue/handover", c, a, b, 10, 5, lambda holder: holder.close(), GIVE_BACK_S)
+    print("give-back: 5 unacknowledged messages of a consumer that left node a went to node b, "
+          "redelivered: OK")
+
+
+def node_dies(a, b, c):
+    waited = handover("/queue/crash", c, a, b, 8, 5, lambda holder: a.broker.kill9(),
+                      CLAIM_MS / 1000 + 15.0)
     print(f"kill -9: node a died holding 5 unacknowledged messages; node b's consumer got them "
           f"{waited:.1f} s later (queue_claim_ms {CLAIM_MS}), redelivered, none lost: OK")
 
 
 def node_stops(b, c):
-    bodies = [f"t{i}" for i in range(6)]
-    holder = consumer(b, "/queue/stop", 4)
-    send_all(c, "/queue/stop", bodies)
-    held = collect(holder, 4)
-    taker = consumer(c, "/queue/stop", 100)
-    rest = collect(taker, 2)
-    b.stop()  # SIGTERM: sessions close, then the link
-    assert b.broker.exit_status == 0, f"node b exited with {b.broker.exit_status}"
-    back = collect(taker, 4, timeout=GIVE_BACK_S)  # given back, not claimed after CLAIM_MS
-    assert all(f.headers.get("redelivered") == "true" for f in back), back
-    assert sorted(f.body.decode() for f in back) == sorted(f.body.decode() for f in held)
-    assert sorted(f.body.decode() for f in held + rest) == sorted(bodies)
-    quiet(taker, 0.5)
-    taker.disconnect()
+    def sigterm(holder):
+        b.stop()  # sessions close, then the link
+        assert b.broker.exit_status == 0, f"node b exited with {b.broker.exit_status}"
+
+    handover("/queue/stop", c, b, c, 6, 4, sigterm, GIVE_BACK_S)
     print("SIGTERM: node b gave back its consumer's 4 unacknowledged messages on the way out; "
           "node c's consumer got them, redelivered: OK")
 
