@@ -45,7 +45,8 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"log", {"level", "format"}},
       {"metrics", {"enabled", "host", "port"}},
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
-                 "idempotency_window_seconds", "idempotency_max_keys"}},
+                 "idempotency_window_seconds", "idempotency_max_keys", "delivery_window",
+                 "delivery_window_bytes"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
       {"cluster", {"redis", "queue_claim_ms"}},
   };
@@ -177,6 +178,8 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
   read(root, "store.user_queue_max_messages", b.user_queue_max_messages);
   read(root, "store.idempotency_max_keys", b.idempotency_max_keys);
+  read(root, "store.delivery_window", b.delivery_window);
+  read(root, "store.delivery_window_bytes", b.delivery_window_bytes);
   read_seconds(root, "store.user_queue_max_age_seconds", b.user_queue_max_age);
   read_seconds(root, "store.idempotency_window_seconds", b.idempotency_window);
 }

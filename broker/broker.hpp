@@ -65,6 +65,12 @@ struct config {
   std::shared_ptr<::broker::store::store> store;
   std::size_t user_queue_max_messages = 1000;  ///< per user queue; over it the oldest is dropped
   std::chrono::milliseconds user_queue_max_age = std::chrono::hours{24 * 7};  ///< 0 = forever
+  /// User-queue messages handed to one subscription's connection and not yet written: its
+  /// stored backlog and its live messages are paced by it, the rest waits in the store (so a
+  /// slow reader is fed as fast as it reads and never cut by its own backlog). At least 1.
+  std::size_t delivery_window = 64;
+  /// The same window in bytes; a message alone always fits, whatever its size.
+  std::size_t delivery_window_bytes = 1024 * 1024;
   /// How long an Idempotency-Key of the publish API is remembered, and how many keys at most.
   std::chrono::milliseconds idempotency_window = std::chrono::minutes{10};
   std::size_t idempotency_max_keys = 100'000;

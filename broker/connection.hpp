@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct outgoing {
   std::shared_ptr<const std::string> tail;  ///< may be null; kept alive by the shared message
   bool text = true;        ///< valid UTF-8: send as a WebSocket text message, else binary
   bool droppable = false;  ///< a topic MESSAGE the drop-oldest policy may discard
+  /// Non-zero: once these bytes are written to the socket the transport reports it through
+  /// session::on_written (durable deliveries leave the store only then). Never droppable.
+  std::uint64_t written_mark = 0;
   std::size_t size() const noexcept { return head.size() + (tail ? tail->size() : 0); }
 };
 

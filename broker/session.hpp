@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -22,6 +23,11 @@ class session {
   /// The connection's pending bytes passed the cap under the disconnect policy: the session sends
   /// an ERROR and closes with close_reason::slow_consumer.
   virtual void on_slow_consumer() = 0;
+
+  /// Every frame sent with a non-zero outgoing::written_mark up to and including `mark` has
+  /// been written to the socket. Marks grow in the order the frames were sent; a frame that was
+  /// never written (the connection ended first) is never reported. Not called after on_closed.
+  virtual void on_written(std::uint64_t mark) { (void)mark; }
 
   /// The connection has ended (any reason, exactly once): subscriptions are removed, unacked queue
   /// messages go back to their queues, open transactions are aborted.

@@ -8,7 +8,7 @@ namespace fuzz {
 
 using broker::store::stored_message;
 
-void memory_store::append(std::string queue, std::string message_id, std::string payload,
+std::uint64_t memory_store::append(std::string queue, std::string message_id, std::string payload,
                           std::int64_t expires_at_ms, broker::store::append_handler done) {
   std::lock_guard lock(mutex_);
   stored_message m;
@@ -17,6 +17,15 @@ void memory_store::append(std::string queue, std::string message_id, std::string
   m.payload = std::move(payload);
   m.expires_at_ms = expires_at_ms;
   pending_.push_back(pending{std::move(m), std::move(done)});
+  return 0;  // seqs are assigned at flush, as a store that knows them only at commit
+}
+
+void memory_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  auto q = queues_.find(queue);
+  if (q == queues_.end()) return;
+  auto m = q->second.find(seq);
+  if (m != q->second.end()) m->second.delivered = true;
 }
 
 // Commits (or fails) every pending append, then runs the completions outside the lock.

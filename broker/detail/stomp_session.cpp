@@ -186,6 +186,7 @@ void stomp_session::on_closed(close_reason why) {
 // transactions are dropped. Idempotent: on_closed and the destructor may both call it.
 void stomp_session::cleanup() {
   end_flow_control();
+  release_unwritten();
   core_.reg.remove_session(no_);
   core_.expiring.remove(no_);
   if (counted_user_) core_.user_sessions.leave(principal_.name);
@@ -248,10 +249,11 @@ void stomp_session::deliver_queued(const std::shared_ptr<queue>& q, std::uint64_
   if (automatic) q->settle(handle, {delivery}, false);  // removed once handed to the connection
 }
 
-void stomp_session::send_message(const subscription& sub, const message_ptr& m,
-                                 std::uint64_t delivery, std::uint64_t user_seq) {
+std::size_t stomp_session::send_message(const subscription& sub, const message_ptr& m,
+                                        std::uint64_t delivery, std::uint64_t user_seq,
+                                        std::uint64_t mark) {
   auto conn = conn_.lock();
-  if (!conn) return;
+  if (!conn) return 0;
   std::string ack;
   if (sub.ack != ack_mode::automatic) {
     const std::uint64_t seq = ++next_ack_;
@@ -260,7 +262,11 @@ void stomp_session::send_message(const subscription& sub, const message_ptr& m,
   }
   core_.counters.frame_out(server_command::message);
   bump(core_.counters.messages_delivered);
-  conn->send(encode(m, sub.id, ack, version_));
+  outgoing out = encode(m, sub.id, ack, version_);
+  out.written_mark = mark;
+  const std::size_t bytes = out.size();
+  conn->send(std::move(out));
+  return bytes;
 }
 
 }  // namespace broker::detail

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include "auth/authenticator.hpp"
 #include "broker/connection.hpp"
 #include "broker/destination.hpp"
+#include "broker/detail/user_router.hpp"
 #include "broker/message.hpp"
 #include "broker/queue.hpp"
 #include "broker/rate_limit.hpp"
@@ -37,7 +40,34 @@ struct subscription {
   std::uint64_t handle = 0;       ///< registry handle
   std::shared_ptr<queue> q;       ///< the queue, for /queue/ subscriptions
   std::string user_key;           ///< resolved name, for user destinations
-  std::uint64_t last_seq = 0;     ///< user queues: highest stored seq delivered (no duplicates)
+  std::shared_ptr<struct user_feed> feed;  ///< user queues: what is delivered and may be next
+};
+
+/// How one user-queue subscription is fed from the store (see user_router): pulled in pages
+/// while the connection writes and the client acks, live once caught up. Shared with the
+/// deliveries not yet written, which outlive an UNSUBSCRIBE.
+struct user_feed {
+  std::string key;  ///< resolved name
+  std::uint64_t handle = 0;
+  ack_mode ack = ack_mode::automatic;
+  std::size_t prefetch = 0;      ///< client modes: most unacked at once; 0 = no cap
+  std::uint64_t cursor = 0;      ///< every stored seq <= cursor was handed out or skipped
+  std::set<std::uint64_t> ahead;  ///< live copies handed out above cursor, out of seq order
+  bool live = false;     ///< the router posts each new message (else we load them)
+  bool loading = false;  ///< a load is in flight
+  bool waiting = false;  ///< caught up, appends being committed: a nudge follows
+  std::size_t asked = 0;  ///< rows the load in flight asked for
+  std::size_t unwritten = 0;        ///< handed to the connection, not yet written
+  std::size_t unwritten_bytes = 0;  ///< their bytes
+  std::size_t unacked = 0;          ///< client modes: delivered, not yet ACKed or NACKed
+};
+
+/// A durable delivery handed to the connection, until its bytes are written.
+struct unwritten_delivery {
+  std::uint64_t mark = 0;  ///< outgoing::written_mark
+  std::shared_ptr<user_feed> feed;
+  std::uint64_t seq = 0;
+  std::size_t bytes = 0;
 };
 
 /// A delivered MESSAGE waiting for ACK/NACK (client and client-individual modes).
@@ -58,6 +88,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
 
   void on_bytes(std::string_view bytes) override;
   void on_slow_consumer() override;
+  void on_written(std::uint64_t mark) override;
   void on_closed(close_reason why) override;
 
   /// A topic message for the subscription registered as `handle`. Strand only.
@@ -70,6 +101,9 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   /// 0 for user topics). A seq at or below the subscription's last one is skipped (a replayed
   /// message arriving live too). Strand only.
   void deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m);
+  /// Posted by the user router: commits this pulling subscription waited for are done; it loads
+  /// again. Strand only.
+  void nudge_user(std::uint64_t handle);
   /// Posted by a queue this session filled: it has drained to its low watermark, so reading
   /// may resume (publisher flow control). Strand only.
   void on_queue_room(const std::shared_ptr<queue>& q);
@@ -101,10 +135,19 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void settle(std::uint64_t seq, bool positive);
   bool authenticate(const stomp::frame& f);
   std::error_code resolve_user(subscription& sub, std::string& detail) const;
-  void subscribe_user(subscription& sub);
-  void replay(std::uint64_t handle, const destination& d);
+  void subscribe_user(subscription& sub, std::size_t prefetch);
+  // user_feed.cpp: pulling and pacing a user-queue subscription.
+  void pump(user_feed& feed);
+  void on_user_page(std::uint64_t handle, const std::vector<stored_delivery>& page,
+                    std::error_code ec, bool full, std::uint64_t changes);
+  void deliver_live(subscription& sub, std::uint64_t seq, const message_ptr& m);
+  void deliver_stored(const subscription& sub, std::uint64_t seq, const message_ptr& m);
+  std::size_t room(const user_feed& feed) const;
+  void settled_user(const pending_ack& p, bool positive);
+  void release_unwritten();
   void send_durable(const message_ptr& m, stomp::frame cause);
-  void on_stored(std::error_code ec, const stomp::frame& cause);
+  void on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket);
+  void receipt_after_stores(const stomp::frame& cause);
   // Publisher flow control (handlers/send.cpp): reading is paused while any cause holds.
   enum pause_cause : unsigned { pause_queue = 1, pause_store = 2 };
   void send_to_queue(const message_ptr& m, const stomp::frame& cause);
@@ -118,8 +161,9 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   // Replies.
   void send_frame(const stomp::frame& f);
   void send_receipt(const stomp::frame& cause);
-  void send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery,
-                    std::uint64_t user_seq = 0);
+  /// Returns the bytes queued; `mark` is the frame's outgoing::written_mark.
+  std::size_t send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery,
+                           std::uint64_t user_seq = 0, std::uint64_t mark = 0);
   void fail(std::error_code ec, const stomp::frame* cause, std::string detail,
             close_reason why = close_reason::protocol_error, std::vector<stomp::header> extra = {});
   void cleanup();
@@ -141,6 +185,12 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::uint64_t next_ack_ = 0;
   std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
   std::size_t stores_in_flight_ = 0;  // durable SENDs waiting for the store's commit
+  std::uint64_t store_tickets_ = 0;   // durable SENDs ever submitted (their tickets)
+  std::set<std::uint64_t> unsettled_stores_;  // tickets of those still waiting
+  // COMMIT RECEIPTs waiting for the stores of every ticket up to theirs.
+  std::deque<std::pair<std::uint64_t, stomp::frame>> receipts_after_stores_;
+  std::uint64_t next_mark_ = 0;                  // outgoing::written_mark of durable deliveries
+  std::deque<unwritten_delivery> unwritten_;     // in mark order
   std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them
   token_bucket send_bucket_;    // config::send_rate / send_burst
   bool counted_user_ = false;   // principal_ holds a place in core_.user_sessions

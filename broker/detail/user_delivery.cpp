@@ -1,7 +1,6 @@
 // The session's side of user destinations (Spring semantics, see detail/user_router.hpp):
-// resolving `/user/queue/x` to the subscriber, replaying a user queue's stored backlog, live
-// deliveries deduplicated by store seq, durable SENDs whose RECEIPT waits for the commit, and
-// credential expiry.
+// resolving `/user/queue/x` to the subscriber, durable SENDs whose RECEIPT waits for the commit,
+// and credential expiry. Feeding a user-queue subscription is in user_feed.cpp.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -25,108 +24,64 @@ std::error_code stomp_session::resolve_user(subscription& sub, std::string& deta
   return {};
 }
 
-void stomp_session::subscribe_user(subscription& sub) {
+void stomp_session::subscribe_user(subscription& sub, std::size_t prefetch) {
   sub.handle = core_.reg.next_handle();
   const std::uint64_t handle = sub.handle;
-  const destination d = sub.dest;
-  const bool durable = d.kind == destination_kind::user_queue;
+  const bool durable = sub.dest.kind == destination_kind::user_queue;
+  if (durable) {
+    sub.feed = std::make_shared<user_feed>();
+    sub.feed->key = sub.user_key;
+    sub.feed->handle = handle;
+    sub.feed->ack = sub.ack;
+    sub.feed->prefetch = sub.ack == ack_mode::automatic ? 0 : prefetch;
+  }
   core_.users.subscribe(sub.user_key, user_subscriber{handle, conn_, weak_from_this()}, durable);
   by_handle_.emplace(handle, sub.id);
   const std::string id = sub.id;
+  auto feed = sub.feed;
   subscriptions_.emplace(id, std::move(sub));
-  if (durable) replay(handle, d);
-}
-
-// Registered first (live copies held by the router meanwhile), then the backlog is loaded page
-// by page with store::load_async (a remote store never blocks this strand) and delivered here,
-// oldest first; then the held live copies, whose seqs the backlog already sent are dropped by
-// deliver_user. An append committed before registration is in the load, one after it is held:
-// no gap, no duplicate. A load returns a prefix of the queue in seq order (the store assigns
-// seqs and appends atomically), so "seq <= last replayed seq" is exactly "was in the replay".
-void stomp_session::replay(std::uint64_t handle, const destination& d) {
-  // A local class has the member function's access: the pages reach private members.
-  static constexpr std::size_t page = 256;
-  struct pager {
-    static void load(const std::shared_ptr<stomp_session>& s, std::uint64_t handle,
-                     const destination& d, std::uint64_t after) {
-      s->core_.users.load_async(
-          d, after, page,
-          [conn = s->conn_, self = s->weak_from_this(), handle, d](
-              std::vector<stored_delivery> batch, std::error_code ec) {
-            // Inline or on the store's thread: back to the session's strand.
-            auto c = conn.lock();
-            if (!c) return;
-            c->post([self, handle, d, batch = std::move(batch), ec] {
-              if (auto target = self.lock()) on_page(target, handle, d, batch, ec);
-            });
-          });
-    }
-
-    static void on_page(const std::shared_ptr<stomp_session>& s, std::uint64_t handle,
-                        const destination& d, const std::vector<stored_delivery>& batch,
-                        std::error_code ec) {
-      for (const stored_delivery& row : batch) {
-        s->deliver_user(handle, row.seq, row.msg);
-        if (subscription* sub = s->find_by_handle(handle)) sub->last_seq = row.seq;
-      }
-      if (ec) {
-        spdlog::error("session {}: reading the backlog of {} failed: {}", s->id_, d.resolved(),
-                      ec.message());
-      } else if (batch.size() == page && s->state_ == state::connected &&
-                 s->find_by_handle(handle)) {
-        return load(s, handle, d, batch.back().seq);
-      }
-      for (const stored_delivery& live : s->core_.users.end_replay(d.resolved(), handle)) {
-        s->deliver_user(handle, live.seq, live.msg);
-      }
-    }
-  };
-  pager::load(shared_from_this(), handle, d, 0);
+  if (feed) pump(*feed);  // the stored backlog, oldest first
 }
 
 void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const message_ptr& m) {
   if (state_ != state::connected) return;
   subscription* sub = find_by_handle(handle);
   if (!sub) return;  // unsubscribed since the post
-  // last_seq is the highest seq the backlog replay sent (set by replay only): a live copy at or
-  // below it was in the replay. Live copies above it each come once (one fan-out per node) but
-  // not always in seq order (several publishing nodes): delivered as they come, none skipped.
-  if (seq != 0 && seq <= sub->last_seq) return;
+  if (sub->feed) return deliver_live(*sub, seq, m);
   if (m->expired(std::chrono::system_clock::now())) {
     bump(core_.counters.messages_expired);
     return;
   }
-  const std::string key = sub->user_key;  // read before sending: a send may end the session
-  const bool automatic = sub->ack == ack_mode::automatic;
-  send_message(*sub, m, 0, seq);
-  if (seq == 0) return;
-  if (automatic) {
-    core_.users.acked(key, seq);  // auto: gone from the store once handed to the connection
-  } else {
-    core_.users.delivered(key, seq);
-  }
+  send_message(*sub, m, 0);  // a user topic: as a topic
 }
 
+// Tickets order the durable SENDs of this session: a COMMIT's RECEIPT waits for every store
+// submitted before it (receipt_after_stores).
 void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
   ++stores_in_flight_;
-  core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause)](
+  const std::uint64_t ticket = ++store_tickets_;
+  unsettled_stores_.insert(ticket);
+  core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause), ticket](
                      std::error_code ec, std::uint64_t) {
     // On the store's thread: back to this session's strand.
     if (auto c = conn.lock()) {
-      c->post([self, ec, cause] {
-        if (auto s = self.lock()) s->on_stored(ec, cause);
+      c->post([self, ec, cause, ticket] {
+        if (auto s = self.lock()) s->on_stored(ec, cause, ticket);
       });
     }
   });
 }
 
-void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
+void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket) {
   --stores_in_flight_;
+  unsettled_stores_.erase(ticket);
   on_store_settled();  // flow control: may resume reading
   if (ec) {
-    // A DISCONNECT waiting for this store never gets its RECEIPT: the client learns of the loss.
+    // A DISCONNECT or COMMIT waiting for this store never gets its RECEIPT: the client learns
+    // of the loss.
     if (deferred_disconnect_) state_ = state::connected;
     deferred_disconnect_.reset();
+    receipts_after_stores_.clear();
     if (ec == error::queue_full) {  // a clustered /queue/ at its bound
       return fail(ec, &cause,
                   std::string(cause.get("destination").value_or("the queue")) +
@@ -137,11 +92,23 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause) {
                 close_reason::server_error);
   }
   if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
+  const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : *unsettled_stores_.begin();
+  while (!receipts_after_stores_.empty() && receipts_after_stores_.front().first < oldest) {
+    if (state_ == state::connected) send_receipt(receipts_after_stores_.front().second);
+    receipts_after_stores_.pop_front();
+  }
   if (deferred_disconnect_ && stores_in_flight_ == 0) {
     const stomp::frame f = std::move(*deferred_disconnect_);
     deferred_disconnect_.reset();
     disconnect(f);
   }
+}
+
+// The RECEIPT of `cause` (a COMMIT) once every durable SEND submitted so far is stored.
+void stomp_session::receipt_after_stores(const stomp::frame& cause) {
+  if (unsettled_stores_.empty()) return send_receipt(cause);
+  if (!cause.get("receipt")) return;
+  receipts_after_stores_.emplace_back(store_tickets_, cause);
 }
 
 void stomp_session::check_expiry() {

@@ -8,6 +8,22 @@
 
 namespace broker::detail {
 
+// A store may run an append's completion inline (a stopped store, an unreachable Redis): route
+// holds mutex_ then, so the completion only records its result here and route finishes it once
+// the lock is released.
+namespace {
+
+struct inline_completion {
+  const user_router* router = nullptr;
+  bool ran = false;
+  std::error_code ec;
+  std::uint64_t seq = 0;
+};
+
+thread_local inline_completion* appending = nullptr;  // route's, while it appends
+
+}  // namespace
+
 user_router::user_router(std::shared_ptr<store::store> s, stats& counters)
     : store_(std::move(s)), stats_(counters) {}
 
@@ -19,59 +35,132 @@ std::string user_router::store_key(const std::string& key) {
 void user_router::route(const message_ptr& m, done_fn done) {
   std::string key = m->target.resolved();
   if (m->target.kind == destination_kind::user_topic) {
-    fan_out(key, 0, m);
+    {
+      std::lock_guard lock(mutex_);
+      post_live_locked(key, 0, m);
+    }
     if (cluster_) cluster_->publish(m, 0);
     if (done) done({}, 0);
     return;
   }
-  // Fanned out only once committed: every live copy then carries the seq a replay would use,
-  // and nobody sees a message the store might still lose.
-  std::string queue = store_key(key);  // before `key` moves into the completion
-  store_->append(std::move(queue), m->id, stored_form(m), expires_ms(m),
-                 [this, key = std::move(key), m, done = std::move(done)](std::error_code ec,
-                                                                          std::uint64_t seq) {
-                   if (ec) {
-                     bump(stats_.messages_dropped);
-                     spdlog::error("user queue {}: message {} not stored: {}", key, m->id,
-                                   ec.message());
-                   } else {
-                     bump(stats_.messages_stored);
-                     fan_out(key, seq, m);
-                     // Committed first: another node's subscriber replaying the shared store
-                     // and receiving this copy dedups it by the same seq.
-                     if (cluster_) cluster_->publish(m, seq);
-                   }
-                   if (done) done(ec, seq);
-                 });
+  inline_completion here;
+  here.router = this;
+  std::unique_lock lock(mutex_);
+  ++uncommitted_[key];
+  appending = &here;
+  const std::uint64_t seq =
+      store_->append(store_key(key), m->id, stored_form(m), expires_ms(m),
+                     [this, key, m, done](std::error_code ec, std::uint64_t seq) {
+                       if (appending && appending->router == this) {
+                         *appending = inline_completion{this, true, ec, seq};
+                         return;
+                       }
+                       on_appended(key, m, ec, seq, done);
+                     });
+  appending = nullptr;
+  if (seq != 0) {
+    early_ = true;
+    if (!here.ran) post_live_locked(key, seq, m);  // before the commit: the RECEIPT waits
+  }
+  lock.unlock();
+  if (here.ran) on_appended(key, m, here.ec, here.seq, done);
+}
+
+// The store's completion: committed (or failed). Pulling subscribers learn of it; without early
+// seqs the live ones get their copy now; then the other nodes, then the publisher's RECEIPT.
+void user_router::on_appended(const std::string& key, const message_ptr& m, std::error_code ec,
+                              std::uint64_t seq, const done_fn& done) {
+  {
+    std::lock_guard lock(mutex_);
+    auto pending = uncommitted_.find(key);
+    if (pending != uncommitted_.end() && --pending->second == 0) uncommitted_.erase(pending);
+    if (!ec) {
+      if (!early_) post_live_locked(key, seq, m);
+      changed_locked(key);
+    }
+  }
+  if (ec) {
+    bump(stats_.messages_dropped);
+    spdlog::error("user queue {}: message {} not stored: {}", key, m->id, ec.message());
+  } else {
+    bump(stats_.messages_stored);
+    // Committed first: another node's subscriber loading the shared store and receiving this
+    // copy hands the seq out once.
+    if (cluster_) cluster_->publish(m, seq);
+  }
+  if (done) done(ec, seq);
 }
 
 void user_router::deliver_remote(const message_ptr& m, std::uint64_t seq) {
-  fan_out(m->target.resolved(), seq, m);
+  const std::string key = m->target.resolved();
+  std::lock_guard lock(mutex_);
+  post_live_locked(key, seq, m);
+  if (seq != 0) changed_locked(key);
 }
 
-void user_router::fan_out(const std::string& key, std::uint64_t seq, const message_ptr& m) {
-  std::vector<user_subscriber> targets;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return;
-    targets.reserve(it->second.subscribers.size());
-    for (const auto& [handle, who] : it->second.subscribers) {
-      auto held = it->second.held.find(handle);
-      if (held != it->second.held.end()) {
-        held->second.push_back(stored_delivery{seq, m});  // its backlog is still loading
-      } else {
-        targets.push_back(who);
-      }
-    }
-  }
-  for (const user_subscriber& t : targets) {
-    if (auto conn = t.conn.lock()) {
-      conn->post([s = t.session, handle = t.handle, seq, m] {
+void user_router::post_live_locked(const std::string& key, std::uint64_t seq,
+                                   const message_ptr& m) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  for (const auto& [handle, state] : it->second.subscribers) {
+    if (!state.live) continue;
+    if (auto conn = state.who.conn.lock()) {
+      conn->post([s = state.who.session, handle = handle, seq, m] {
         if (auto target = s.lock()) target->deliver_user(handle, seq, m);
       });
     }
   }
+}
+
+// A commit a pulling subscriber's next load will see: its go_live must not pass it.
+void user_router::changed_locked(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  for (auto& [handle, state] : it->second.subscribers) {
+    if (state.live) continue;
+    ++state.changes;
+    if (!std::exchange(state.wants_nudge, false)) continue;
+    if (auto conn = state.who.conn.lock()) {
+      conn->post([s = state.who.session, handle = handle] {
+        if (auto target = s.lock()) target->nudge_user(handle);
+      });
+    }
+  }
+}
+
+live_answer user_router::go_live(const std::string& key, std::uint64_t handle,
+                                 std::uint64_t changes) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return live_answer::wait;
+  auto sub = it->second.subscribers.find(handle);
+  if (sub == it->second.subscribers.end()) return live_answer::wait;
+  subscriber_state& state = sub->second;
+  if (state.changes != changes) return live_answer::reload;
+  if (uncommitted_.contains(key)) {
+    state.wants_nudge = true;
+    return live_answer::wait;
+  }
+  state.live = true;
+  return live_answer::live;
+}
+
+void user_router::nudge_on_change(const std::string& key, std::uint64_t handle) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  auto sub = it->second.subscribers.find(handle);
+  if (sub != it->second.subscribers.end()) sub->second.wants_nudge = true;
+}
+
+void user_router::go_pulling(const std::string& key, std::uint64_t handle) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  auto sub = it->second.subscribers.find(handle);
+  if (sub == it->second.subscribers.end()) return;
+  sub->second.live = false;
+  sub->second.wants_nudge = false;
 }
 
 // The cluster listens per user: the owner's encoded name is the segment after "/user/".
@@ -82,12 +171,11 @@ void user_router::interest_locked(const std::string& key, bool on) {
   cluster_->interest(interest_kind::user, key.substr(prefix, end - prefix), on);
 }
 
-void user_router::subscribe(const std::string& key, user_subscriber who, bool replaying) {
+void user_router::subscribe(const std::string& key, user_subscriber who, bool durable) {
   std::lock_guard lock(mutex_);
   const std::uint64_t handle = who.handle;
   entry& e = entries_[key];
-  e.subscribers.emplace(handle, std::move(who));
-  if (replaying) e.held[handle];
+  e.subscribers.emplace(handle, subscriber_state{std::move(who), !durable});
   interest_locked(key, true);  // under mutex_: on/off for one key reach the link in order
 }
 
@@ -95,56 +183,39 @@ void user_router::unsubscribe(const std::string& key, std::uint64_t handle) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
-  it->second.held.erase(handle);
   if (it->second.subscribers.erase(handle) != 0) interest_locked(key, false);
   erase_if_idle_locked(it);
-}
-
-std::vector<stored_delivery> user_router::end_replay(const std::string& key,
-                                                     std::uint64_t handle) {
-  std::vector<stored_delivery> out;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return out;
-    auto held = it->second.held.find(handle);
-    if (held == it->second.held.end()) return out;
-    out = std::move(held->second);
-    it->second.held.erase(held);
-  }
-  // Only user queues replay, so every held copy has a seq; copies from several nodes may
-  // have arrived out of seq order.
-  std::sort(out.begin(), out.end(),
-            [](const stored_delivery& a, const stored_delivery& b) { return a.seq < b.seq; });
-  return out;
 }
 
 void user_router::erase_if_idle_locked(std::unordered_map<std::string, entry>::iterator it) {
   if (it->second.subscribers.empty() && it->second.unacked.empty()) entries_.erase(it);
 }
 
-std::vector<stored_delivery> user_router::load(const destination& d, std::uint64_t after,
-                                               std::size_t max, std::error_code& ec) {
-  std::vector<store::stored_message> rows = store_->load(store_key(d.resolved()), after, max, ec);
-  std::lock_guard lock(mutex_);
-  return restore_locked(d, std::move(rows), after == 0, !ec);
-}
-
-void user_router::load_async(const destination& d, std::uint64_t after, std::size_t max,
-                             load_fn done) {
+void user_router::load_async(const destination& d, std::uint64_t handle, std::uint64_t after,
+                             std::size_t max, load_fn done) {
+  std::uint64_t changes = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(d.resolved());
+    if (it != entries_.end()) {
+      auto sub = it->second.subscribers.find(handle);
+      if (sub != it->second.subscribers.end()) changes = sub->second.changes;
+    }
+  }
   store_->load_async(store_key(d.resolved()), after, max,
-                     [this, d, after, done = std::move(done)](
+                     [this, d, after, max, changes, done = std::move(done)](
                          std::vector<store::stored_message> rows, std::error_code ec) {
+                       const bool full = rows.size() >= max;
                        std::vector<stored_delivery> page;
                        {
                          std::lock_guard lock(mutex_);
                          page = restore_locked(d, std::move(rows), after == 0, !ec);
                        }
-                       done(std::move(page), ec);
+                       done(std::move(page), ec, full, changes);
                      });
 }
 
-// Stored rows as messages for `d`; unacked ones marked redelivered.
+// Stored rows as messages for `d`; ones delivered before and not acked marked redelivered.
 std::vector<stored_delivery> user_router::restore_locked(const destination& d,
                                                          std::vector<store::stored_message> rows,
                                                          bool from_start, bool read_ok) {
@@ -163,7 +234,9 @@ std::vector<stored_delivery> user_router::restore_locked(const destination& d,
       spdlog::error("user queue {}: stored message {} is corrupt; skipped", key, row.seq);
       continue;
     }
-    if (it != entries_.end() && it->second.unacked.contains(row.seq)) m = redelivered_copy(m);
+    if (row.delivered || (it != entries_.end() && it->second.unacked.contains(row.seq))) {
+      m = redelivered_copy(m);
+    }
     out.push_back(stored_delivery{row.seq, std::move(m)});
   }
   return out;
@@ -179,6 +252,7 @@ void user_router::acked(const std::string& key, std::uint64_t seq) {
 }
 
 void user_router::delivered(const std::string& key, std::uint64_t seq) {
+  store_->mark_delivered(store_key(key), seq);
   std::lock_guard lock(mutex_);
   entries_[key].unacked.insert(seq);
 }

@@ -38,9 +38,8 @@ void stomp_session::settle(std::uint64_t seq, bool positive) {
   std::vector<std::uint64_t> deliveries;
   auto settle_one = [&](auto it) {
     if (it->second.delivery != 0) deliveries.push_back(it->second.delivery);
-    // A user-queue message leaves the store on its first ACK from any of the user's sessions;
-    // a NACKed one stays stored and comes back (redelivered) on the next subscribe.
-    if (it->second.user_seq != 0 && positive) core_.users.acked(sub.user_key, it->second.user_seq);
+    // A user-queue message leaves the store on its first ACK from any of the user's sessions.
+    if (it->second.user_seq != 0) settled_user(it->second, positive);
     return pending_.erase(it);
   };
   if (sub.ack == ack_mode::client) {

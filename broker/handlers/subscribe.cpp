@@ -83,8 +83,8 @@ void stomp_session::handle_subscribe(const stomp::frame& f) {
   if (auto ec = check_subscribe(f, sub, prefetch, detail)) return fail(ec, &f, std::move(detail));
   core_.counters.subscriptions.fetch_add(1, std::memory_order_relaxed);
   if (sub.dest.is_user()) {
-    send_receipt(f);  // before the stored backlog, which subscribe_user replays at once
-    return subscribe_user(sub);
+    send_receipt(f);  // before the stored backlog, which subscribe_user starts loading
+    return subscribe_user(sub, prefetch);
   }
   // Recorded before the registry can post deliveries; those run later on this strand anyway.
   sub.handle = core_.reg.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest,

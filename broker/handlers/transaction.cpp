@@ -1,7 +1,8 @@
 // BEGIN, COMMIT, ABORT (STOMP 1.2 §BEGIN..§ABORT). SEND, ACK and NACK naming a transaction are
 // checked when they arrive (so mistakes fail early, with their own receipt-id), held, and take
 // effect in order at COMMIT; ABORT or the end of the session drops them. Their RECEIPT is sent
-// when they are accepted into the transaction.
+// when they are accepted into the transaction; the COMMIT's once every durable SEND it made is
+// stored.
 #include "broker/detail/broker_core.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
@@ -62,7 +63,9 @@ void stomp_session::handle_commit(const stomp::frame& f) {
     if (frame.command != "SEND" && find_ack(frame, seq)) continue;
     on_connected_frame(frame);
   }
-  if (state_ == state::connected) send_receipt(f);
+  // Durable SENDs of the transaction are stored by now only if the store was quick: the
+  // RECEIPT says "committed", so it waits for them.
+  if (state_ == state::connected) receipt_after_stores(f);
 }
 
 void stomp_session::handle_abort(const stomp::frame& f) {

@@ -361,7 +361,7 @@ redis_store::redis_store(redis_store_options options)
 
 redis_store::~redis_store() = default;
 
-void redis_store::append(std::string queue, std::string message_id, std::string payload,
+std::uint64_t redis_store::append(std::string queue, std::string message_id, std::string payload,
                          std::int64_t expires_at_ms, append_handler done) {
   redis_op op;
   op.queue = std::move(queue);
@@ -371,7 +371,10 @@ void redis_store::append(std::string queue, std::string message_id, std::string 
   op.expires_at_ms = expires_at_ms;
   op.done = std::move(done);
   impl_->submit(std::move(op));
+  return 0;
 }
+
+void redis_store::mark_delivered(std::string, std::uint64_t) {}  // interim
 
 std::vector<stored_message> redis_store::load(std::string_view queue, std::uint64_t after_seq,
                                               std::size_t max, std::error_code& ec) {

@@ -94,7 +94,7 @@ class redis_store final : public store {
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
-  void append(std::string queue, std::string message_id, std::string payload,
+  std::uint64_t append(std::string queue, std::string message_id, std::string payload,
               std::int64_t expires_at_ms, append_handler done) override;
   using store::load;
   std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq, std::size_t max,
@@ -103,6 +103,7 @@ class redis_store final : public store {
   void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
                   load_handler done) override;
   void remove(std::string queue, std::uint64_t seq) override;
+  void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;
   store_stats stats() const override;
   void flush() override;

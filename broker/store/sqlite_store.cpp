@@ -332,11 +332,14 @@ sqlite_store::sqlite_store(sqlite_options options)
 
 sqlite_store::~sqlite_store() = default;
 
-void sqlite_store::append(std::string queue, std::string message_id, std::string payload,
+std::uint64_t sqlite_store::append(std::string queue, std::string message_id, std::string payload,
                           std::int64_t expires_at_ms, append_handler done) {
   impl_->submit(write_op{write_op::kind::append, std::move(queue), std::move(message_id),
                          std::move(payload), impl_->now(), expires_at_ms, 0, std::move(done)});
+  return 0;
 }
+
+void sqlite_store::mark_delivered(std::string, std::uint64_t) {}  // interim
 
 std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint64_t after_seq,
                                                std::size_t max, std::error_code& ec) {

@@ -55,12 +55,13 @@ class sqlite_store final : public store {
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
 
-  void append(std::string queue, std::string message_id, std::string payload,
+  std::uint64_t append(std::string queue, std::string message_id, std::string payload,
               std::int64_t expires_at_ms, append_handler done) override;
   using store::load;
   std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
                                    std::size_t max, std::error_code& ec) override;
   void remove(std::string queue, std::uint64_t seq) override;
+  void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;
   store_stats stats() const override;
   void flush() override;

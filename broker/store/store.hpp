@@ -39,6 +39,7 @@ struct stored_message {
   std::string payload;              ///< opaque bytes
   std::int64_t stored_at_ms = 0;    ///< wall clock (store's clock) when `append` was called
   std::int64_t expires_at_ms = 0;   ///< absolute deadline in ms since epoch; 0 = never
+  bool delivered = false;           ///< mark_delivered was called for it (redelivered)
 };
 
 /// How much a queue keeps. Applied per queue: over `max_count` the oldest messages are dropped
@@ -73,8 +74,11 @@ class store {
 
   /// Queues `payload` for `queue`; `done` is called exactly once, after the commit or failure.
   /// `expires_at_ms` is an absolute deadline (ms since epoch), 0 = only `max_age` applies.
-  virtual void append(std::string queue, std::string message_id, std::string payload,
-                      std::int64_t expires_at_ms, append_handler done) = 0;
+  /// Returns the message's seq when the store assigns it at submission (strictly increasing in
+  /// submission order, never reused), or 0 when it is known only at commit; `done` gets the
+  /// same seq.
+  virtual std::uint64_t append(std::string queue, std::string message_id, std::string payload,
+                               std::int64_t expires_at_ms, append_handler done) = 0;
 
   /// Up to `max` messages of `queue` with seq > `after_seq`, oldest first, skipping removed and
   /// expired ones. Synchronous (one indexed read); meant for when a user subscribes. Page with
@@ -108,6 +112,11 @@ class store {
   /// Deletes message `seq` of `queue` (ack, or auto-ack once written). Batched and committed
   /// asynchronously; hidden from `load` at once. Unknown seqs are ignored.
   virtual void remove(std::string queue, std::uint64_t seq) = 0;
+
+  /// Message `seq` of `queue` was handed to a client-ack subscriber: from now on `load` returns
+  /// it with `delivered = true` (also after a restart), so the broker marks it redelivered.
+  /// Batched and committed asynchronously like remove; unknown seqs are ignored.
+  virtual void mark_delivered(std::string queue, std::uint64_t seq) = 0;
 
   /// Changes the retention of every queue; takes effect on the next append / expiry purge.
   virtual void set_retention(retention r) = 0;

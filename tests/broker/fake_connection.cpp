@@ -38,8 +38,38 @@ void fake_connection::post(std::function<void()> fn) {
 
 void fake_connection::send(broker::outgoing frame) {
   if (on_send) on_send(frame);
+  const std::uint64_t mark = frame.written_mark;
+  {
+    std::lock_guard lock(mutex_);
+    sent_.push_back(std::move(frame));
+    if (mark != 0 && hold_writes_) {
+      held_marks_.push_back(mark);
+      return;
+    }
+  }
+  if (mark != 0) report_written(mark);
+}
+
+void fake_connection::report_written(std::uint64_t mark) {
+  queue_.push([self = weak_from_this(), mark] {
+    auto c = self.lock();
+    if (!c || c->ended) return;
+    if (auto s = c->writer_of.lock()) s->on_written(mark);
+  });
+}
+
+void fake_connection::hold_writes(bool hold) {
   std::lock_guard lock(mutex_);
-  sent_.push_back(std::move(frame));
+  hold_writes_ = hold;
+}
+
+void fake_connection::write_held() {
+  std::vector<std::uint64_t> marks;
+  {
+    std::lock_guard lock(mutex_);
+    marks.swap(held_marks_);
+  }
+  for (std::uint64_t mark : marks) report_written(mark);
 }
 
 void fake_connection::close(broker::close_reason why) {
@@ -119,8 +149,9 @@ stomp::frame parse(const broker::outgoing& out, stomp::version v) {
 }
 
 client::client(broker::broker& b, post_queue& q, broker::peer_info peer)
-    : conn(std::make_shared<fake_connection>(q, std::move(peer))),
-      session(b.open_session(conn)) {}
+    : conn(std::make_shared<fake_connection>(q, std::move(peer))), session(b.open_session(conn)) {
+  conn->writer_of = session;
+}
 
 void client::raw(std::string_view bytes) {
   session->on_bytes(bytes);
@@ -136,8 +167,9 @@ stomp::frame client::connect(std::string versions,
   send(f);
   stomp::frame reply = take_one();
   if (auto v = reply.get("version"); v && reply.command == "CONNECTED") {
-    version = *v == "1.0" ? stomp::version::v1_0
-              : *v == "1.1" ? stomp::version::v1_1 : stomp::version::v1_2;
+    version = *v == "1.0"   ? stomp::version::v1_0
+              : *v == "1.1" ? stomp::version::v1_1
+                            : stomp::version::v1_2;
   }
   return reply;
 }
@@ -169,6 +201,7 @@ void client::notice_close() {
   std::vector<broker::close_reason> closes = conn->closes();
   if (!closes.empty() && !closed_notified_) {
     closed_notified_ = true;
+    conn->ended = true;
     session->on_closed(closes.front());
   }
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <initializer_list>
@@ -50,6 +52,16 @@ class fake_connection : public broker::connection,
   /// Called for every frame sent, on the sending thread (e.g. to answer with an ACK).
   std::function<void(const broker::outgoing&)> on_send;
 
+  /// The session told of written marks (outgoing::written_mark), as the transport does once a
+  /// frame's bytes are written: posted right after the send, unless writes are held.
+  std::weak_ptr<broker::session> writer_of;
+  /// A stalled socket: from now on marks wait for write_held() (false: report them as sent).
+  void hold_writes(bool hold);
+  /// Reports every held mark (the socket drained).
+  void write_held();
+  /// The transport reported on_closed: no mark is reported after it.
+  std::atomic<bool> ended{false};
+
   std::vector<broker::outgoing> sent() const;
   std::vector<broker::close_reason> closes() const;
   std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> heart_beats()
@@ -60,8 +72,12 @@ class fake_connection : public broker::connection,
   int pauses() const;
 
  private:
+  void report_written(std::uint64_t mark);
+
   post_queue& queue_;
   broker::peer_info peer_;
+  bool hold_writes_ = false;
+  std::vector<std::uint64_t> held_marks_;
   mutable std::mutex mutex_;
   std::vector<broker::outgoing> sent_;
   std::vector<broker::close_reason> closes_;

@@ -78,7 +78,7 @@ TEST_F(UserQueue, AppendsRacingTheReplayArriveOnceInOrder) {
   EXPECT_EQ(bodies(alice), expected);
 }
 
-TEST_F(UserQueue, AutoAckRemovesOnceHanded) {
+TEST_F(UserQueue, AutoAckRemovesOnceWritten) {
   client& sender = as("backend");
   send_n(sender, 1);
   client& first = as("alice");

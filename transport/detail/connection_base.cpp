@@ -156,8 +156,10 @@ void connection_base::disconnect_slow() {
 }
 
 void connection_base::on_write_done(const boost::system::error_code& ec) {
+  std::uint64_t written = 0;  // the highest mark among the frames just written
   for (; in_flight_ > 0 && !queue_.empty(); --in_flight_) {
     pending_bytes_ -= queue_.front().size();
+    written = std::max(written, queue_.front().written_mark);
     queue_.pop_front();
   }
   in_flight_ = 0;
@@ -167,6 +169,10 @@ void connection_base::on_write_done(const boost::system::error_code& ec) {
     finish(phase_ == phase::open ? close_reason::peer_gone : reason_);
     return;
   }
+  // The session may send from here (its next durable message): that starts the next write
+  // itself, so only an idle queue is started below.
+  if (written != 0 && session_) session_->on_written(written);
+  if (phase_ == phase::closed || in_flight_ > 0) return;
   if (!queue_.empty()) {
     last_write_ = clock::now();
     start_write();

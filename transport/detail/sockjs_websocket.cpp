@@ -27,7 +27,9 @@ void sockjs_websocket::arm() {
 }
 
 broker::outgoing sockjs_websocket::wrap(const broker::outgoing& frame) {
-  return broker::outgoing{sockjs_message_frame(frame), nullptr, true, frame.droppable};
+  broker::outgoing out{sockjs_message_frame(frame), nullptr, true, frame.droppable};
+  out.written_mark = frame.written_mark;
+  return out;
 }
 
 bool sockjs_websocket::unwrap(std::string_view message, std::vector<std::string>& out) {
