@@ -11,9 +11,9 @@
 #include <thread>
 #include <utility>
 
+#include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/redis_batch.hpp"
 #include "broker/store/detail/redis_link.hpp"
-#include "broker/store/detail/tombstones.hpp"
 
 namespace broker::store {
 namespace {
@@ -291,7 +291,7 @@ struct redis_store::impl {
   bool stop = false;
   retention policy;
 
-  detail::tombstones removing;  // removes not yet confirmed by Redis: hidden from load
+  detail::pending_seqs removing;  // removes not yet confirmed by Redis: hidden from load
 
   mutable std::mutex stats_mu;
   store_stats counters;

@@ -6,35 +6,19 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "broker/store/detail/batch_writer.hpp"
+#include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/sqlite_db.hpp"
+#include "broker/store/detail/sqlite_schema.hpp"
 
 namespace broker::store {
 namespace {
 
 using detail::write_op;
-
-// One table; seq (the rowid) is the store-wide order, (queue, seq) the access path of load and
-// remove. The other two indexes serve the expiry purge.
-constexpr const char* schema_sql =
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " queue TEXT NOT NULL,"
-    " message_id TEXT NOT NULL,"
-    " payload BLOB NOT NULL,"
-    " stored_at INTEGER NOT NULL,"
-    " expires_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, seq);"
-    "CREATE INDEX IF NOT EXISTS messages_by_age ON messages(stored_at);"
-    "CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at) WHERE expires_at > 0;";
 
 constexpr const char* load_sql =
     "SELECT seq, message_id, payload, stored_at, expires_at FROM messages"
@@ -44,49 +28,6 @@ std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool in_memory(const sqlite_options& o) { return o.data_dir == ":memory:"; }
-
-std::string database_path(const sqlite_options& o) {
-  if (in_memory(o)) return ":memory:";
-  std::error_code ec;
-  std::filesystem::create_directories(o.data_dir, ec);
-  if (ec) {
-    throw std::runtime_error("cannot create store data dir '" + o.data_dir + "': " +
-                             ec.message());
-  }
-  return (std::filesystem::path(o.data_dir) / o.file_name).string();
-}
-
-std::unique_ptr<detail::sqlite_db> open_writer(const sqlite_options& o) {
-  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
-  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
-  if (!in_memory(o)) {
-    // WAL: one writer and any number of readers run side by side; a commit appends to the WAL.
-    if (db->query_text_or_throw("PRAGMA journal_mode=WAL") != "wal") {
-      throw std::runtime_error("store: cannot switch '" + o.data_dir + "' to WAL mode");
-    }
-    // synchronous=FULL, not NORMAL: in WAL mode NORMAL fsyncs only at checkpoints, so a
-    // committed transaction can vanish on power loss (it survives kill -9, not a power cut).
-    // FULL fsyncs the WAL at every COMMIT, which is what "RECEIPT only once the message is on
-    // disk" means. Group commit pays that one fsync per batch, not per message.
-    db->exec_or_throw("PRAGMA synchronous=FULL");
-  }
-  db->exec_or_throw(schema_sql);
-  if (o.max_page_count > 0) {
-    db->query_text_or_throw(
-        ("PRAGMA max_page_count=" + std::to_string(o.max_page_count)).c_str());
-  }
-  return db;
-}
-
-std::unique_ptr<detail::sqlite_db> open_reader(const sqlite_options& o) {
-  if (in_memory(o)) return nullptr;  // an in-memory database has one connection: shared
-  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
-  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
-  db->exec_or_throw("PRAGMA query_only=1");
-  return db;
 }
 
 bool expired(const stored_message& m, const retention& policy, std::int64_t now) {
@@ -100,8 +41,8 @@ struct sqlite_store::impl {
   explicit impl(sqlite_options o)
       : opts(std::move(o)),
         now(opts.now_ms ? opts.now_ms : system_now_ms),
-        writer_db(open_writer(opts)),
-        reader_db(open_reader(opts)),
+        writer_db(detail::open_writer_db(opts)),
+        reader_db(detail::open_reader_db(opts)),
         reader(reader_db ? *reader_db : *writer_db),
         writer(*writer_db),
         load_stmt(reader, load_sql),
@@ -200,8 +141,7 @@ struct sqlite_store::impl {
       if (result.ec) {
         retry_removes.push_back(std::move(op));  // still hidden from load; retried next batch
       } else {
-        std::lock_guard lk(tomb_mu);
-        forget_tombstone_locked(op.queue, op.seq);
+        removing.forget(op.queue, op.seq);
       }
     }
     const bool was_healthy = healthy.exchange(!result.ec);
@@ -225,19 +165,6 @@ struct sqlite_store::impl {
     counters.last_commit_latency = result.latency;
   }
 
-  void forget_tombstone_locked(const std::string& q, std::uint64_t seq) {
-    auto it = tombstones.find(q);
-    if (it == tombstones.end()) return;
-    it->second.erase(seq);
-    if (it->second.empty()) tombstones.erase(it);
-  }
-
-  std::unordered_set<std::uint64_t> tombstones_of(std::string_view q) {
-    std::lock_guard lk(tomb_mu);
-    auto it = tombstones.find(std::string(q));
-    return it == tombstones.end() ? std::unordered_set<std::uint64_t>{} : it->second;
-  }
-
   std::vector<stored_message> load(std::string_view q, std::uint64_t after, std::size_t max,
                                    std::error_code& ec);
 
@@ -252,8 +179,8 @@ struct sqlite_store::impl {
   std::mutex read_mu;  // guards reader + load_stmt (and the writer's use of a shared connection)
   detail::sqlite_stmt load_stmt;
 
-  // Lock order: mu, tomb_mu, stats_mu are leaves (never held together); read_mu may be held
-  // while taking none of them.
+  // Lock order: mu, removing's lock and stats_mu are leaves (never held together); read_mu may
+  // be held while taking none of them.
   mutable std::mutex mu;  // guards queue, submitted, finished, stop, purge_requested, policy
   std::condition_variable wake;     // the writer waits for work
   std::condition_variable flushed;  // flush() waits for `finished`
@@ -264,8 +191,7 @@ struct sqlite_store::impl {
   bool purge_requested = false;
   retention policy;
 
-  std::mutex tomb_mu;  // removes submitted but not yet committed: hidden from load
-  std::unordered_map<std::string, std::unordered_set<std::uint64_t>> tombstones;
+  detail::pending_seqs removing;  // removes submitted but not yet committed: hidden from load
 
   mutable std::mutex stats_mu;
   store_stats counters;
@@ -280,7 +206,7 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
   ec.clear();
   std::vector<stored_message> out;
   if (max == 0) return out;
-  const auto removed = tombstones_of(q);  // taken first: a remove() that returned is covered
+  const auto removed = removing.of(q);  // taken first: a remove() that returned is covered
   const std::int64_t t = now();
   retention current;
   {
@@ -344,10 +270,7 @@ std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint
 }
 
 void sqlite_store::remove(std::string queue, std::uint64_t seq) {
-  {
-    std::lock_guard lk(impl_->tomb_mu);
-    impl_->tombstones[queue].insert(seq);
-  }
+  impl_->removing.add(queue, seq);
   write_op op;
   op.what = write_op::kind::remove;
   op.queue = std::move(queue);

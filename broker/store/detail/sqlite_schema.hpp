@@ -1,0 +1,20 @@
+#pragma once
+// Opening sqlite_store's database: the connection settings (WAL, synchronous=FULL) and the
+// schema. Start-up only: everything here throws std::runtime_error with a clear message on
+// failure.
+
+#include <memory>
+
+#include "broker/store/detail/sqlite_db.hpp"
+#include "broker/store/sqlite_store.hpp"
+
+namespace broker::store::detail {
+
+/// The writer connection: creates the directory and the database if missing, switches to WAL,
+/// creates the schema, applies max_page_count.
+std::unique_ptr<sqlite_db> open_writer_db(const sqlite_options& o);
+
+/// A query-only connection beside the writer; null for ":memory:" (one shared connection).
+std::unique_ptr<sqlite_db> open_reader_db(const sqlite_options& o);
+
+}  // namespace broker::store::detail
