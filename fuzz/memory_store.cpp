@@ -8,8 +8,8 @@ namespace fuzz {
 
 using broker::store::stored_message;
 
-void memory_store::append(std::string queue, std::string message_id, std::string payload,
-                          std::int64_t expires_at_ms, broker::store::append_handler done) {
+std::uint64_t memory_store::append(std::string queue, std::string message_id, std::string payload,
+                                   std::int64_t expires_at_ms, broker::store::append_handler done) {
   std::lock_guard lock(mutex_);
   stored_message m;
   m.queue = std::move(queue);
@@ -17,6 +17,7 @@ void memory_store::append(std::string queue, std::string message_id, std::string
   m.payload = std::move(payload);
   m.expires_at_ms = expires_at_ms;
   pending_.push_back(pending{std::move(m), std::move(done)});
+  return 0;
 }
 
 // Commits (or fails) every pending append, then runs the completions outside the lock.

@@ -361,8 +361,9 @@ redis_store::redis_store(redis_store_options options)
 
 redis_store::~redis_store() = default;
 
-void redis_store::append(std::string queue, std::string message_id, std::string payload,
-                         std::int64_t expires_at_ms, append_handler done) {
+// Returns 0: the seq is INCRed by the script at commit, so only the completion knows it.
+std::uint64_t redis_store::append(std::string queue, std::string message_id, std::string payload,
+                                  std::int64_t expires_at_ms, append_handler done) {
   redis_op op;
   op.queue = std::move(queue);
   op.message_id = std::move(message_id);
@@ -371,6 +372,7 @@ void redis_store::append(std::string queue, std::string message_id, std::string 
   op.expires_at_ms = expires_at_ms;
   op.done = std::move(done);
   impl_->submit(std::move(op));
+  return 0;
 }
 
 std::vector<stored_message> redis_store::load(std::string_view queue, std::uint64_t after_seq,

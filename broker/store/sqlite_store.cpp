@@ -46,6 +46,7 @@ struct sqlite_store::impl {
         reader(reader_db ? *reader_db : *writer_db),
         writer(*writer_db),
         load_stmt(reader, load_sql),
+        next_seq(detail::highest_seq(*writer_db) + 1),
         policy(opts.policy),
         thread([this] { run(); }) {}
 
@@ -58,22 +59,28 @@ struct sqlite_store::impl {
     thread.join();
   }
 
-  void submit(write_op op) {
+  // Returns an append's seq (0 when refused). The seq is taken under `mu`, in the same step that
+  // queues the op: seq order = queue order = commit order, so the committed rows of a queue are
+  // always a prefix of its appends in seq order, as before when SQLite assigned them at INSERT.
+  std::uint64_t submit(write_op op) {
+    std::uint64_t seq = 0;
     {
       std::unique_lock lk(mu);
       if (stop) {
         lk.unlock();
         if (op.done) op.done(error::closed, 0);
-        return;
+        return 0;
       }
       if (op.what == write_op::kind::purge) {
-        if (purge_requested) return;
+        if (purge_requested) return 0;
         purge_requested = true;
       }
+      if (op.what == write_op::kind::append) op.seq = seq = next_seq++;
       queue.push_back(std::move(op));
       ++submitted;
     }
     wake.notify_one();
+    return seq;
   }
 
   // The writer thread: commit whatever is queued, one transaction per batch.
@@ -181,10 +188,14 @@ struct sqlite_store::impl {
 
   // Lock order: mu, removing's lock and stats_mu are leaves (never held together); read_mu may
   // be held while taking none of them.
-  mutable std::mutex mu;  // guards queue, submitted, finished, stop, purge_requested, policy
+  // guards queue, next_seq, submitted, finished, stop, purge_requested, policy
+  mutable std::mutex mu;
   std::condition_variable wake;     // the writer waits for work
   std::condition_variable flushed;  // flush() waits for `finished`
   std::deque<write_op> queue;
+  // The next append's seq: above every seq the database ever used (highest_seq) and every one
+  // this object handed out, including those of failed batches (burnt, never reused).
+  std::uint64_t next_seq;
   std::uint64_t submitted = 0;
   std::uint64_t finished = 0;
   bool stop = false;
@@ -258,10 +269,16 @@ sqlite_store::sqlite_store(sqlite_options options)
 
 sqlite_store::~sqlite_store() = default;
 
-void sqlite_store::append(std::string queue, std::string message_id, std::string payload,
-                          std::int64_t expires_at_ms, append_handler done) {
-  impl_->submit(write_op{write_op::kind::append, std::move(queue), std::move(message_id),
-                         std::move(payload), impl_->now(), expires_at_ms, 0, std::move(done)});
+std::uint64_t sqlite_store::append(std::string queue, std::string message_id, std::string payload,
+                                   std::int64_t expires_at_ms, append_handler done) {
+  write_op op;
+  op.queue = std::move(queue);
+  op.message_id = std::move(message_id);
+  op.payload = std::move(payload);
+  op.stored_at_ms = impl_->now();
+  op.expires_at_ms = expires_at_ms;
+  op.done = std::move(done);
+  return impl_->submit(std::move(op));
 }
 
 std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint64_t after_seq,

@@ -12,7 +12,8 @@
 //  - Completion order follows submission order; seqs grow in submission order (one store-wide
 //    counter, never reused), so per queue they are strictly increasing and oldest-first.
 //  - `load` sees exactly the committed appends: once a completion has run, a later load returns
-//    the message (unless removed, dropped or expired).
+//    the message (unless removed, dropped or expired). The committed messages of a queue are
+//    always a prefix of its appends in seq order, so a load returns a prefix too.
 //  - `remove` is asynchronous, but from the moment it returns, no later `load` of this store
 //    object returns that message. Crash window: a removal not yet committed when the process dies
 //    (kill -9, power loss) is lost, so the message is delivered again after restart: a
@@ -73,8 +74,13 @@ class store {
 
   /// Queues `payload` for `queue`; `done` is called exactly once, after the commit or failure.
   /// `expires_at_ms` is an absolute deadline (ms since epoch), 0 = only `max_age` applies.
-  virtual void append(std::string queue, std::string message_id, std::string payload,
-                      std::int64_t expires_at_ms, append_handler done) = 0;
+  /// Returns the message's seq when the store assigns it at submission (SQLite: strictly
+  /// increasing in submission order, above every seq this database ever used, never reused), or 0
+  /// when it is known only at commit (Redis: the completion carries it). `done` gets the same seq.
+  /// A seq returned here may be passed to `remove` before `done` ran. When the append fails, its
+  /// seq is burnt: `done` gets 0 and no message ever carries it.
+  virtual std::uint64_t append(std::string queue, std::string message_id, std::string payload,
+                               std::int64_t expires_at_ms, append_handler done) = 0;
 
   /// Up to `max` messages of `queue` with seq > `after_seq`, oldest first, skipping removed and
   /// expired ones. Synchronous (one indexed read); meant for when a user subscribes. Page with

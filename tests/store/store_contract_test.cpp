@@ -27,6 +27,7 @@ using namespace std::chrono_literals;
 // Each engine opens "the same" store again and again (reopen = a new object on the same data).
 struct sqlite_engine {
   static constexpr bool needs_redis = false;
+  static constexpr bool seq_at_submission = true;  // append returns the seq
   store_test::temp_dir dir;
   std::unique_ptr<store> open(const retention& keep, const manual_wall_clock* clock) {
     auto o = store_test::options_in(dir);
@@ -40,6 +41,7 @@ struct sqlite_engine {
 
 struct redis_engine {
   static constexpr bool needs_redis = true;
+  static constexpr bool seq_at_submission = false;  // append returns 0
   broker::store::redis_store_options base;
   std::unique_ptr<store> open(const retention& keep, const manual_wall_clock* clock) {
     auto o = base;
@@ -241,6 +243,33 @@ TYPED_TEST(RedisStoreContract, PerMessageExpiryHidesAndDropsIt) {
   EXPECT_EQ(ids_of(s->load("q", 0, 2)), (std::vector<std::string>{"long", "never"}));
   s->flush();
   EXPECT_EQ(s->stats().dropped_expired, 1u);
+}
+
+// Either the seq at once (and then the completion's very seq, increasing with submission) or 0.
+TYPED_TEST(RedisStoreContract, AppendReturnsTheCompletionsSeqOrZero) {
+  auto s = this->open();
+  std::vector<std::uint64_t> returned;
+  std::vector<std::future<store_test::append_result>> completed;
+  for (int i = 0; i < 20; ++i) {
+    auto done = std::make_shared<std::promise<store_test::append_result>>();
+    completed.push_back(done->get_future());
+    returned.push_back(s->append("q", "m" + std::to_string(i), "x", 0,
+                                 [done](std::error_code ec, std::uint64_t seq) {
+                                   done->set_value({ec, seq});
+                                 }));
+  }
+  for (std::size_t i = 0; i < returned.size(); ++i) {
+    const auto r = completed[i].get();
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    if (TypeParam::seq_at_submission) {
+      EXPECT_EQ(returned[i], r.seq);
+      if (i > 0) {
+        EXPECT_GT(returned[i], returned[i - 1]);
+      }
+    } else {
+      EXPECT_EQ(returned[i], 0u);
+    }
+  }
 }
 
 // The worker is held inside the first completion, so the next 1000 appends queue up behind it:

@@ -7,11 +7,11 @@
 namespace broker::store::detail {
 namespace {
 
-// seq is the rowid with AUTOINCREMENT: store-wide, strictly increasing, never reused even after
-// the newest row is deleted, so a seq seen by the broker never names another message later.
+// seq is assigned by the store at submission (see sqlite_store.cpp) and inserted as the rowid;
+// SQLite raises the AUTOINCREMENT high-water mark to it, which the next open starts above.
 constexpr const char* insert_sql =
-    "INSERT INTO messages(queue, message_id, payload, stored_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO messages(seq, queue, message_id, payload, stored_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* remove_sql = "DELETE FROM messages WHERE queue = ?1 AND seq = ?2";
 // Everything at or below the (max_count+1)-th newest row: nothing when the queue is short.
 constexpr const char* trim_sql =
@@ -84,17 +84,15 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
   return purge ? purge_expired(policy, now_ms, out) : std::error_code{};
 }
 
-std::error_code batch_writer::insert(write_op& op) {
+std::error_code batch_writer::insert(const write_op& op) {
   insert_.reset();
-  insert_.bind_text(1, op.queue);
-  insert_.bind_text(2, op.message_id);
-  insert_.bind_blob(3, op.payload);
-  insert_.bind(4, op.stored_at_ms);
-  insert_.bind(5, op.expires_at_ms);
-  const int rc = insert_.step();
-  if (rc != SQLITE_DONE) return to_error_code(rc);
-  op.seq = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_.native()));
-  return {};
+  insert_.bind(1, static_cast<std::int64_t>(op.seq));
+  insert_.bind_text(2, op.queue);
+  insert_.bind_text(3, op.message_id);
+  insert_.bind_blob(4, op.payload);
+  insert_.bind(5, op.stored_at_ms);
+  insert_.bind(6, op.expires_at_ms);
+  return to_error_code(insert_.step());
 }
 
 std::error_code batch_writer::erase(const write_op& op, batch_result& out) {

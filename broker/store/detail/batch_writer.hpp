@@ -22,7 +22,7 @@ struct write_op {
   std::string payload;
   std::int64_t stored_at_ms = 0;
   std::int64_t expires_at_ms = 0;
-  std::uint64_t seq = 0;  ///< remove: the target; append: filled in once inserted
+  std::uint64_t seq = 0;  ///< append: assigned at submission; remove: the target
   append_handler done;    ///< append only
 };
 
@@ -51,7 +51,7 @@ class batch_writer {
  private:
   std::error_code apply_locked_txn(std::vector<write_op>& ops, const retention& policy,
                                    std::int64_t now_ms, bool purge, batch_result& out);
-  std::error_code insert(write_op& op);
+  std::error_code insert(const write_op& op);
   std::error_code erase(const write_op& op, batch_result& out);
   std::error_code trim(const std::string& queue, std::size_t max_count, batch_result& out);
   std::error_code purge_expired(const retention& policy, std::int64_t now_ms, batch_result& out);

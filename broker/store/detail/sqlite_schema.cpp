@@ -7,8 +7,11 @@
 namespace broker::store::detail {
 namespace {
 
-// One table; seq (the rowid) is the store-wide order, (queue, seq) the access path of load and
-// remove. The other two indexes serve the expiry purge.
+// One table; seq is the store-wide order, (queue, seq) the access path of load and remove. The
+// other two indexes serve the expiry purge. seq is assigned by the store (sqlite_store.cpp) and
+// inserted explicitly; AUTOINCREMENT is kept for its high-water mark in sqlite_sequence, which
+// SQLite raises on every insert and never lowers when rows are deleted: the store starts above
+// it, so a seq is never reused even after the newest row was removed.
 constexpr const char* schema_sql =
     "CREATE TABLE IF NOT EXISTS messages ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -21,6 +24,10 @@ constexpr const char* schema_sql =
     "CREATE INDEX IF NOT EXISTS messages_by_age ON messages(stored_at);"
     "CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at) WHERE expires_at > 0;";
 
+constexpr const char* highest_seq_sql =
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),"
+    " coalesce((SELECT max(seq) FROM messages), 0))";
+
 bool in_memory(const sqlite_options& o) { return o.data_dir == ":memory:"; }
 
 std::string database_path(const sqlite_options& o) {
@@ -32,6 +39,10 @@ std::string database_path(const sqlite_options& o) {
                              ec.message());
   }
   return (std::filesystem::path(o.data_dir) / o.file_name).string();
+}
+
+std::uint64_t to_u64(const std::string& text) {
+  return text.empty() ? 0 : static_cast<std::uint64_t>(std::stoll(text));
 }
 
 }  // namespace
@@ -65,5 +76,7 @@ std::unique_ptr<sqlite_db> open_reader_db(const sqlite_options& o) {
   db->exec_or_throw("PRAGMA query_only=1");
   return db;
 }
+
+std::uint64_t highest_seq(sqlite_db& db) { return to_u64(db.query_text_or_throw(highest_seq_sql)); }
 
 }  // namespace broker::store::detail
