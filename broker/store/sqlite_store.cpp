@@ -145,11 +145,18 @@ struct sqlite_store::impl {
     for (auto& op : batch) {
       if (op.what == write_op::kind::append) ++appends;
       if (op.what != write_op::kind::remove) continue;
-      if (result.ec) {
-        retry_removes.push_back(std::move(op));  // still hidden from load; retried next batch
+      // A failed remove stays hidden from load and is retried with the next batch. A cancelled
+      // remove is done either way: its row was never written.
+      if (result.ec && !op.cancelled) {
+        retry_removes.push_back(std::move(op));
       } else {
         removing.forget(op.queue, op.seq);
       }
+    }
+    if (!result.transaction) {  // all cancelled: nothing written, nothing learnt about the disk
+      std::lock_guard lk(stats_mu);
+      counters.cancelled += result.cancelled;
+      return;
     }
     const bool was_healthy = healthy.exchange(!result.ec);
     if (result.ec && was_healthy) {
@@ -167,6 +174,7 @@ struct sqlite_store::impl {
     ++counters.commit_batches;
     counters.appended += result.appended;
     counters.removed += result.removed;
+    counters.cancelled += result.cancelled;
     counters.dropped_overflow += result.dropped_overflow;
     counters.dropped_expired += result.dropped_expired;
     counters.last_commit_latency = result.latency;
@@ -286,6 +294,8 @@ std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint
   return impl_->load(queue, after_seq, max, ec);
 }
 
+// Also for a seq whose append has not completed: the writer cancels the pair when both are in
+// one batch (batch_writer), or deletes the row in a later batch, after its INSERT committed.
 void sqlite_store::remove(std::string queue, std::uint64_t seq) {
   impl_->removing.add(queue, seq);
   write_op op;

@@ -16,11 +16,12 @@
 // Seqs: `append` assigns the seq at once from a counter that starts, at open, above the
 // table's AUTOINCREMENT high-water mark (so above every seq the file ever held, deleted rows
 // included), and queues the append in the same step: seq order is submission order and commit
-// order. The broker may thus hand a message out before its commit. Seqs that never reached the
-// file (a failed batch) are never reused by this object, but may be handed out again after a
-// restart: no stored message ever carried them. One store object per database file: a second
-// writer process would collide on seqs (its INSERTs fail the batch on the primary key; nothing
-// is overwritten).
+// order. The broker may thus hand a message out before its commit and remove it before its
+// completion; an append and its remove in one batch cancel out unwritten. Seqs that never
+// reached the file (a failed batch, a cancelled pair) are never reused by this object, but may
+// be handed out again after a restart: no stored message ever carried them. One store object
+// per database file: a second writer process would collide on seqs (its INSERTs fail the batch
+// on the primary key; nothing is overwritten).
 
 #include <chrono>
 #include <cstddef>

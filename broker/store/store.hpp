@@ -18,6 +18,10 @@
 //    object returns that message. Crash window: a removal not yet committed when the process dies
 //    (kill -9, power loss) is lost, so the message is delivered again after restart: a
 //    redelivery, never a loss.
+//  - When `append` returns the seq at once (SQLite), the broker may hand the message out before
+//    the commit and `remove` it before its completion ran: an append and its remove that meet
+//    in one group commit are both dropped unwritten (store_stats::cancelled), the append still
+//    completes with success after that commit.
 
 #include <chrono>
 #include <cstddef>
@@ -51,9 +55,10 @@ struct retention {
 
 /// Counters since the store was opened (not persisted).
 struct store_stats {
-  std::uint64_t appended = 0;          ///< appends committed
+  std::uint64_t appended = 0;          ///< appends committed (cancelled ones not included)
   std::uint64_t append_failures = 0;   ///< appends completed with an error
   std::uint64_t removed = 0;           ///< rows actually deleted by `remove`
+  std::uint64_t cancelled = 0;         ///< appends removed before their commit: neither was written
   std::uint64_t dropped_overflow = 0;  ///< oldest messages dropped over `max_count`
   std::uint64_t dropped_expired = 0;   ///< messages deleted for age or their own expiry
   std::uint64_t commit_batches = 0;    ///< transactions committed (group commit: << appended)
@@ -61,9 +66,9 @@ struct store_stats {
   std::chrono::microseconds last_commit_latency{0};  ///< BEGIN to COMMIT (fsync included)
 };
 
-/// Called once per append: `ec` empty and the message's `seq` when durably committed; an error
-/// (see error.hpp) and seq 0 otherwise. May run on the store's writer thread: keep it short,
-/// never call `flush()` from it.
+/// Called once per append: `ec` empty and the message's `seq` when durably committed (or
+/// cancelled by a `remove` in the same commit); an error (see error.hpp) and seq 0 otherwise. May
+/// run on the store's writer thread: keep it short, never call `flush()` from it.
 using append_handler = std::function<void(std::error_code ec, std::uint64_t seq)>;
 
 /// The durable store. Every member is thread-safe. Destroying it commits what was submitted
@@ -112,7 +117,9 @@ class store {
   }
 
   /// Deletes message `seq` of `queue` (ack, or auto-ack once written). Batched and committed
-  /// asynchronously; hidden from `load` at once. Unknown seqs are ignored.
+  /// asynchronously; hidden from `load` at once. Unknown seqs are ignored. `seq` may be one that
+  /// `append` returned before its completion ran: when both land in the same commit, neither is
+  /// written (counted in store_stats::cancelled); otherwise the row is deleted after its commit.
   virtual void remove(std::string queue, std::uint64_t seq) = 0;
 
   /// Changes the retention of every queue; takes effect on the next append / expiry purge.

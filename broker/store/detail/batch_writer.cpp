@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace broker::store::detail {
 namespace {
@@ -21,6 +22,35 @@ constexpr const char* purge_deadline_sql =
     "DELETE FROM messages WHERE expires_at > 0 AND expires_at <= ?1";
 constexpr const char* purge_age_sql = "DELETE FROM messages WHERE stored_at <= ?1";
 
+// An append and the remove of its seq in one batch: the broker handed the message out and it was
+// acknowledged before the commit. Inserting and deleting it would only cost WAL pages and index
+// updates; neither is written. A remove names a seq its append returned, so it always comes
+// after that append in the batch: one pass finds every pair.
+std::uint64_t cancel_pairs(std::vector<write_op>& ops) {
+  const bool any_remove = std::any_of(
+      ops.begin(), ops.end(), [](const write_op& op) { return op.what == write_op::kind::remove; });
+  if (!any_remove) return 0;
+  std::unordered_map<std::uint64_t, write_op*> appends;  // by seq: store-wide unique
+  std::uint64_t pairs = 0;
+  for (auto& op : ops) {
+    if (op.what == write_op::kind::append) {
+      appends.emplace(op.seq, &op);
+    } else if (op.what == write_op::kind::remove) {
+      auto it = appends.find(op.seq);
+      if (it == appends.end() || it->second->queue != op.queue) continue;
+      it->second->cancelled = true;
+      op.cancelled = true;
+      appends.erase(it);  // a second remove of the seq stays a DELETE that finds nothing
+      ++pairs;
+    }
+  }
+  return pairs;
+}
+
+bool writes_anything(const std::vector<write_op>& ops) {
+  return std::any_of(ops.begin(), ops.end(), [](const write_op& op) { return !op.cancelled; });
+}
+
 }  // namespace
 
 batch_writer::batch_writer(sqlite_db& db)
@@ -34,6 +64,10 @@ batch_writer::batch_writer(sqlite_db& db)
 batch_result batch_writer::run(std::vector<write_op>& ops, const retention& policy,
                                std::int64_t now_ms, bool purge) {
   batch_result out;
+  out.cancelled = cancel_pairs(ops);
+  // Nothing left to write: no BEGIN, no COMMIT, no fsync. The cancelled appends complete now.
+  if (!purge && !writes_anything(ops)) return out;
+  out.transaction = true;
   const auto start = std::chrono::steady_clock::now();
   // IMMEDIATE takes the write lock up front: a busy database fails here, before any work.
   int rc = db_.exec("BEGIN IMMEDIATE");
@@ -59,6 +93,7 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
                                                bool purge, batch_result& out) {
   std::vector<const std::string*> appended_queues;
   for (auto& op : ops) {
+    if (op.cancelled) continue;
     std::error_code ec;
     switch (op.what) {
       case write_op::kind::append:
