@@ -77,6 +77,13 @@ void memory_store::remove(std::string queue, std::uint64_t seq) {
   }
 }
 
+void memory_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  if (auto q = queues_.find(queue); q != queues_.end()) {
+    if (auto m = q->second.find(seq); m != q->second.end()) m->second.delivered = true;
+  }
+}
+
 void memory_store::set_retention(broker::store::retention r) {
   std::lock_guard lock(mutex_);
   retention_ = r;

@@ -27,6 +27,7 @@ class memory_store final : public broker::store::store {
   std::vector<broker::store::stored_message> load(std::string_view queue, std::uint64_t after_seq,
                                                   std::size_t max, std::error_code& ec) override;
   void remove(std::string queue, std::uint64_t seq) override;
+  void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(broker::store::retention r) override;
   broker::store::store_stats stats() const override;
   void flush() override;

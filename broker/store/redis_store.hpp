@@ -22,6 +22,14 @@
 // queue keep it in seq order. The seq is known only then: `append` returns 0 and the completion
 // carries the seq, so a remove can never name an append still in flight. remove = XDEL.
 //
+// Delivered marks: `{prefix}dl:{queue}`, a sorted set of seqs (score = member = seq) beside the
+// stream. mark_delivered is a short script (ZADD only if the entry exists, so a mark never
+// outlives its entry); remove and expiry XDEL the entries and ZREM their marks in the same
+// MULTI; the append script's trim drops every mark below the oldest entry left; dropping an
+// empty queue deletes both keys. A load reads a page of entries and the marks above after_seq in
+// one MULTI (one round trip, one consistent view), so it never misses a mark committed before
+// it; marks still in flight from this store object are applied from memory, as removes are.
+//
 // Age and per-message expiry are applied on read (never loaded) and the entries are XDELed
 // lazily: by the load that saw them and by a periodic sweep over the known queues, capped at
 // purge_max_entries examined per sweep (it reads each queue's oldest entries, where age-expired
@@ -107,6 +115,7 @@ class redis_store final : public store {
   void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
                   load_handler done) override;
   void remove(std::string queue, std::uint64_t seq) override;
+  void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;
   store_stats stats() const override;
   void flush() override;

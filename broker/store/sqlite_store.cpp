@@ -21,7 +21,7 @@ namespace {
 using detail::write_op;
 
 constexpr const char* load_sql =
-    "SELECT seq, message_id, payload, stored_at, expires_at FROM messages"
+    "SELECT seq, message_id, payload, stored_at, expires_at, delivered FROM messages"
     " WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
 
 std::int64_t system_now_ms() {
@@ -100,8 +100,8 @@ struct sqlite_store::impl {
       const auto steady = std::chrono::steady_clock::now();
       const bool purge = steady - last_purge >= opts.purge_interval;
       if (purge) last_purge = steady;
-      for (auto& op : retry_removes) batch.push_back(std::move(op));
-      retry_removes.clear();
+      for (auto& op : retry_writes) batch.push_back(std::move(op));
+      retry_writes.clear();
       if (!batch.empty() || purge) commit(batch, batch_policy, purge);
       batch.clear();
       {
@@ -144,13 +144,14 @@ struct sqlite_store::impl {
     std::uint64_t appends = 0;
     for (auto& op : batch) {
       if (op.what == write_op::kind::append) ++appends;
-      if (op.what != write_op::kind::remove) continue;
-      // A failed remove stays hidden from load and is retried with the next batch. A cancelled
-      // remove is done either way: its row was never written.
+      if (op.what != write_op::kind::remove && op.what != write_op::kind::mark) continue;
+      auto& pending = op.what == write_op::kind::remove ? removing : marking;
+      // A failed remove or mark stays pending (load still reflects it) and is retried with the
+      // next batch. A cancelled remove is done either way: its row was never written.
       if (result.ec && !op.cancelled) {
-        retry_removes.push_back(std::move(op));
+        retry_writes.push_back(std::move(op));
       } else {
-        removing.forget(op.queue, op.seq);
+        pending.forget(op.queue, op.seq);
       }
     }
     if (!result.transaction) {  // all cancelled: nothing written, nothing learnt about the disk
@@ -194,8 +195,8 @@ struct sqlite_store::impl {
   std::mutex read_mu;  // guards reader + load_stmt (and the writer's use of a shared connection)
   detail::sqlite_stmt load_stmt;
 
-  // Lock order: mu, removing's lock and stats_mu are leaves (never held together); read_mu may
-  // be held while taking none of them.
+  // Lock order: mu, the pending_seqs' locks and stats_mu are leaves (never held together);
+  // read_mu may be held while taking none of them.
   // guards queue, next_seq, submitted, finished, stop, purge_requested, policy
   mutable std::mutex mu;
   std::condition_variable wake;     // the writer waits for work
@@ -211,12 +212,13 @@ struct sqlite_store::impl {
   retention policy;
 
   detail::pending_seqs removing;  // removes submitted but not yet committed: hidden from load
+  detail::pending_seqs marking;   // marks submitted but not yet committed: loaded as delivered
 
   mutable std::mutex stats_mu;
   store_stats counters;
   std::atomic<bool> healthy{true};
 
-  std::vector<write_op> retry_removes;  // writer thread only
+  std::vector<write_op> retry_writes;  // failed removes and marks; writer thread only
   std::thread thread;
 };
 
@@ -225,7 +227,10 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
   ec.clear();
   std::vector<stored_message> out;
   if (max == 0) return out;
-  const auto removed = removing.of(q);  // taken first: a remove() that returned is covered
+  // Taken first: a remove() or mark_delivered() that returned is covered, either here or (once
+  // committed and forgotten) by the read below.
+  const auto removed = removing.of(q);
+  const auto marked = marking.of(q);
   const std::int64_t t = now();
   retention current;
   {
@@ -248,6 +253,7 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
         stored_message m{static_cast<std::uint64_t>(load_stmt.column_int(0)), std::string(q),
                          load_stmt.column_bytes(1), load_stmt.column_bytes(2),
                          load_stmt.column_int(3), load_stmt.column_int(4)};
+        m.delivered = load_stmt.column_int(5) != 0 || marked.contains(m.seq);
         after = m.seq;
         if (expired(m, current, t)) {
           saw_expired = true;
@@ -300,6 +306,15 @@ void sqlite_store::remove(std::string queue, std::uint64_t seq) {
   impl_->removing.add(queue, seq);
   write_op op;
   op.what = write_op::kind::remove;
+  op.queue = std::move(queue);
+  op.seq = seq;
+  impl_->submit(std::move(op));
+}
+
+void sqlite_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  impl_->marking.add(queue, seq);
+  write_op op;
+  op.what = write_op::kind::mark;
   op.queue = std::move(queue);
   op.seq = seq;
   impl_->submit(std::move(op));

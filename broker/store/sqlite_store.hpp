@@ -8,10 +8,11 @@
 // beside the writer) and never wait for an fsync.
 //
 // Submitted operations wait in an in-memory queue with no bound of its own: the broker bounds
-// what it submits (its pending RECEIPTs / unacked messages). A remove whose commit fails stays
-// hidden from load and is retried with the next batch; if the process stops first, the message
-// is delivered again after restart (never lost). Measured on the dev VM (fsync ~9 ms): one
-// append in flight ~110/s; a burst from 4 threads ~64,000/s at 1000 appends per commit.
+// what it submits (its pending RECEIPTs / unacked messages). A remove (or mark_delivered) whose
+// commit fails stays reflected by load and is retried with the next batch; if the process stops
+// first, the message is delivered again after restart (never lost). Measured on the dev VM
+// (fsync ~9 ms): one append in flight ~110/s; a burst from 4 threads ~64,000/s at 1000 appends
+// per commit.
 //
 // Seqs: `append` assigns the seq at once from a counter that starts, at open, above the
 // table's AUTOINCREMENT high-water mark (so above every seq the file ever held, deleted rows
@@ -22,6 +23,9 @@
 // be handed out again after a restart: no stored message ever carried them. One store object
 // per database file: a second writer process would collide on seqs (its INSERTs fail the batch
 // on the primary key; nothing is overwritten).
+//
+// Schema: one table `messages`; a file from before the `delivered` column is migrated at open
+// (ALTER TABLE ... ADD COLUMN, no row rewritten).
 
 #include <chrono>
 #include <cstddef>
@@ -72,6 +76,7 @@ class sqlite_store final : public store {
   std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
                                    std::size_t max, std::error_code& ec) override;
   void remove(std::string queue, std::uint64_t seq) override;
+  void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;
   store_stats stats() const override;
   void flush() override;

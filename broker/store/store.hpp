@@ -22,6 +22,9 @@
 //    the commit and `remove` it before its completion ran: an append and its remove that meet
 //    in one group commit are both dropped unwritten (store_stats::cancelled), the append still
 //    completes with success after that commit.
+//  - `mark_delivered` is asynchronous like `remove`; from the moment it returns, `load` of this
+//    store object reports the message as delivered. Crash window: a mark not yet committed is
+//    lost, so the message is delivered again after restart without the redelivered flag.
 
 #include <chrono>
 #include <cstddef>
@@ -44,6 +47,7 @@ struct stored_message {
   std::string payload;              ///< opaque bytes
   std::int64_t stored_at_ms = 0;    ///< wall clock (store's clock) when `append` was called
   std::int64_t expires_at_ms = 0;   ///< absolute deadline in ms since epoch; 0 = never
+  bool delivered = false;           ///< handed to a client-ack subscriber (see mark_delivered)
 };
 
 /// How much a queue keeps. Applied per queue: over `max_count` the oldest messages are dropped
@@ -82,8 +86,8 @@ class store {
   /// Returns the message's seq when the store assigns it at submission (SQLite: strictly
   /// increasing in submission order, above every seq this database ever used, never reused), or 0
   /// when it is known only at commit (Redis: the completion carries it). `done` gets the same seq.
-  /// A seq returned here may be passed to `remove` before `done` ran. When the append fails, its
-  /// seq is burnt: `done` gets 0 and no message ever carries it.
+  /// A seq returned here may be passed to `remove` and `mark_delivered` before `done` ran. When
+  /// the append fails, its seq is burnt: `done` gets 0 and no message ever carries it.
   virtual std::uint64_t append(std::string queue, std::string message_id, std::string payload,
                                std::int64_t expires_at_ms, append_handler done) = 0;
 
@@ -121,6 +125,11 @@ class store {
   /// `append` returned before its completion ran: when both land in the same commit, neither is
   /// written (counted in store_stats::cancelled); otherwise the row is deleted after its commit.
   virtual void remove(std::string queue, std::uint64_t seq) = 0;
+
+  /// Message `seq` of `queue` was handed to a client-ack subscriber: from now on `load` returns
+  /// it with `delivered = true` (also after a restart), so the broker marks it redelivered.
+  /// Batched and committed asynchronously like remove; unknown seqs are ignored.
+  virtual void mark_delivered(std::string queue, std::uint64_t seq) = 0;
 
   /// Changes the retention of every queue; takes effect on the next append / expiry purge.
   virtual void set_retention(retention r) = 0;

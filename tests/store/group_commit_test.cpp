@@ -1,5 +1,5 @@
-// Group commit and concurrency of sqlite_store, and an append cancelled by its remove in the
-// same batch.
+// Group commit and concurrency of sqlite_store, and what shares a batch: an append cancelled by
+// its remove, a mark of an append not yet committed.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,6 +17,7 @@ namespace {
 
 using broker::store::sqlite_store;
 using store_test::append_result;
+using store_test::delivered_of;
 using store_test::ids_of;
 using store_test::options_in;
 using store_test::temp_dir;
@@ -255,6 +256,28 @@ TEST(GroupCommit, ARemoveInALaterBatchDeletesTheRow) {
   EXPECT_EQ(rows_with_seq(dir, seq), "0");
   sqlite_store reopened(o);
   EXPECT_EQ(ids_of(reopened.load("q", 0, 10)), (std::vector<std::string>{"first"}));
+}
+
+// Delivered to a client-ack subscriber before the commit: the UPDATE follows the INSERT inside
+// the same transaction.
+TEST(GroupCommit, AMarkInTheSameBatchAsItsAppendIsStored) {
+  temp_dir dir;
+  {
+    sqlite_store s(options_in(dir));
+    held_writer hold;
+    hold.hold_with_first_append(s);
+    auto marked = append_async(s, "marked");
+    auto plain = append_async(s, "plain");
+    s.mark_delivered("q", marked.returned);
+    hold.release.set_value();
+    s.flush();
+    EXPECT_FALSE(marked.completed.get().ec);
+    EXPECT_FALSE(plain.completed.get().ec);
+  }
+  sqlite_store reopened(options_in(dir));
+  auto loaded = reopened.load("q", 0, 10);
+  EXPECT_EQ(ids_of(loaded), (std::vector<std::string>{"first", "marked", "plain"}));
+  EXPECT_EQ(delivered_of(loaded), (std::vector<bool>{false, true, false}));
 }
 
 // What the broker does with auto-ack subscribers online: every append is removed as soon as it

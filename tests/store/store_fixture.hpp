@@ -60,6 +60,13 @@ inline std::vector<std::string> ids_of(const std::vector<broker::store::stored_m
   return ids;
 }
 
+/// The `delivered` flag of each of `messages`, in order.
+inline std::vector<bool> delivered_of(const std::vector<broker::store::stored_message>& ms) {
+  std::vector<bool> out;
+  for (const auto& m : ms) out.push_back(m.delivered);
+  return out;
+}
+
 /// Options for a store in `dir` with everything else at its default.
 inline broker::store::sqlite_options options_in(const temp_dir& dir) {
   broker::store::sqlite_options o;

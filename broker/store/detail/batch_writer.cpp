@@ -14,6 +14,7 @@ constexpr const char* insert_sql =
     "INSERT INTO messages(seq, queue, message_id, payload, stored_at, expires_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* remove_sql = "DELETE FROM messages WHERE queue = ?1 AND seq = ?2";
+constexpr const char* mark_sql = "UPDATE messages SET delivered = 1 WHERE queue = ?1 AND seq = ?2";
 // Everything at or below the (max_count+1)-th newest row: nothing when the queue is short.
 constexpr const char* trim_sql =
     "DELETE FROM messages WHERE queue = ?1 AND seq <= (SELECT seq FROM messages WHERE queue = ?1"
@@ -57,6 +58,7 @@ batch_writer::batch_writer(sqlite_db& db)
     : db_(db),
       insert_(db, insert_sql),
       remove_(db, remove_sql),
+      mark_(db, mark_sql),
       trim_(db, trim_sql),
       purge_deadline_(db, purge_deadline_sql),
       purge_age_(db, purge_age_sql) {}
@@ -102,6 +104,7 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
         appended_queues.push_back(&op.queue);
         break;
       case write_op::kind::remove: ec = erase(op, out); break;
+      case write_op::kind::mark: ec = mark(op); break;
       case write_op::kind::purge: purge = true; break;
     }
     if (ec) return ec;
@@ -135,6 +138,14 @@ std::error_code batch_writer::erase(const write_op& op, batch_result& out) {
   remove_.bind_text(1, op.queue);
   remove_.bind(2, static_cast<std::int64_t>(op.seq));
   return run_delete(remove_, out.removed);
+}
+
+// Unknown seqs (removed, trimmed, expired, a failed append) update nothing: ignored.
+std::error_code batch_writer::mark(const write_op& op) {
+  mark_.reset();
+  mark_.bind_text(1, op.queue);
+  mark_.bind(2, static_cast<std::int64_t>(op.seq));
+  return to_error_code(mark_.step());
 }
 
 std::error_code batch_writer::trim(const std::string& queue, std::size_t max_count,

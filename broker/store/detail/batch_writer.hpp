@@ -15,14 +15,14 @@ namespace broker::store::detail {
 
 /// One unit of work queued for the writer thread.
 struct write_op {
-  enum class kind { append, remove, purge };
+  enum class kind { append, remove, mark, purge };
   kind what = kind::append;
   std::string queue;
   std::string message_id;
   std::string payload;
   std::int64_t stored_at_ms = 0;
   std::int64_t expires_at_ms = 0;
-  std::uint64_t seq = 0;   ///< append: assigned at submission; remove: the target
+  std::uint64_t seq = 0;   ///< append: assigned at submission; remove/mark: the target
   append_handler done;     ///< append only
   bool cancelled = false;  ///< append/remove: paired with its remove/append in the same batch
 };
@@ -58,6 +58,7 @@ class batch_writer {
                                    std::int64_t now_ms, bool purge, batch_result& out);
   std::error_code insert(const write_op& op);
   std::error_code erase(const write_op& op, batch_result& out);
+  std::error_code mark(const write_op& op);
   std::error_code trim(const std::string& queue, std::size_t max_count, batch_result& out);
   std::error_code purge_expired(const retention& policy, std::int64_t now_ms, batch_result& out);
   std::error_code run_delete(sqlite_stmt& stmt, std::uint64_t& counter);
@@ -65,6 +66,7 @@ class batch_writer {
   sqlite_db& db_;
   sqlite_stmt insert_;
   sqlite_stmt remove_;
+  sqlite_stmt mark_;
   sqlite_stmt trim_;
   sqlite_stmt purge_deadline_;
   sqlite_stmt purge_age_;

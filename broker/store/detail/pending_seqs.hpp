@@ -1,7 +1,7 @@
 #pragma once
 // Writes submitted but not yet confirmed by the engine, kept so that load reflects them at once:
 // removes (hidden from load, so that "no later load returns it" holds from the moment remove()
-// returns, store.hpp). Thread-safe.
+// returns, store.hpp) and delivered marks (loaded as delivered). Thread-safe.
 
 #include <cstdint>
 #include <mutex>

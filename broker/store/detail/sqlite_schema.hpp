@@ -1,7 +1,7 @@
 #pragma once
-// Opening sqlite_store's database: the connection settings (WAL, synchronous=FULL), the schema,
-// and the seq high-water mark. Start-up only: everything here throws std::runtime_error with a
-// clear message on failure.
+// Opening sqlite_store's database: the connection settings (WAL, synchronous=FULL), the schema
+// and its migrations, and the seq high-water mark. Start-up only: everything here throws
+// std::runtime_error with a clear message on failure.
 
 #include <cstdint>
 #include <memory>
@@ -12,7 +12,7 @@
 namespace broker::store::detail {
 
 /// The writer connection: creates the directory and the database if missing, switches to WAL,
-/// creates the schema, applies max_page_count.
+/// creates or migrates the schema, applies max_page_count.
 std::unique_ptr<sqlite_db> open_writer_db(const sqlite_options& o);
 
 /// A query-only connection beside the writer; null for ":memory:" (one shared connection).
