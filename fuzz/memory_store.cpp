@@ -9,7 +9,7 @@ namespace fuzz {
 using broker::store::stored_message;
 
 std::uint64_t memory_store::append(std::string queue, std::string message_id, std::string payload,
-                          std::int64_t expires_at_ms, broker::store::append_handler done) {
+                                   std::int64_t expires_at_ms, broker::store::append_handler done) {
   std::lock_guard lock(mutex_);
   stored_message m;
   m.queue = std::move(queue);
@@ -17,15 +17,7 @@ std::uint64_t memory_store::append(std::string queue, std::string message_id, st
   m.payload = std::move(payload);
   m.expires_at_ms = expires_at_ms;
   pending_.push_back(pending{std::move(m), std::move(done)});
-  return 0;  // seqs are assigned at flush, as a store that knows them only at commit
-}
-
-void memory_store::mark_delivered(std::string queue, std::uint64_t seq) {
-  std::lock_guard lock(mutex_);
-  auto q = queues_.find(queue);
-  if (q == queues_.end()) return;
-  auto m = q->second.find(seq);
-  if (m != q->second.end()) m->second.delivered = true;
+  return 0;
 }
 
 // Commits (or fails) every pending append, then runs the completions outside the lock.
@@ -82,6 +74,13 @@ void memory_store::remove(std::string queue, std::uint64_t seq) {
   std::lock_guard lock(mutex_);
   if (auto q = queues_.find(queue); q != queues_.end() && q->second.erase(seq) != 0) {
     ++stats_.removed;
+  }
+}
+
+void memory_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  if (auto q = queues_.find(queue); q != queues_.end()) {
+    if (auto m = q->second.find(seq); m != q->second.end()) m->second.delivered = true;
   }
 }
 

@@ -21,8 +21,9 @@ namespace fuzz {
 /// See the file comment. Thread-safe.
 class memory_store final : public broker::store::store {
  public:
+  /// Returns 0: seqs are assigned in flush(), as Redis assigns them at commit.
   std::uint64_t append(std::string queue, std::string message_id, std::string payload,
-              std::int64_t expires_at_ms, broker::store::append_handler done) override;
+                       std::int64_t expires_at_ms, broker::store::append_handler done) override;
   std::vector<broker::store::stored_message> load(std::string_view queue, std::uint64_t after_seq,
                                                   std::size_t max, std::error_code& ec) override;
   void remove(std::string queue, std::uint64_t seq) override;

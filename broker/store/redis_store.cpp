@@ -11,9 +11,9 @@
 #include <thread>
 #include <utility>
 
+#include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/redis_batch.hpp"
 #include "broker/store/detail/redis_link.hpp"
-#include "broker/store/detail/tombstones.hpp"
 
 namespace broker::store {
 namespace {
@@ -128,18 +128,18 @@ struct redis_store::impl {
   steady::time_point next_wake() const {
     auto at = last_sweep + opts.purge_interval;
     if (writer.connected()) at = std::min(at, last_reply + ping_interval);
-    if (!writer.connected() || !retry_removes.empty()) at = std::min(at, retry_at);
+    if (!writer.connected() || !retry_writes.empty()) at = std::min(at, retry_at);
     return at;
   }
 
-  // Reconnects when due, adds removes to retry, and sweeps when due.
+  // Reconnects when due, adds removes and marks to retry, and sweeps when due.
   void idle_work(const retention& p, bool stopping, std::vector<redis_op>& batch) {
     if (stopping) return;
     const auto now = steady::now();
     if (!writer.connected() && now >= retry_at) ensure_connected(false);
-    if (!retry_removes.empty() && (writer.connected() || !batch.empty())) {
-      for (auto& op : retry_removes) batch.push_back(std::move(op));
-      retry_removes.clear();
+    if (!retry_writes.empty() && (writer.connected() || !batch.empty())) {
+      for (auto& op : retry_writes) batch.push_back(std::move(op));
+      retry_writes.clear();
     }
     if (writer.connected() && now >= last_reply + ping_interval) ping();
     if (writer.connected() && now >= last_sweep + opts.purge_interval) {
@@ -207,12 +207,12 @@ struct redis_store::impl {
 
   void record(std::vector<redis_op>& batch, const detail::redis_batch_result& result) {
     for (auto& op : batch) {
-      if (op.what != redis_op::kind::remove) continue;
+      if (op.what != redis_op::kind::remove && op.what != redis_op::kind::mark) continue;
       if (op.ec) {
-        retry_removes.push_back(std::move(op));  // still hidden from load; retried later
+        retry_writes.push_back(std::move(op));  // still reflected by load; retried later
         retry_at = std::max(retry_at, steady::now() + backoff);
       } else {
-        removing.forget(op.queue, op.seq);
+        (op.what == redis_op::kind::remove ? removing : marking).forget(op.queue, op.seq);
       }
     }
     if (result.append_failures > 0 || !writer.connected()) {
@@ -274,10 +274,10 @@ struct redis_store::impl {
   steady::time_point last_sweep = steady::now();
   steady::time_point last_reply = steady::now();  // of the last batch or PING that succeeded
   detail::sweep_position sweep_at;
-  std::vector<redis_op> retry_removes;
+  std::vector<redis_op> retry_writes;  // removes and marks whose batch failed
 
-  // Lock order: read_mu may be held while taking removing's lock or mu (never the reverse);
-  // mu, removing's and stats_mu are leaves.
+  // Lock order: read_mu may be held while taking removing's or marking's lock or mu (never the
+  // reverse); mu, removing's, marking's and stats_mu are leaves.
   std::mutex read_mu;  // guards reader and reader_retry_at
   detail::redis_link reader;
   steady::time_point reader_retry_at{};
@@ -291,7 +291,8 @@ struct redis_store::impl {
   bool stop = false;
   retention policy;
 
-  detail::tombstones removing;  // removes not yet confirmed by Redis: hidden from load
+  detail::pending_seqs removing;  // removes not yet confirmed by Redis: hidden from load
+  detail::pending_seqs marking;   // marks not yet confirmed by Redis: loaded as delivered
 
   mutable std::mutex stats_mu;
   store_stats counters;
@@ -304,7 +305,10 @@ struct redis_store::impl {
 std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& link,
                                                          std::string_view q, std::uint64_t after,
                                                          std::size_t max, std::error_code& ec) {
-  const auto hidden = removing.of(q);  // taken first: a remove() that returned is covered
+  // Taken first: a remove() or mark_delivered() that returned is covered, either here or (once
+  // confirmed and forgotten) by the read.
+  const auto hidden = removing.of(q);
+  const auto marked = marking.of(q);
   const std::int64_t t = now_ms();
   retention current;
   {
@@ -320,6 +324,7 @@ std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& lin
   if (ec)
     spdlog::error("redis store: load of '{}' failed: {} ({})", q, ec.message(), link.last_error());
   if (!purge.expired.empty()) submit(std::move(purge));
+  for (auto& m : out) m.delivered = m.delivered || marked.contains(m.seq);
   return out;
 }
 
@@ -361,8 +366,9 @@ redis_store::redis_store(redis_store_options options)
 
 redis_store::~redis_store() = default;
 
+// Returns 0: the seq is INCRed by the script at commit, so only the completion knows it.
 std::uint64_t redis_store::append(std::string queue, std::string message_id, std::string payload,
-                         std::int64_t expires_at_ms, append_handler done) {
+                                  std::int64_t expires_at_ms, append_handler done) {
   redis_op op;
   op.queue = std::move(queue);
   op.message_id = std::move(message_id);
@@ -373,8 +379,6 @@ std::uint64_t redis_store::append(std::string queue, std::string message_id, std
   impl_->submit(std::move(op));
   return 0;
 }
-
-void redis_store::mark_delivered(std::string, std::uint64_t) {}  // interim
 
 std::vector<stored_message> redis_store::load(std::string_view queue, std::uint64_t after_seq,
                                               std::size_t max, std::error_code& ec) {
@@ -396,6 +400,15 @@ void redis_store::remove(std::string queue, std::uint64_t seq) {
   impl_->removing.add(queue, seq);
   redis_op op;
   op.what = redis_op::kind::remove;
+  op.queue = std::move(queue);
+  op.seq = seq;
+  impl_->submit(std::move(op));
+}
+
+void redis_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  impl_->marking.add(queue, seq);
+  redis_op op;
+  op.what = redis_op::kind::mark;
   op.queue = std::move(queue);
   op.seq = seq;
   impl_->submit(std::move(op));

@@ -19,10 +19,21 @@
 // node, so seqs are unique and increasing across nodes. An append is ONE Lua script (INCR, XADD,
 // XTRIM MAXLEN max_count, SADD to the set of known queues), run with EVALSHA (SCRIPT LOAD on
 // connect and again on a NOSCRIPT reply): Redis runs it atomically, so two nodes appending to a
-// queue keep it in seq order. remove = XDEL. Age and per-message expiry are applied on read
-// (never loaded) and the entries are XDELed lazily: by the load that saw them and by a periodic
-// sweep over the known queues, capped at purge_max_entries examined per sweep (it reads each
-// queue's oldest entries, where age-expired ones are).
+// queue keep it in seq order. The seq is known only then: `append` returns 0 and the completion
+// carries the seq, so a remove can never name an append still in flight. remove = XDEL.
+//
+// Delivered marks: `{prefix}dl:{queue}`, a sorted set of seqs (score = member = seq) beside the
+// stream. mark_delivered is a short script (ZADD only if the entry exists, so a mark never
+// outlives its entry); remove and expiry XDEL the entries and ZREM their marks in the same
+// MULTI; the append script's trim drops every mark below the oldest entry left; dropping an
+// empty queue deletes both keys. A load reads a page of entries and the marks above after_seq in
+// one MULTI (one round trip, one consistent view), so it never misses a mark committed before
+// it; marks still in flight from this store object are applied from memory, as removes are.
+//
+// Age and per-message expiry are applied on read (never loaded) and the entries are XDELed
+// lazily: by the load that saw them and by a periodic sweep over the known queues, capped at
+// purge_max_entries examined per sweep (it reads each queue's oldest entries, where age-expired
+// ones are).
 //
 // Durability: an append completes with success only after Redis replied to the script. With
 // the deployment we document (`appendonly yes`, `appendfsync always`) Redis replies after the
@@ -94,8 +105,9 @@ class redis_store final : public store {
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
+  /// Returns 0: the seq is assigned by Redis at commit; the completion carries it.
   std::uint64_t append(std::string queue, std::string message_id, std::string payload,
-              std::int64_t expires_at_ms, append_handler done) override;
+                       std::int64_t expires_at_ms, append_handler done) override;
   using store::load;
   std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq, std::size_t max,
                                    std::error_code& ec) override;

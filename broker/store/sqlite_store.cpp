@@ -6,87 +6,28 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "broker/store/detail/batch_writer.hpp"
+#include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/sqlite_db.hpp"
+#include "broker/store/detail/sqlite_schema.hpp"
 
 namespace broker::store {
 namespace {
 
 using detail::write_op;
 
-// One table; seq (the rowid) is the store-wide order, (queue, seq) the access path of load and
-// remove. The other two indexes serve the expiry purge.
-constexpr const char* schema_sql =
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " queue TEXT NOT NULL,"
-    " message_id TEXT NOT NULL,"
-    " payload BLOB NOT NULL,"
-    " stored_at INTEGER NOT NULL,"
-    " expires_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, seq);"
-    "CREATE INDEX IF NOT EXISTS messages_by_age ON messages(stored_at);"
-    "CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_at) WHERE expires_at > 0;";
-
 constexpr const char* load_sql =
-    "SELECT seq, message_id, payload, stored_at, expires_at FROM messages"
+    "SELECT seq, message_id, payload, stored_at, expires_at, delivered FROM messages"
     " WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
 
 std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool in_memory(const sqlite_options& o) { return o.data_dir == ":memory:"; }
-
-std::string database_path(const sqlite_options& o) {
-  if (in_memory(o)) return ":memory:";
-  std::error_code ec;
-  std::filesystem::create_directories(o.data_dir, ec);
-  if (ec) {
-    throw std::runtime_error("cannot create store data dir '" + o.data_dir + "': " +
-                             ec.message());
-  }
-  return (std::filesystem::path(o.data_dir) / o.file_name).string();
-}
-
-std::unique_ptr<detail::sqlite_db> open_writer(const sqlite_options& o) {
-  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
-  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
-  if (!in_memory(o)) {
-    // WAL: one writer and any number of readers run side by side; a commit appends to the WAL.
-    if (db->query_text_or_throw("PRAGMA journal_mode=WAL") != "wal") {
-      throw std::runtime_error("store: cannot switch '" + o.data_dir + "' to WAL mode");
-    }
-    // synchronous=FULL, not NORMAL: in WAL mode NORMAL fsyncs only at checkpoints, so a
-    // committed transaction can vanish on power loss (it survives kill -9, not a power cut).
-    // FULL fsyncs the WAL at every COMMIT, which is what "RECEIPT only once the message is on
-    // disk" means. Group commit pays that one fsync per batch, not per message.
-    db->exec_or_throw("PRAGMA synchronous=FULL");
-  }
-  db->exec_or_throw(schema_sql);
-  if (o.max_page_count > 0) {
-    db->query_text_or_throw(
-        ("PRAGMA max_page_count=" + std::to_string(o.max_page_count)).c_str());
-  }
-  return db;
-}
-
-std::unique_ptr<detail::sqlite_db> open_reader(const sqlite_options& o) {
-  if (in_memory(o)) return nullptr;  // an in-memory database has one connection: shared
-  auto db = std::make_unique<detail::sqlite_db>(database_path(o), false);
-  db->set_busy_timeout(static_cast<int>(o.busy_timeout.count()));
-  db->exec_or_throw("PRAGMA query_only=1");
-  return db;
 }
 
 bool expired(const stored_message& m, const retention& policy, std::int64_t now) {
@@ -100,11 +41,12 @@ struct sqlite_store::impl {
   explicit impl(sqlite_options o)
       : opts(std::move(o)),
         now(opts.now_ms ? opts.now_ms : system_now_ms),
-        writer_db(open_writer(opts)),
-        reader_db(open_reader(opts)),
+        writer_db(detail::open_writer_db(opts)),
+        reader_db(detail::open_reader_db(opts)),
         reader(reader_db ? *reader_db : *writer_db),
         writer(*writer_db),
         load_stmt(reader, load_sql),
+        next_seq(detail::highest_seq(*writer_db) + 1),
         policy(opts.policy),
         thread([this] { run(); }) {}
 
@@ -117,22 +59,28 @@ struct sqlite_store::impl {
     thread.join();
   }
 
-  void submit(write_op op) {
+  // Returns an append's seq (0 when refused). The seq is taken under `mu`, in the same step that
+  // queues the op: seq order = queue order = commit order, so the committed rows of a queue are
+  // always a prefix of its appends in seq order, as before when SQLite assigned them at INSERT.
+  std::uint64_t submit(write_op op) {
+    std::uint64_t seq = 0;
     {
       std::unique_lock lk(mu);
       if (stop) {
         lk.unlock();
         if (op.done) op.done(error::closed, 0);
-        return;
+        return 0;
       }
       if (op.what == write_op::kind::purge) {
-        if (purge_requested) return;
+        if (purge_requested) return 0;
         purge_requested = true;
       }
+      if (op.what == write_op::kind::append) op.seq = seq = next_seq++;
       queue.push_back(std::move(op));
       ++submitted;
     }
     wake.notify_one();
+    return seq;
   }
 
   // The writer thread: commit whatever is queued, one transaction per batch.
@@ -152,8 +100,8 @@ struct sqlite_store::impl {
       const auto steady = std::chrono::steady_clock::now();
       const bool purge = steady - last_purge >= opts.purge_interval;
       if (purge) last_purge = steady;
-      for (auto& op : retry_removes) batch.push_back(std::move(op));
-      retry_removes.clear();
+      for (auto& op : retry_writes) batch.push_back(std::move(op));
+      retry_writes.clear();
       if (!batch.empty() || purge) commit(batch, batch_policy, purge);
       batch.clear();
       {
@@ -196,13 +144,20 @@ struct sqlite_store::impl {
     std::uint64_t appends = 0;
     for (auto& op : batch) {
       if (op.what == write_op::kind::append) ++appends;
-      if (op.what != write_op::kind::remove) continue;
-      if (result.ec) {
-        retry_removes.push_back(std::move(op));  // still hidden from load; retried next batch
+      if (op.what != write_op::kind::remove && op.what != write_op::kind::mark) continue;
+      auto& pending = op.what == write_op::kind::remove ? removing : marking;
+      // A failed remove or mark stays pending (load still reflects it) and is retried with the
+      // next batch. A cancelled remove is done either way: its row was never written.
+      if (result.ec && !op.cancelled) {
+        retry_writes.push_back(std::move(op));
       } else {
-        std::lock_guard lk(tomb_mu);
-        forget_tombstone_locked(op.queue, op.seq);
+        pending.forget(op.queue, op.seq);
       }
+    }
+    if (!result.transaction) {  // all cancelled: nothing written, nothing learnt about the disk
+      std::lock_guard lk(stats_mu);
+      counters.cancelled += result.cancelled;
+      return;
     }
     const bool was_healthy = healthy.exchange(!result.ec);
     if (result.ec && was_healthy) {
@@ -220,22 +175,10 @@ struct sqlite_store::impl {
     ++counters.commit_batches;
     counters.appended += result.appended;
     counters.removed += result.removed;
+    counters.cancelled += result.cancelled;
     counters.dropped_overflow += result.dropped_overflow;
     counters.dropped_expired += result.dropped_expired;
     counters.last_commit_latency = result.latency;
-  }
-
-  void forget_tombstone_locked(const std::string& q, std::uint64_t seq) {
-    auto it = tombstones.find(q);
-    if (it == tombstones.end()) return;
-    it->second.erase(seq);
-    if (it->second.empty()) tombstones.erase(it);
-  }
-
-  std::unordered_set<std::uint64_t> tombstones_of(std::string_view q) {
-    std::lock_guard lk(tomb_mu);
-    auto it = tombstones.find(std::string(q));
-    return it == tombstones.end() ? std::unordered_set<std::uint64_t>{} : it->second;
   }
 
   std::vector<stored_message> load(std::string_view q, std::uint64_t after, std::size_t max,
@@ -252,26 +195,30 @@ struct sqlite_store::impl {
   std::mutex read_mu;  // guards reader + load_stmt (and the writer's use of a shared connection)
   detail::sqlite_stmt load_stmt;
 
-  // Lock order: mu, tomb_mu, stats_mu are leaves (never held together); read_mu may be held
-  // while taking none of them.
-  mutable std::mutex mu;  // guards queue, submitted, finished, stop, purge_requested, policy
+  // Lock order: mu, the pending_seqs' locks and stats_mu are leaves (never held together);
+  // read_mu may be held while taking none of them.
+  // guards queue, next_seq, submitted, finished, stop, purge_requested, policy
+  mutable std::mutex mu;
   std::condition_variable wake;     // the writer waits for work
   std::condition_variable flushed;  // flush() waits for `finished`
   std::deque<write_op> queue;
+  // The next append's seq: above every seq the database ever used (highest_seq) and every one
+  // this object handed out, including those of failed batches (burnt, never reused).
+  std::uint64_t next_seq;
   std::uint64_t submitted = 0;
   std::uint64_t finished = 0;
   bool stop = false;
   bool purge_requested = false;
   retention policy;
 
-  std::mutex tomb_mu;  // removes submitted but not yet committed: hidden from load
-  std::unordered_map<std::string, std::unordered_set<std::uint64_t>> tombstones;
+  detail::pending_seqs removing;  // removes submitted but not yet committed: hidden from load
+  detail::pending_seqs marking;   // marks submitted but not yet committed: loaded as delivered
 
   mutable std::mutex stats_mu;
   store_stats counters;
   std::atomic<bool> healthy{true};
 
-  std::vector<write_op> retry_removes;  // writer thread only
+  std::vector<write_op> retry_writes;  // failed removes and marks; writer thread only
   std::thread thread;
 };
 
@@ -280,7 +227,10 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
   ec.clear();
   std::vector<stored_message> out;
   if (max == 0) return out;
-  const auto removed = tombstones_of(q);  // taken first: a remove() that returned is covered
+  // Taken first: a remove() or mark_delivered() that returned is covered, either here or (once
+  // committed and forgotten) by the read below.
+  const auto removed = removing.of(q);
+  const auto marked = marking.of(q);
   const std::int64_t t = now();
   retention current;
   {
@@ -303,6 +253,7 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
         stored_message m{static_cast<std::uint64_t>(load_stmt.column_int(0)), std::string(q),
                          load_stmt.column_bytes(1), load_stmt.column_bytes(2),
                          load_stmt.column_int(3), load_stmt.column_int(4)};
+        m.delivered = load_stmt.column_int(5) != 0 || marked.contains(m.seq);
         after = m.seq;
         if (expired(m, current, t)) {
           saw_expired = true;
@@ -333,26 +284,37 @@ sqlite_store::sqlite_store(sqlite_options options)
 sqlite_store::~sqlite_store() = default;
 
 std::uint64_t sqlite_store::append(std::string queue, std::string message_id, std::string payload,
-                          std::int64_t expires_at_ms, append_handler done) {
-  impl_->submit(write_op{write_op::kind::append, std::move(queue), std::move(message_id),
-                         std::move(payload), impl_->now(), expires_at_ms, 0, std::move(done)});
-  return 0;
+                                   std::int64_t expires_at_ms, append_handler done) {
+  write_op op;
+  op.queue = std::move(queue);
+  op.message_id = std::move(message_id);
+  op.payload = std::move(payload);
+  op.stored_at_ms = impl_->now();
+  op.expires_at_ms = expires_at_ms;
+  op.done = std::move(done);
+  return impl_->submit(std::move(op));
 }
-
-void sqlite_store::mark_delivered(std::string, std::uint64_t) {}  // interim
 
 std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint64_t after_seq,
                                                std::size_t max, std::error_code& ec) {
   return impl_->load(queue, after_seq, max, ec);
 }
 
+// Also for a seq whose append has not completed: the writer cancels the pair when both are in
+// one batch (batch_writer), or deletes the row in a later batch, after its INSERT committed.
 void sqlite_store::remove(std::string queue, std::uint64_t seq) {
-  {
-    std::lock_guard lk(impl_->tomb_mu);
-    impl_->tombstones[queue].insert(seq);
-  }
+  impl_->removing.add(queue, seq);
   write_op op;
   op.what = write_op::kind::remove;
+  op.queue = std::move(queue);
+  op.seq = seq;
+  impl_->submit(std::move(op));
+}
+
+void sqlite_store::mark_delivered(std::string queue, std::uint64_t seq) {
+  impl_->marking.add(queue, seq);
+  write_op op;
+  op.what = write_op::kind::mark;
   op.queue = std::move(queue);
   op.seq = seq;
   impl_->submit(std::move(op));

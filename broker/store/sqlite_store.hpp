@@ -8,10 +8,24 @@
 // beside the writer) and never wait for an fsync.
 //
 // Submitted operations wait in an in-memory queue with no bound of its own: the broker bounds
-// what it submits (its pending RECEIPTs / unacked messages). A remove whose commit fails stays
-// hidden from load and is retried with the next batch; if the process stops first, the message
-// is delivered again after restart (never lost). Measured on the dev VM (fsync ~9 ms): one
-// append in flight ~110/s; a burst from 4 threads ~64,000/s at 1000 appends per commit.
+// what it submits (its pending RECEIPTs / unacked messages). A remove (or mark_delivered) whose
+// commit fails stays reflected by load and is retried with the next batch; if the process stops
+// first, the message is delivered again after restart (never lost). Measured on the dev VM
+// (fsync ~9 ms): one append in flight ~110/s; a burst from 4 threads ~64,000/s at 1000 appends
+// per commit.
+//
+// Seqs: `append` assigns the seq at once from a counter that starts, at open, above the
+// table's AUTOINCREMENT high-water mark (so above every seq the file ever held, deleted rows
+// included), and queues the append in the same step: seq order is submission order and commit
+// order. The broker may thus hand a message out before its commit and remove it before its
+// completion; an append and its remove in one batch cancel out unwritten. Seqs that never
+// reached the file (a failed batch, a cancelled pair) are never reused by this object, but may
+// be handed out again after a restart: no stored message ever carried them. One store object
+// per database file: a second writer process would collide on seqs (its INSERTs fail the batch
+// on the primary key; nothing is overwritten).
+//
+// Schema: one table `messages`; a file from before the `delivered` column is migrated at open
+// (ALTER TABLE ... ADD COLUMN, no row rewritten).
 
 #include <chrono>
 #include <cstddef>
@@ -55,8 +69,9 @@ class sqlite_store final : public store {
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
 
+  /// Returns the message's seq (assigned at once; 0 only when the store is closing).
   std::uint64_t append(std::string queue, std::string message_id, std::string payload,
-              std::int64_t expires_at_ms, append_handler done) override;
+                       std::int64_t expires_at_ms, append_handler done) override;
   using store::load;
   std::vector<stored_message> load(std::string_view queue, std::uint64_t after_seq,
                                    std::size_t max, std::error_code& ec) override;

@@ -12,11 +12,19 @@
 //  - Completion order follows submission order; seqs grow in submission order (one store-wide
 //    counter, never reused), so per queue they are strictly increasing and oldest-first.
 //  - `load` sees exactly the committed appends: once a completion has run, a later load returns
-//    the message (unless removed, dropped or expired).
+//    the message (unless removed, dropped or expired). The committed messages of a queue are
+//    always a prefix of its appends in seq order, so a load returns a prefix too.
 //  - `remove` is asynchronous, but from the moment it returns, no later `load` of this store
 //    object returns that message. Crash window: a removal not yet committed when the process dies
 //    (kill -9, power loss) is lost, so the message is delivered again after restart: a
 //    redelivery, never a loss.
+//  - When `append` returns the seq at once (SQLite), the broker may hand the message out before
+//    the commit and `remove` it before its completion ran: an append and its remove that meet
+//    in one group commit are both dropped unwritten (store_stats::cancelled), the append still
+//    completes with success after that commit.
+//  - `mark_delivered` is asynchronous like `remove`; from the moment it returns, `load` of this
+//    store object reports the message as delivered. Crash window: a mark not yet committed is
+//    lost, so the message is delivered again after restart without the redelivered flag.
 
 #include <chrono>
 #include <cstddef>
@@ -39,7 +47,7 @@ struct stored_message {
   std::string payload;              ///< opaque bytes
   std::int64_t stored_at_ms = 0;    ///< wall clock (store's clock) when `append` was called
   std::int64_t expires_at_ms = 0;   ///< absolute deadline in ms since epoch; 0 = never
-  bool delivered = false;           ///< mark_delivered was called for it (redelivered)
+  bool delivered = false;           ///< handed to a client-ack subscriber (see mark_delivered)
 };
 
 /// How much a queue keeps. Applied per queue: over `max_count` the oldest messages are dropped
@@ -51,9 +59,10 @@ struct retention {
 
 /// Counters since the store was opened (not persisted).
 struct store_stats {
-  std::uint64_t appended = 0;          ///< appends committed
+  std::uint64_t appended = 0;          ///< appends committed (cancelled ones not included)
   std::uint64_t append_failures = 0;   ///< appends completed with an error
   std::uint64_t removed = 0;           ///< rows actually deleted by `remove`
+  std::uint64_t cancelled = 0;         ///< appends removed before their commit: neither was written
   std::uint64_t dropped_overflow = 0;  ///< oldest messages dropped over `max_count`
   std::uint64_t dropped_expired = 0;   ///< messages deleted for age or their own expiry
   std::uint64_t commit_batches = 0;    ///< transactions committed (group commit: << appended)
@@ -61,9 +70,9 @@ struct store_stats {
   std::chrono::microseconds last_commit_latency{0};  ///< BEGIN to COMMIT (fsync included)
 };
 
-/// Called once per append: `ec` empty and the message's `seq` when durably committed; an error
-/// (see error.hpp) and seq 0 otherwise. May run on the store's writer thread: keep it short,
-/// never call `flush()` from it.
+/// Called once per append: `ec` empty and the message's `seq` when durably committed (or
+/// cancelled by a `remove` in the same commit); an error (see error.hpp) and seq 0 otherwise. May
+/// run on the store's writer thread: keep it short, never call `flush()` from it.
 using append_handler = std::function<void(std::error_code ec, std::uint64_t seq)>;
 
 /// The durable store. Every member is thread-safe. Destroying it commits what was submitted
@@ -74,9 +83,11 @@ class store {
 
   /// Queues `payload` for `queue`; `done` is called exactly once, after the commit or failure.
   /// `expires_at_ms` is an absolute deadline (ms since epoch), 0 = only `max_age` applies.
-  /// Returns the message's seq when the store assigns it at submission (strictly increasing in
-  /// submission order, never reused), or 0 when it is known only at commit; `done` gets the
-  /// same seq.
+  /// Returns the message's seq when the store assigns it at submission (SQLite: strictly
+  /// increasing in submission order, above every seq this database ever used, never reused), or 0
+  /// when it is known only at commit (Redis: the completion carries it). `done` gets the same seq.
+  /// A seq returned here may be passed to `remove` and `mark_delivered` before `done` ran. When
+  /// the append fails, its seq is burnt: `done` gets 0 and no message ever carries it.
   virtual std::uint64_t append(std::string queue, std::string message_id, std::string payload,
                                std::int64_t expires_at_ms, append_handler done) = 0;
 
@@ -110,7 +121,9 @@ class store {
   }
 
   /// Deletes message `seq` of `queue` (ack, or auto-ack once written). Batched and committed
-  /// asynchronously; hidden from `load` at once. Unknown seqs are ignored.
+  /// asynchronously; hidden from `load` at once. Unknown seqs are ignored. `seq` may be one that
+  /// `append` returned before its completion ran: when both land in the same commit, neither is
+  /// written (counted in store_stats::cancelled); otherwise the row is deleted after its commit.
   virtual void remove(std::string queue, std::uint64_t seq) = 0;
 
   /// Message `seq` of `queue` was handed to a client-ack subscriber: from now on `load` returns

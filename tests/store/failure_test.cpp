@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <set>
 
@@ -105,6 +106,48 @@ TEST(Failure, RemoveStaysHiddenWhenItsCommitFails) {
   s.flush();
   ASSERT_GT(failures.load(), 0);
   for (const auto& m : s.load("q", 0, 1000)) EXPECT_NE(m.seq, kept.seq);
+}
+
+// A batch that cannot be committed fails its appends, a cancelled one included (the broker
+// learns its message is not stored), and their seqs are burnt: the next append gets a higher one.
+TEST(Failure, AFailedBatchFailsACancelledAppendAndBurnsItsSeqs) {
+  temp_dir dir;
+  auto o = options_in(dir);
+  o.max_page_count = 12;
+  sqlite_store s(o);
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  s.append("q", "first", "x", 0, [&](std::error_code, std::uint64_t) {
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();  // the writer is held: what follows lands in one batch
+  std::atomic<int> full{0};
+  std::uint64_t highest = 0;
+  for (int i = 0; i < 100; ++i) {
+    highest =
+        s.append("q", "fill", std::string(1500, 'p'), 0, [&](std::error_code ec, std::uint64_t) {
+          if (ec) ++full;
+        });
+  }
+  std::promise<store_test::append_result> cancelled_done;
+  const auto cancelled = s.append("q", "cancelled", "x", 0, [&](std::error_code ec, auto seq) {
+    cancelled_done.set_value({ec, seq});
+  });
+  s.remove("q", cancelled);
+  release.set_value();
+  s.flush();
+  EXPECT_EQ(full.load(), 100);
+  const auto r = cancelled_done.get_future().get();
+  EXPECT_EQ(r.ec, broker::store::error::disk_full) << r.ec.message();
+  EXPECT_EQ(r.seq, 0u);
+  EXPECT_EQ(s.stats().cancelled, 0u);
+  const auto next = append_sync(s, "q", "next", "x");
+  ASSERT_FALSE(next.ec) << next.ec.message();
+  EXPECT_GT(next.seq, std::max(highest, cancelled));
+  std::vector<std::string> ids;
+  for (const auto& m : s.load("q", 0, 1000)) ids.push_back(m.message_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"first", "next"}));
 }
 
 // Each record a child sends up the pipe once a completion reported success.

@@ -29,13 +29,6 @@ struct manual_wall_clock {
   void advance(std::chrono::milliseconds d) { *now_ms += d.count(); }
 };
 
-/// Message ids of `messages`, in order.
-inline std::vector<std::string> ids_of(const std::vector<broker::store::stored_message>& ms) {
-  std::vector<std::string> ids;
-  for (const auto& m : ms) ids.push_back(m.message_id);
-  return ids;
-}
-
 /// Polls `done` (bounded, generous): for state that changes on the store's own thread.
 template <typename Pred>
 bool eventually(Pred done) {

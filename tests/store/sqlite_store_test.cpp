@@ -15,16 +15,10 @@ namespace {
 
 using broker::store::sqlite_options;
 using broker::store::sqlite_store;
-using broker::store::stored_message;
 using store_test::append_sync;
+using store_test::ids_of;
 using store_test::options_in;
 using store_test::temp_dir;
-
-std::vector<std::string> ids_of(const std::vector<stored_message>& messages) {
-  std::vector<std::string> ids;
-  for (const auto& m : messages) ids.push_back(m.message_id);
-  return ids;
-}
 
 TEST(SqliteStore, LoadsAppendsOldestFirst) {
   temp_dir dir;

@@ -20,6 +20,7 @@ using broker::store::retention;
 using broker::store::store;
 using broker::store::stored_message;
 using store_test::append_sync;
+using store_test::delivered_of;
 using store_test::ids_of;
 using store_test::manual_wall_clock;
 using namespace std::chrono_literals;
@@ -27,6 +28,7 @@ using namespace std::chrono_literals;
 // Each engine opens "the same" store again and again (reopen = a new object on the same data).
 struct sqlite_engine {
   static constexpr bool needs_redis = false;
+  static constexpr bool seq_at_submission = true;  // append returns the seq
   store_test::temp_dir dir;
   std::unique_ptr<store> open(const retention& keep, const manual_wall_clock* clock) {
     auto o = store_test::options_in(dir);
@@ -40,6 +42,7 @@ struct sqlite_engine {
 
 struct redis_engine {
   static constexpr bool needs_redis = true;
+  static constexpr bool seq_at_submission = false;  // append returns 0
   broker::store::redis_store_options base;
   std::unique_ptr<store> open(const retention& keep, const manual_wall_clock* clock) {
     auto o = base;
@@ -241,6 +244,78 @@ TYPED_TEST(RedisStoreContract, PerMessageExpiryHidesAndDropsIt) {
   EXPECT_EQ(ids_of(s->load("q", 0, 2)), (std::vector<std::string>{"long", "never"}));
   s->flush();
   EXPECT_EQ(s->stats().dropped_expired, 1u);
+}
+
+// Either the seq at once (and then the completion's very seq, increasing with submission) or 0.
+TYPED_TEST(RedisStoreContract, AppendReturnsTheCompletionsSeqOrZero) {
+  auto s = this->open();
+  std::vector<std::uint64_t> returned;
+  std::vector<std::future<store_test::append_result>> completed;
+  for (int i = 0; i < 20; ++i) {
+    auto done = std::make_shared<std::promise<store_test::append_result>>();
+    completed.push_back(done->get_future());
+    returned.push_back(s->append("q", "m" + std::to_string(i), "x", 0,
+                                 [done](std::error_code ec, std::uint64_t seq) {
+                                   done->set_value({ec, seq});
+                                 }));
+  }
+  for (std::size_t i = 0; i < returned.size(); ++i) {
+    const auto r = completed[i].get();
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    if (TypeParam::seq_at_submission) {
+      EXPECT_EQ(returned[i], r.seq);
+      if (i > 0) {
+        EXPECT_GT(returned[i], returned[i - 1]);
+      }
+    } else {
+      EXPECT_EQ(returned[i], 0u);
+    }
+  }
+}
+
+TYPED_TEST(RedisStoreContract, MarkedMessageLoadsAsDeliveredAlsoAfterReopen) {
+  std::vector<std::uint64_t> seqs;
+  {
+    auto s = this->open();
+    for (int i = 0; i < 4; ++i)
+      seqs.push_back(append_sync(*s, "q", "m" + std::to_string(i), "x").seq);
+    append_sync(*s, "other", "o0", "x");
+    s->mark_delivered("q", seqs[1]);
+    s->mark_delivered("q", seqs[2]);
+    s->mark_delivered("q", 999'999'999);  // unknown: ignored
+    s->mark_delivered("other", seqs[3]);  // a seq of another queue: not marked there
+    auto at_once = s->load("q", 0, 10);   // before the commit
+    ASSERT_EQ(at_once.size(), 4u);
+    EXPECT_EQ(delivered_of(at_once), (std::vector<bool>{false, true, true, false}));
+    s->flush();
+    EXPECT_EQ(delivered_of(s->load("q", 0, 10)), (std::vector<bool>{false, true, true, false}));
+    s->remove("q", seqs[2]);
+    s->mark_delivered("q", seqs[1]);  // twice: still just delivered
+  }
+  auto reopened = this->open();
+  auto loaded = reopened->load("q", 0, 10);
+  EXPECT_EQ(ids_of(loaded), (std::vector<std::string>{"m0", "m1", "m3"}));
+  EXPECT_EQ(delivered_of(loaded), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(delivered_of(reopened->load("other", 0, 10)), (std::vector<bool>{false}));
+  EXPECT_EQ(delivered_of(reopened->load("q", seqs[0], 1)), (std::vector<bool>{true}));  // paged
+}
+
+// A mark for a message retention dropped (or that was never there) marks nothing that comes
+// later, and the trimmed message's mark does not come back.
+TYPED_TEST(RedisStoreContract, MarksLeaveWithTrimmedMessages) {
+  auto s = this->open({2, 0ms});
+  const auto m0 = append_sync(*s, "q", "m0", "x").seq;
+  const auto m1 = append_sync(*s, "q", "m1", "x").seq;
+  s->mark_delivered("q", m0);
+  s->mark_delivered("q", m1);
+  s->flush();
+  append_sync(*s, "q", "m2", "x");  // trims m0
+  s->mark_delivered("q", m0);       // gone: ignored
+  append_sync(*s, "q", "m3", "x");  // trims m1
+  s->flush();
+  auto loaded = s->load("q", 0, 10);
+  EXPECT_EQ(ids_of(loaded), (std::vector<std::string>{"m2", "m3"}));
+  EXPECT_EQ(delivered_of(loaded), (std::vector<bool>{false, false}));
 }
 
 // The worker is held inside the first completion, so the next 1000 appends queue up behind it:

@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the store tests: a temporary data dir and a synchronous append.
+// Shared by the store tests: a temporary data dir, a synchronous append, what a load returned.
 
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include <future>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "broker/store/sqlite_store.hpp"
 
@@ -50,6 +51,20 @@ inline append_result append_sync(broker::store::store& s, const std::string& que
     done.set_value({ec, seq});
   });
   return result.get();
+}
+
+/// Message ids of `messages`, in order.
+inline std::vector<std::string> ids_of(const std::vector<broker::store::stored_message>& ms) {
+  std::vector<std::string> ids;
+  for (const auto& m : ms) ids.push_back(m.message_id);
+  return ids;
+}
+
+/// The `delivered` flag of each of `messages`, in order.
+inline std::vector<bool> delivered_of(const std::vector<broker::store::stored_message>& ms) {
+  std::vector<bool> out;
+  for (const auto& m : ms) out.push_back(m.delivered);
+  return out;
 }
 
 /// Options for a store in `dir` with everything else at its default.

@@ -3,16 +3,18 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace broker::store::detail {
 namespace {
 
-// seq is the rowid with AUTOINCREMENT: store-wide, strictly increasing, never reused even after
-// the newest row is deleted, so a seq seen by the broker never names another message later.
+// seq is assigned by the store at submission (see sqlite_store.cpp) and inserted as the rowid;
+// SQLite raises the AUTOINCREMENT high-water mark to it, which the next open starts above.
 constexpr const char* insert_sql =
-    "INSERT INTO messages(queue, message_id, payload, stored_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO messages(seq, queue, message_id, payload, stored_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* remove_sql = "DELETE FROM messages WHERE queue = ?1 AND seq = ?2";
+constexpr const char* mark_sql = "UPDATE messages SET delivered = 1 WHERE queue = ?1 AND seq = ?2";
 // Everything at or below the (max_count+1)-th newest row: nothing when the queue is short.
 constexpr const char* trim_sql =
     "DELETE FROM messages WHERE queue = ?1 AND seq <= (SELECT seq FROM messages WHERE queue = ?1"
@@ -21,12 +23,42 @@ constexpr const char* purge_deadline_sql =
     "DELETE FROM messages WHERE expires_at > 0 AND expires_at <= ?1";
 constexpr const char* purge_age_sql = "DELETE FROM messages WHERE stored_at <= ?1";
 
+// An append and the remove of its seq in one batch: the broker handed the message out and it was
+// acknowledged before the commit. Inserting and deleting it would only cost WAL pages and index
+// updates; neither is written. A remove names a seq its append returned, so it always comes
+// after that append in the batch: one pass finds every pair.
+std::uint64_t cancel_pairs(std::vector<write_op>& ops) {
+  const bool any_remove = std::any_of(
+      ops.begin(), ops.end(), [](const write_op& op) { return op.what == write_op::kind::remove; });
+  if (!any_remove) return 0;
+  std::unordered_map<std::uint64_t, write_op*> appends;  // by seq: store-wide unique
+  std::uint64_t pairs = 0;
+  for (auto& op : ops) {
+    if (op.what == write_op::kind::append) {
+      appends.emplace(op.seq, &op);
+    } else if (op.what == write_op::kind::remove) {
+      auto it = appends.find(op.seq);
+      if (it == appends.end() || it->second->queue != op.queue) continue;
+      it->second->cancelled = true;
+      op.cancelled = true;
+      appends.erase(it);  // a second remove of the seq stays a DELETE that finds nothing
+      ++pairs;
+    }
+  }
+  return pairs;
+}
+
+bool writes_anything(const std::vector<write_op>& ops) {
+  return std::any_of(ops.begin(), ops.end(), [](const write_op& op) { return !op.cancelled; });
+}
+
 }  // namespace
 
 batch_writer::batch_writer(sqlite_db& db)
     : db_(db),
       insert_(db, insert_sql),
       remove_(db, remove_sql),
+      mark_(db, mark_sql),
       trim_(db, trim_sql),
       purge_deadline_(db, purge_deadline_sql),
       purge_age_(db, purge_age_sql) {}
@@ -34,6 +66,10 @@ batch_writer::batch_writer(sqlite_db& db)
 batch_result batch_writer::run(std::vector<write_op>& ops, const retention& policy,
                                std::int64_t now_ms, bool purge) {
   batch_result out;
+  out.cancelled = cancel_pairs(ops);
+  // Nothing left to write: no BEGIN, no COMMIT, no fsync. The cancelled appends complete now.
+  if (!purge && !writes_anything(ops)) return out;
+  out.transaction = true;
   const auto start = std::chrono::steady_clock::now();
   // IMMEDIATE takes the write lock up front: a busy database fails here, before any work.
   int rc = db_.exec("BEGIN IMMEDIATE");
@@ -59,6 +95,7 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
                                                bool purge, batch_result& out) {
   std::vector<const std::string*> appended_queues;
   for (auto& op : ops) {
+    if (op.cancelled) continue;
     std::error_code ec;
     switch (op.what) {
       case write_op::kind::append:
@@ -67,6 +104,7 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
         appended_queues.push_back(&op.queue);
         break;
       case write_op::kind::remove: ec = erase(op, out); break;
+      case write_op::kind::mark: ec = mark(op); break;
       case write_op::kind::purge: purge = true; break;
     }
     if (ec) return ec;
@@ -84,17 +122,15 @@ std::error_code batch_writer::apply_locked_txn(std::vector<write_op>& ops,
   return purge ? purge_expired(policy, now_ms, out) : std::error_code{};
 }
 
-std::error_code batch_writer::insert(write_op& op) {
+std::error_code batch_writer::insert(const write_op& op) {
   insert_.reset();
-  insert_.bind_text(1, op.queue);
-  insert_.bind_text(2, op.message_id);
-  insert_.bind_blob(3, op.payload);
-  insert_.bind(4, op.stored_at_ms);
-  insert_.bind(5, op.expires_at_ms);
-  const int rc = insert_.step();
-  if (rc != SQLITE_DONE) return to_error_code(rc);
-  op.seq = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_.native()));
-  return {};
+  insert_.bind(1, static_cast<std::int64_t>(op.seq));
+  insert_.bind_text(2, op.queue);
+  insert_.bind_text(3, op.message_id);
+  insert_.bind_blob(4, op.payload);
+  insert_.bind(5, op.stored_at_ms);
+  insert_.bind(6, op.expires_at_ms);
+  return to_error_code(insert_.step());
 }
 
 std::error_code batch_writer::erase(const write_op& op, batch_result& out) {
@@ -102,6 +138,14 @@ std::error_code batch_writer::erase(const write_op& op, batch_result& out) {
   remove_.bind_text(1, op.queue);
   remove_.bind(2, static_cast<std::int64_t>(op.seq));
   return run_delete(remove_, out.removed);
+}
+
+// Unknown seqs (removed, trimmed, expired, a failed append) update nothing: ignored.
+std::error_code batch_writer::mark(const write_op& op) {
+  mark_.reset();
+  mark_.bind_text(1, op.queue);
+  mark_.bind(2, static_cast<std::int64_t>(op.seq));
+  return to_error_code(mark_.step());
 }
 
 std::error_code batch_writer::trim(const std::string& queue, std::size_t max_count,

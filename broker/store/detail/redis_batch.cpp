@@ -2,6 +2,7 @@
 
 #include <hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "broker/store/error.hpp"
@@ -11,7 +12,9 @@ namespace {
 
 // INCR and XADD in one script: Redis runs a script atomically, so two nodes appending to the
 // same queue can never add seq 8 after seq 9 (XADD would refuse an id below the stream's top).
-// XTRIM MAXLEN counts live entries (XDEL'd ones are gone), as SQLite's row count does.
+// XTRIM MAXLEN counts live entries (XDEL'd ones are gone), as SQLite's row count does. Trimmed
+// entries take their delivered marks along: every mark below the oldest entry left is one of
+// them (reading that one entry, not the trimmed ones, keeps a large trim cheap).
 // string.format('%d') rather than `..`: Lua 5.1 prints numbers >= 1e14 in exponent form.
 constexpr std::string_view append_script =
     "local seq = redis.call('INCR', KEYS[1])\n"
@@ -20,8 +23,19 @@ constexpr std::string_view append_script =
     "local dropped = 0\n"
     "local max = tonumber(ARGV[5])\n"
     "if max > 0 then dropped = redis.call('XTRIM', KEYS[2], 'MAXLEN', max) end\n"
+    "if dropped > 0 and redis.call('EXISTS', KEYS[4]) == 1 then\n"
+    "  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1][1]\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.match(oldest, '^%d+'))\n"
+    "end\n"
     "redis.call('SADD', KEYS[3], ARGV[6])\n"
     "return {seq, dropped}\n";
+
+// A mark only for an entry that exists, checked in the same atomic step: a seq removed, trimmed
+// or expired meanwhile (here or on another node) leaves no orphan mark behind. EVAL, not
+// EVALSHA: a short script needs no NOSCRIPT handling, and Redis caches it compiled by its SHA.
+constexpr std::string_view mark_script =
+    "if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return 0 end\n"
+    "return redis.call('ZADD', KEYS[2], ARGV[2], ARGV[2])\n";
 
 std::string entry_id(std::uint64_t seq) { return std::to_string(seq) + "-0"; }
 
@@ -38,23 +52,39 @@ bool is_noscript(const redisReply& r) {
   return r.type == REDIS_REPLY_ERROR && text_of(r).substr(0, 8) == "NOSCRIPT";
 }
 
-void send(redis_link& link, const redis_keys& keys, const std::string& sha,
-          const std::string& max_count, const redis_op& op) {
+// Queues the commands of `op`; returns how many (their replies come in that order, the first
+// one carries the op's result).
+std::size_t send(redis_link& link, const redis_keys& keys, const std::string& sha,
+                 const std::string& max_count, const redis_op& op) {
   const std::string stream = keys.stream(op.queue);
+  const std::string marks = keys.delivered(op.queue);
   if (op.what == redis_op::kind::append) {
     const std::string seq_key = keys.seq(), queues = keys.queues();
     const std::string stored = std::to_string(op.stored_at_ms);
     const std::string expires = std::to_string(op.expires_at_ms);
-    link.append({"EVALSHA", sha, "3", seq_key, stream, queues, op.message_id, op.payload, stored,
-                 expires, max_count, op.queue});
-    return;
+    link.append({"EVALSHA", sha, "4", seq_key, stream, queues, marks, op.message_id, op.payload,
+                 stored, expires, max_count, op.queue});
+    return 1;
   }
-  std::vector<std::string> ids;
-  if (op.what == redis_op::kind::remove) ids.push_back(entry_id(op.seq));
-  for (auto seq : op.expired) ids.push_back(entry_id(seq));
-  std::vector<std::string_view> args{"XDEL", stream};
-  for (const auto& id : ids) args.emplace_back(id);
-  link.append(args);
+  if (op.what == redis_op::kind::mark) {
+    const std::string id = entry_id(op.seq), seq = std::to_string(op.seq);
+    link.append({"EVAL", mark_script, "2", stream, marks, id, seq});
+    return 1;
+  }
+  // remove / expire: the entries and their marks, in the same transaction.
+  std::vector<std::uint64_t> seqs(op.expired);
+  if (op.what == redis_op::kind::remove) seqs.push_back(op.seq);
+  std::vector<std::string> ids, members;
+  for (auto seq : seqs) {
+    ids.push_back(entry_id(seq));
+    members.push_back(std::to_string(seq));
+  }
+  std::vector<std::string_view> xdel{"XDEL", stream}, zrem{"ZREM", marks};
+  xdel.insert(xdel.end(), ids.begin(), ids.end());
+  zrem.insert(zrem.end(), members.begin(), members.end());
+  link.append(xdel);
+  link.append(zrem);
+  return 2;
 }
 
 void record_reply(redis_op& op, const redisReply& r, redis_batch_result& out) {
@@ -74,6 +104,8 @@ void record_reply(redis_op& op, const redisReply& r, redis_batch_result& out) {
       break;
     case redis_op::kind::remove:
       out.removed += static_cast<std::uint64_t>(r.integer);
+      break;
+    case redis_op::kind::mark:
       break;
     case redis_op::kind::expire:
       out.dropped_expired += static_cast<std::uint64_t>(r.integer);
@@ -98,26 +130,34 @@ void transact(redis_link& link, const redis_keys& keys, const std::string& sha,
               const std::string& max_count, const std::vector<redis_op*>& ops,
               std::vector<redis_op*>* noscript, redis_batch_result& out) {
   link.append({"MULTI"});
-  for (auto* op : ops) send(link, keys, sha, max_count, *op);
+  std::vector<std::size_t> sent;  // commands per op
+  sent.reserve(ops.size());
+  std::size_t commands = 0;
+  for (auto* op : ops) commands += sent.emplace_back(send(link, keys, sha, max_count, *op));
   link.append({"EXEC"});
   std::error_code ec;
   std::error_code queue_ec;  // a command refused while queueing (OOM...): EXEC then aborts
-  for (std::size_t i = 0; i < ops.size() + 1; ++i) {  // +OK for MULTI, +QUEUED per command
+  for (std::size_t i = 0; i < commands + 1; ++i) {  // +OK for MULTI, +QUEUED per command
     auto reply = link.read_reply(ec);
     if (ec) return fail_all(ops, ec, out);  // connection gone: outcome unknown
     if (!queue_ec) queue_ec = error_of_reply(*reply);
   }
   auto exec = link.read_reply(ec);
   if (ec) return fail_all(ops, ec, out);
-  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != ops.size()) {
+  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != commands) {
     auto why = queue_ec ? queue_ec : error_of_reply(*exec);
     return fail_all(ops, why ? why : make_error_code(error::failed), out);
   }
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (noscript != nullptr && is_noscript(*exec->element[i]))
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < ops.size(); at += sent[i], ++i) {
+    if (noscript != nullptr && is_noscript(*exec->element[at])) {
       noscript->push_back(ops[i]);
-    else
-      record_reply(*ops[i], *exec->element[i], out);
+      continue;
+    }
+    record_reply(*ops[i], *exec->element[at], out);
+    for (std::size_t k = 1; k < sent[i] && !ops[i]->ec; ++k) {
+      if ((ops[i]->ec = error_of_reply(*exec->element[at + k])) && !out.ec) out.ec = ops[i]->ec;
+    }
   }
 }
 
@@ -140,6 +180,25 @@ stored_message parse_entry(const redisReply& e, std::string_view queue) {
       m.expires_at_ms = to_int<std::int64_t>(value);
   }
   return m;
+}
+
+std::vector<stored_message> parse_entries(const redisReply& r, std::string_view queue) {
+  std::vector<stored_message> out;
+  if (r.type != REDIS_REPLY_ARRAY) return out;  // nil: no such stream
+  out.reserve(r.elements);
+  for (std::size_t i = 0; i < r.elements; ++i) out.push_back(parse_entry(*r.element[i], queue));
+  return out;
+}
+
+// Members of a ZRANGEBYSCORE reply over marks, ascending (member = score = seq).
+std::vector<std::uint64_t> parse_seqs(const redisReply& r) {
+  std::vector<std::uint64_t> out;
+  if (r.type != REDIS_REPLY_ARRAY) return out;
+  out.reserve(r.elements);
+  for (std::size_t i = 0; i < r.elements; ++i) {
+    out.push_back(to_int<std::uint64_t>(text_of(*r.element[i])));
+  }
+  return out;
 }
 
 }  // namespace
@@ -191,15 +250,52 @@ redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::stri
 std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
                                        std::string_view queue, std::uint64_t after_seq,
                                        std::size_t count, std::error_code& ec) {
-  std::vector<stored_message> out;
   const std::string start = entry_id(after_seq + 1);  // inclusive start = exclusive after_seq
   const std::string n = std::to_string(count);
   auto r = link.command({"XRANGE", keys.stream(queue), start, "+", "COUNT", n}, ec);
-  if (ec) return out;
-  if ((ec = error_of_reply(*r))) return out;
-  if (r->type != REDIS_REPLY_ARRAY) return out;  // nil: no such stream
-  out.reserve(r->elements);
-  for (std::size_t i = 0; i < r->elements; ++i) out.push_back(parse_entry(*r->element[i], queue));
+  if (ec) return {};
+  if ((ec = error_of_reply(*r))) return {};
+  return parse_entries(*r, queue);
+}
+
+// XRANGE and the marks above after_seq in one MULTI: one round trip, and one consistent view, so
+// a mark committed before the load began is seen with its entry. The marks are a subset of the
+// stream (redis_batch.hpp), so the `count` lowest marks above after_seq cover every entry of the
+// page; should stale marks (say, left by an older stompbox) fill that page below the last entry,
+// the marks in between are read with one more command.
+std::vector<stored_message> read_page(redis_link& link, const redis_keys& keys,
+                                      std::string_view queue, std::uint64_t after_seq,
+                                      std::size_t count, std::error_code& ec) {
+  const std::string start = entry_id(after_seq + 1), n = std::to_string(count);
+  const std::string marks_key = keys.delivered(queue), above = "(" + std::to_string(after_seq);
+  link.append({"MULTI"});
+  link.append({"XRANGE", keys.stream(queue), start, "+", "COUNT", n});
+  link.append({"ZRANGEBYSCORE", marks_key, above, "+inf", "LIMIT", "0", n});
+  link.append({"EXEC"});
+  reply_ptr replies[4];  // +OK, +QUEUED, +QUEUED, the EXEC array: all read, to stay in step
+  for (auto& r : replies) {
+    if (r = link.read_reply(ec); ec) return {};
+  }
+  for (const auto& r : replies) {
+    if ((ec = error_of_reply(*r))) return {};
+  }
+  const redisReply& exec = *replies[3];
+  if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 2) {
+    ec = error::failed;
+    return {};
+  }
+  if ((ec = error_of_reply(*exec.element[0])) || (ec = error_of_reply(*exec.element[1]))) return {};
+  auto out = parse_entries(*exec.element[0], queue);
+  std::vector<std::uint64_t> marked = parse_seqs(*exec.element[1]);
+  if (marked.size() == count && !out.empty() && marked.back() < out.back().seq) {
+    const std::string from = "(" + std::to_string(marked.back());
+    const std::string to = std::to_string(out.back().seq);
+    auto more = link.command({"ZRANGEBYSCORE", marks_key, from, to}, ec);
+    if (ec || (ec = error_of_reply(*more))) return {};
+    const auto rest = parse_seqs(*more);
+    marked.insert(marked.end(), rest.begin(), rest.end());
+  }
+  for (auto& m : out) m.delivered = std::binary_search(marked.begin(), marked.end(), m.seq);
   return out;
 }
 
@@ -213,7 +309,7 @@ std::vector<stored_message> read_live(redis_link& link, const redis_keys& keys,
   std::vector<stored_message> out;
   while (out.size() < max) {
     const std::size_t want = max - out.size();
-    auto rows = read_range(link, keys, queue, after_seq, want, ec);
+    auto rows = read_page(link, keys, queue, after_seq, want, ec);
     if (ec) break;
     for (auto& m : rows) {
       after_seq = m.seq;
@@ -280,10 +376,11 @@ bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::st
   // A script, so that the check and the delete are one step for every other node's appends.
   constexpr std::string_view script =
       "if redis.call('XLEN', KEYS[1]) > 0 then return 0 end\n"
-      "redis.call('DEL', KEYS[1])\n"
+      "redis.call('DEL', KEYS[1], KEYS[3])\n"
       "redis.call('SREM', KEYS[2], ARGV[1])\n"
       "return 1\n";
-  auto r = link.command({"EVAL", script, "2", keys.stream(queue), keys.queues(), queue}, ec);
+  auto r = link.command(
+      {"EVAL", script, "3", keys.stream(queue), keys.queues(), keys.delivered(queue), queue}, ec);
   if (ec) return false;
   if ((ec = error_of_reply(*r))) return false;
   return r->type == REDIS_REPLY_INTEGER && r->integer == 1;

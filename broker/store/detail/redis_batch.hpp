@@ -7,6 +7,10 @@
 //   {p}seq          INCR counter: the store-wide seq, shared by every node
 //   {p}uq:{queue}   one stream per queue; entry id "{seq}-0", fields message_id, payload,
 //                   stored_at, expires_at
+//   {p}dl:{queue}   sorted set of the queue's delivered seqs (member and score = seq): marks
+//                   are added only for an entry that exists, and leave with it (XDEL with ZREM
+//                   in one transaction, trim and drop in the same script), so it is always a
+//                   subset of the stream and a page of marks matches a page of entries
 //   {p}queues       set of queue names appended to (the periodic expiry sweep walks it)
 
 #include <chrono>
@@ -31,23 +35,27 @@ struct redis_keys {
   std::string queues() const { return prefix + "queues"; }  ///< the set of known queues
   /// The stream of `queue`.
   std::string stream(std::string_view queue) const { return prefix + "uq:" + std::string(queue); }
+  /// The delivered marks of `queue`.
+  std::string delivered(std::string_view queue) const {
+    return prefix + "dl:" + std::string(queue);
+  }
 };
 
 /// One unit of work for the store's worker thread.
 struct redis_op {
-  enum class kind { append, remove, expire, load };
+  enum class kind { append, remove, mark, expire, load };
   kind what = kind::append;
   std::string queue;
   std::string message_id;              ///< append
   std::string payload;                 ///< append
   std::int64_t stored_at_ms = 0;       ///< append
   std::int64_t expires_at_ms = 0;      ///< append
-  std::uint64_t seq = 0;               ///< remove: the target; append: the result
+  std::uint64_t seq = 0;               ///< remove/mark: the target; append: the result
   std::vector<std::uint64_t> expired;  ///< expire: entries to delete
   std::size_t max = 0;                 ///< load
   append_handler done;                 ///< append
   store::load_handler loaded;          ///< load
-  std::error_code ec;                  ///< append/remove/expire: the outcome
+  std::error_code ec;                  ///< append/remove/mark/expire: the outcome
 };
 
 /// What one pipeline did; counts only what Redis confirmed.
@@ -64,21 +72,27 @@ struct redis_batch_result {
 /// SCRIPT LOADs the append script; returns its SHA1 (empty with `ec` on failure).
 std::string load_append_script(redis_link& link, std::error_code& ec);
 
-/// Sends every append/remove/expire of `ops` as one MULTI/EXEC in one pipeline (submission
+/// Sends every append/remove/mark/expire of `ops` as one MULTI/EXEC in one pipeline (submission
 /// order), reads every reply, and sets each op's `ec` (and an append's `seq`). An append whose
 /// reply is NOSCRIPT (script cache flushed) is retried once after reloading the script into `sha`.
 /// Loads in `ops` are skipped. A dropped connection fails every op whose reply was not read.
 redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
                              std::size_t max_count, std::vector<redis_op>& ops);
 
-/// Up to `count` entries of `queue` with seq > `after_seq`, oldest first, unfiltered.
+/// Up to `count` entries of `queue` with seq > `after_seq`, oldest first, unfiltered;
+/// `delivered` is not read (always false).
 std::vector<stored_message> read_range(redis_link& link, const redis_keys& keys,
                                        std::string_view queue, std::uint64_t after_seq,
                                        std::size_t count, std::error_code& ec);
 
-/// Up to `max` entries of `queue` with seq > `after_seq`, oldest first, paging past those
-/// `is_expired` rejects (their seqs are added to `expired`) and those in `hidden`. On a read
-/// failure `ec` is set and what was read before it is returned.
+/// As read_range, with `delivered` set from the queue's marks, read in the same transaction.
+std::vector<stored_message> read_page(redis_link& link, const redis_keys& keys,
+                                      std::string_view queue, std::uint64_t after_seq,
+                                      std::size_t count, std::error_code& ec);
+
+/// Up to `max` entries of `queue` with seq > `after_seq`, oldest first, with their delivered
+/// marks, paging past those `is_expired` rejects (their seqs are added to `expired`) and those
+/// in `hidden`. On a read failure `ec` is set and what was read before it is returned.
 std::vector<stored_message> read_live(redis_link& link, const redis_keys& keys,
                                       std::string_view queue, std::uint64_t after_seq,
                                       std::size_t max,
@@ -109,8 +123,8 @@ sweep_result find_expired(redis_link& link, const redis_keys& keys, sweep_positi
                           const std::function<bool(const stored_message&)>& is_expired,
                           std::error_code& ec);
 
-/// Deletes the stream of `queue` and forgets the queue if, atomically, it has no entry (an
-/// append from another node in between keeps it). True when deleted.
+/// Deletes the stream of `queue` (and its marks) and forgets the queue if, atomically, it has
+/// no entry (an append from another node in between keeps it). True when deleted.
 bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::string& queue,
                          std::error_code& ec);
 
