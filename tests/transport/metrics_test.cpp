@@ -143,6 +143,7 @@ TEST(MetricsEndpoint, CountersFollowTraffic) {
   for (const char* present :
        {"stompbox_messages_dropped_total", "stompbox_messages_expired_total",
         "stompbox_messages_stored_total", "stompbox_store_appends_total",
+        "stompbox_store_cancelled_total",
         "stompbox_slow_consumer_disconnects_total", "stompbox_auth_failures_total",
         "stompbox_connections_refused_total{reason=\"max_connections\"}",
         "stompbox_connections_refused_total{reason=\"fd_limit\"}",

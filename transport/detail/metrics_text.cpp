@@ -126,6 +126,9 @@ void render_store(writer& w, const metrics_snapshot& s) {
   w.single("store_append_failures_total", "counter", "Store appends that failed.",
            st.append_failures);
   w.single("store_removed_total", "counter", "Stored messages deleted (acked).", st.removed);
+  w.single("store_cancelled_total", "counter",
+           "Appends acked before their commit: neither the message nor its delete was written.",
+           st.cancelled);
   w.family("store_dropped_total", "counter", "Stored messages dropped by retention, by reason.");
   w.sample("store_dropped_total", "reason", "overflow", st.dropped_overflow);
   w.sample("store_dropped_total", "reason", "expired", st.dropped_expired);
