@@ -13,10 +13,11 @@ come back. Then dora ACKs them all, and a third subscription finds the queue emp
 """
 
 import os
+import threading
 import time
 
 from lib.broker import Broker, WorkDir, require_data_dir_flag
-from lib.client import TcpStomp, send_receipted
+from lib.client import Closed, TcpStomp, send_receipted
 
 MESSAGES = 20
 ACKED = {1, 2, 7, 12, 19}  # spread out, the last one included
@@ -80,6 +81,17 @@ def after_restart(broker, variant):
     assert third.disconnect()
 
 
+def read_until_closed(conn):
+    """What a client does while the broker shuts down: reads until the close, then closes (the
+    broker waits up to 5 s for a TCP peer to close its side)."""
+    try:
+        while conn.recv_frame(15.0) is not None:
+            pass
+    except (Closed, OSError):
+        pass
+    conn.close()
+
+
 def run(work, variant):
     data = os.path.join(work, f"data-{variant}")
     broker = Broker(work, data_dir=data)
@@ -87,8 +99,13 @@ def run(work, variant):
         broker.start()
         dora = before_restart(broker)
         if variant == "sigterm":
+            closer = threading.Thread(target=read_until_closed, args=(dora,), daemon=True)
+            closer.start()
+            started = time.monotonic()
             broker.stop()
+            print(f"sigterm: the broker exited {time.monotonic() - started:.2f} s after SIGTERM")
             broker.assert_clean_exit()
+            closer.join(15)
         else:
             time.sleep(MARKS_SETTLE_S)
             broker.kill9()
