@@ -1,9 +1,12 @@
 """Raw STOMP clients over TCP and WebSocket (RFC 6455, client side, minimal), thread-safe sends.
 
-Both expose the same methods; only how bytes reach the broker differs.
+Both expose the same methods; only how bytes reach the broker differs. Also: durable SENDs with
+a receipt each (send_receipted) and the HTTP publish API (api_publish).
 """
 
 import base64
+import http.client
+import json
 import os
 import socket
 import struct
@@ -87,10 +90,12 @@ class _Stomp:
             raise AssertionError(f"expected {command}, got {frame!r}")
         return frame
 
-    def connect(self, login=None, heart_beat="0,0", host="/", timeout=10.0):
+    def connect(self, login=None, heart_beat="0,0", host="/", timeout=10.0, passcode=None):
         headers = {"accept-version": "1.2", "host": host, "heart-beat": heart_beat}
         if login is not None:
             headers["login"] = login
+        if passcode is not None:
+            headers["passcode"] = passcode
         self.send_frame("CONNECT", headers)
         return self.expect("CONNECTED", timeout)
 
@@ -107,6 +112,25 @@ class _Stomp:
         if receipt is not None:
             headers["receipt"] = receipt
         self.send_frame("SEND", headers, body)
+
+    def messages(self, limit=None, idle_s=1.0, timeout=30.0):
+        """MESSAGE frames: with `limit`, until that many came, waiting up to `timeout` s for each
+        (fewer are returned if one does not come); without, until `idle_s` s pass without a
+        frame. Any other frame (an ERROR) or the broker closing fails the test, saying how many
+        MESSAGEs came before it."""
+        frames = []
+        while limit is None or len(frames) < limit:
+            try:
+                frame = self.recv_frame(idle_s if limit is None else timeout)
+            except (Closed, OSError) as e:
+                raise AssertionError(f"expected MESSAGEs, the broker closed the connection after "
+                                     f"{len(frames)} ({e!r})") from e
+            if frame is None:
+                break
+            if frame.command != "MESSAGE":
+                raise AssertionError(f"expected MESSAGEs, got {frame!r} after {len(frames)}")
+            frames.append(frame)
+        return frames
 
     def disconnect(self, timeout=10.0):
         """DISCONNECT with a receipt, then close. Frames before the RECEIPT are discarded.
@@ -244,3 +268,55 @@ class WsStomp(_Stomp):
     def send_bytes_raw(self, data):
         with self.send_lock:
             self.sock.sendall(data)
+
+
+def send_receipted(conn, destination, bodies, window=64, timeout=30.0):
+    """SENDs every body to `destination`, each with a receipt, keeping at most `window` without
+    their RECEIPT; returns once every RECEIPT came. Durable (user queue) SENDs are receipted once
+    stored. Any other frame, or a RECEIPT missing for `timeout` seconds, fails the test."""
+    receipted, sent = 0, 0
+
+    def wait_one():
+        nonlocal receipted
+        frame = conn.recv_frame(timeout)
+        if frame is None or frame.command != "RECEIPT":
+            raise AssertionError(f"{destination}: expected the RECEIPT of SEND #{receipted}, got "
+                                 f"{frame!r} ({sent} sent, {receipted} receipted)")
+        receipted += 1
+
+    for i, body in enumerate(bodies):
+        conn.send(destination, body, receipt=f"s{i}")
+        sent += 1
+        while sent - receipted >= window:
+            wait_one()
+    while receipted < sent:
+        wait_one()
+    return receipted
+
+
+def api_publish(port, destination, body, auth=None, idempotency_key=None, headers=None,
+                timeout=10.0):
+    """POST /api/v1/publish on the WebSocket port; `auth` = (login, password) for Basic auth.
+    Returns (HTTP status, decoded JSON answer or the raw text). A connection refused, reset or
+    closed before an answer raises OSError or http.client.HTTPException."""
+    payload = {"destination": destination, "body": body}
+    if headers:
+        payload["headers"] = headers
+    request_headers = {"Content-Type": "application/json"}
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request_headers["Authorization"] = f"Basic {token}"
+    if idempotency_key is not None:
+        request_headers["Idempotency-Key"] = idempotency_key
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("POST", "/api/v1/publish", body=json.dumps(payload).encode(),
+                     headers=request_headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(text)
+    except ValueError:
+        return response.status, text
