@@ -46,7 +46,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"metrics", {"enabled", "host", "port"}},
       {"store", {"data_dir", "user_queue_max_messages", "user_queue_max_age_seconds",
                  "idempotency_window_seconds", "idempotency_max_keys", "delivery_window",
-                 "delivery_window_bytes"}},
+                 "delivery_window_bytes", "commit_delay_us"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
       {"cluster", {"redis", "queue_claim_ms"}},
   };
@@ -222,6 +222,10 @@ void load_config_file(const std::string& path, settings& out) {
   read(root, "log.level", out.log_level);
   detail::read_hardening(root, out);
   read(root, "store.data_dir", out.data_dir);
+  read(root, "store.commit_delay_us", out.commit_delay_us);
+  if (out.commit_delay_us > 100'000) {
+    throw config_error("store.commit_delay_us: expected microseconds in [0, 100000]");
+  }
   read(root, "cluster.redis", out.cluster_redis);
   read(root, "cluster.queue_claim_ms", out.cluster_queue_claim);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");

@@ -31,6 +31,9 @@ struct settings {
   std::optional<auth::jwt_config> jwt; ///< [jwt]; none = no bearer tokens
   std::vector<auth::acl_rule> acl;     ///< [[acl]]; empty = auth::default_acl()
   std::string data_dir = "./data";     ///< [store] data_dir / --data-dir; ":memory:" = no file
+  /// [store] commit_delay_us: under load, the SQLite writer gathers this long before a commit
+  /// (see broker::store::sqlite_options::commit_delay); at most 100,000.
+  std::size_t commit_delay_us = 1000;
   /// [cluster] redis / --cluster-redis: redis://host:port[/db] joins the nodes sharing that
   /// Redis (live routing + durable user queues there, docs/cluster.md); empty = a single node.
   std::string cluster_redis;

@@ -70,6 +70,7 @@ void wire_broker(settings& s) {
   }
   broker::store::sqlite_options options;
   options.data_dir = s.data_dir;
+  options.commit_delay = std::chrono::microseconds(s.commit_delay_us);
   s.broker.store = std::make_shared<broker::store::sqlite_store>(std::move(options));
 }
 

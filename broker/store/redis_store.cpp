@@ -86,6 +86,17 @@ struct redis_store::impl {
     if (op.loaded) op.loaded({}, error::closed);
   }
 
+  // A remove or a mark: seen by load from now on (through `removing` / `marking`), sent with
+  // the next batch.
+  void submit_seq(redis_op::kind what, std::string queue, std::uint64_t seq) {
+    (what == redis_op::kind::remove ? removing : marking).add(queue, seq);
+    redis_op op;
+    op.what = what;
+    op.queue = std::move(queue);
+    op.seq = seq;
+    submit(std::move(op));
+  }
+
   // The worker: one pipeline per batch; when idle, reconnect, retry removes and sweep.
   void run() {
     std::vector<redis_op> batch;
@@ -397,21 +408,11 @@ void redis_store::load_async(std::string queue, std::uint64_t after_seq, std::si
 }
 
 void redis_store::remove(std::string queue, std::uint64_t seq) {
-  impl_->removing.add(queue, seq);
-  redis_op op;
-  op.what = redis_op::kind::remove;
-  op.queue = std::move(queue);
-  op.seq = seq;
-  impl_->submit(std::move(op));
+  impl_->submit_seq(redis_op::kind::remove, std::move(queue), seq);
 }
 
 void redis_store::mark_delivered(std::string queue, std::uint64_t seq) {
-  impl_->marking.add(queue, seq);
-  redis_op op;
-  op.what = redis_op::kind::mark;
-  op.queue = std::move(queue);
-  op.seq = seq;
-  impl_->submit(std::move(op));
+  impl_->submit_seq(redis_op::kind::mark, std::move(queue), seq);
 }
 
 void redis_store::set_retention(retention r) {

@@ -83,16 +83,33 @@ struct sqlite_store::impl {
     return seq;
   }
 
+  // A remove or a mark: seen by load from now on (through `removing` / `marking`), written by
+  // the next batch.
+  void submit_seq(write_op::kind what, std::string queue, std::uint64_t seq) {
+    (what == write_op::kind::remove ? removing : marking).add(queue, seq);
+    write_op op;
+    op.what = what;
+    op.queue = std::move(queue);
+    op.seq = seq;
+    submit(std::move(op));
+  }
+
   // The writer thread: commit whatever is queued, one transaction per batch.
   void run() {
     auto last_purge = std::chrono::steady_clock::time_point{};  // purge on the first pass
     std::vector<write_op> batch;
+    bool busy = false;  // work arrived during the last commit
     for (;;) {
       retention batch_policy;
       {
         std::unique_lock lk(mu);
         wake.wait_for(lk, opts.purge_interval, [this] { return stop || !queue.empty(); });
         if (stop && queue.empty()) break;
+        if (busy && !stop && opts.commit_delay.count() > 0 && queue.size() < opts.max_batch) {
+          lk.unlock();  // group commit: let the batch grow (submitters do not wait for us)
+          std::this_thread::sleep_for(opts.commit_delay);
+          lk.lock();
+        }
         take_locked(batch);
         batch_policy = policy;
       }
@@ -107,6 +124,7 @@ struct sqlite_store::impl {
       {
         std::lock_guard lk(mu);
         finished += tickets;
+        busy = !queue.empty();
       }
       flushed.notify_all();
     }
@@ -303,21 +321,11 @@ std::vector<stored_message> sqlite_store::load(std::string_view queue, std::uint
 // Also for a seq whose append has not completed: the writer cancels the pair when both are in
 // one batch (batch_writer), or deletes the row in a later batch, after its INSERT committed.
 void sqlite_store::remove(std::string queue, std::uint64_t seq) {
-  impl_->removing.add(queue, seq);
-  write_op op;
-  op.what = write_op::kind::remove;
-  op.queue = std::move(queue);
-  op.seq = seq;
-  impl_->submit(std::move(op));
+  impl_->submit_seq(write_op::kind::remove, std::move(queue), seq);
 }
 
 void sqlite_store::mark_delivered(std::string queue, std::uint64_t seq) {
-  impl_->marking.add(queue, seq);
-  write_op op;
-  op.what = write_op::kind::mark;
-  op.queue = std::move(queue);
-  op.seq = seq;
-  impl_->submit(std::move(op));
+  impl_->submit_seq(write_op::kind::mark, std::move(queue), seq);
 }
 
 void sqlite_store::set_retention(retention r) {

@@ -47,6 +47,11 @@ struct sqlite_options {
   std::string file_name = "stompbox.db";  ///< database file inside data_dir
   retention policy;                       ///< initial retention (see set_retention)
   std::size_t max_batch = 1000;           ///< most operations committed in one transaction
+  /// Under load (operations were already waiting when the last commit ended) the writer waits
+  /// this long for more before it commits: fewer, larger commits (one fsync each), and an
+  /// append acked meanwhile (a message delivered before its commit) is never written at all.
+  /// Adds at most this much to a RECEIPT under load; an idle writer commits at once. 0 = never.
+  std::chrono::microseconds commit_delay{1000};
   /// How often the writer deletes expired messages even when idle (loads also trigger it).
   std::chrono::milliseconds purge_interval{60'000};
   std::chrono::milliseconds busy_timeout{5'000};  ///< waiting on another process's lock

@@ -313,4 +313,30 @@ TEST(GroupCommit, AppendsRemovedAtOnceFromManyThreadsLeaveNothing) {
   EXPECT_EQ(st.removed, st.appended);
 }
 
+TEST(GroupCommit, UnderLoadTheWriterGathersForCommitDelayAndAnAckedAppendIsNeverWritten) {
+  temp_dir dir;
+  auto o = options_in(dir);
+  o.commit_delay = std::chrono::seconds(2);  // far longer than the test needs to ack
+  sqlite_store s(o);
+  held_writer hold;
+  hold.hold_with_first_append(s);
+  pending_append a = append_async(s, "delivered-before-commit");  // queued: the writer is busy
+  hold.release.set_value();
+  s.remove("q", a.returned);  // while the writer gathers: one batch with its append
+  s.flush();
+  EXPECT_FALSE(a.completed.get().ec);
+  EXPECT_EQ(s.stats().cancelled, 1u);
+  EXPECT_EQ(rows_with_seq(dir, a.returned), "0");
+}
+
+TEST(GroupCommit, AnIdleWriterCommitsAtOnceWhateverTheCommitDelay) {
+  temp_dir dir;
+  auto o = options_in(dir);
+  o.commit_delay = std::chrono::hours(1);  // would hang this test if an idle writer waited
+  sqlite_store s(o);
+  pending_append a = append_async(s, "alone");
+  EXPECT_FALSE(a.completed.get().ec);
+  EXPECT_EQ(rows_with_seq(dir, a.returned), "1");
+}
+
 }  // namespace

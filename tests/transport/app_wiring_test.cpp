@@ -70,6 +70,9 @@ user_queue_max_messages = 5
 user_queue_max_age_seconds = 60
 idempotency_window_seconds = 30
 idempotency_max_keys = 7
+delivery_window = 9
+delivery_window_bytes = 4096
+commit_delay_us = 250
 )"), s);
   EXPECT_FALSE(s.server.api_enabled);
   EXPECT_EQ(s.server.api_path, "/publish");
@@ -85,6 +88,9 @@ idempotency_max_keys = 7
   EXPECT_EQ(s.broker.user_queue_max_age, std::chrono::seconds(60));
   EXPECT_EQ(s.broker.idempotency_window, std::chrono::seconds(30));
   EXPECT_EQ(s.broker.idempotency_max_keys, 7u);
+  EXPECT_EQ(s.broker.delivery_window, 9u);
+  EXPECT_EQ(s.broker.delivery_window_bytes, 4096u);
+  EXPECT_EQ(s.commit_delay_us, 250u);
 }
 
 TEST_F(Wiring, TyposInTheNewTablesAreErrors) {
@@ -96,6 +102,8 @@ TEST_F(Wiring, TyposInTheNewTablesAreErrors) {
   EXPECT_THROW(app::load_config_file(write("c.toml", "[store]\ndatadir = \"x\"\n"), s),
                app::config_error);
   EXPECT_THROW(app::load_config_file(write("d.toml", "[api]\nmax_body = 1\n"), s),
+               app::config_error);
+  EXPECT_THROW(app::load_config_file(write("f.toml", "[store]\ncommit_delay_us = 100001\n"), s),
                app::config_error);
   EXPECT_THROW(app::load_config_file(write("e.toml", "[store]\nuser_queue_max_age_seconds = -1\n"),
                                      s),
