@@ -181,6 +181,7 @@ void broker::tick() {
       });
     }
   }
+  core.users.retry_failed_loads();
   const std::size_t expired = core.reg.purge_expired();
   core.counters.messages_expired.fetch_add(expired, std::memory_order_relaxed);
 }

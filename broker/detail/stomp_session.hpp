@@ -188,7 +188,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::uint64_t store_tickets_ = 0;   // durable SENDs ever submitted (their tickets)
   std::set<std::uint64_t> unsettled_stores_;  // tickets of those still waiting
   // COMMIT RECEIPTs waiting for the stores of every ticket up to theirs.
-  std::deque<std::pair<std::uint64_t, stomp::frame>> receipts_after_stores_;
+  std::deque<std::pair<std::uint64_t, std::string>> receipts_after_stores_;  // ticket, receipt
   std::uint64_t next_mark_ = 0;                  // outgoing::written_mark of durable deliveries
   std::deque<unwritten_delivery> unwritten_;     // in mark order
   std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them

@@ -94,7 +94,11 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
   if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
   const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : *unsettled_stores_.begin();
   while (!receipts_after_stores_.empty() && receipts_after_stores_.front().first < oldest) {
-    if (state_ == state::connected) send_receipt(receipts_after_stores_.front().second);
+    if (state_ == state::connected || deferred_disconnect_) {
+      stomp::frame receipt_of;
+      receipt_of.add("receipt", receipts_after_stores_.front().second);
+      send_receipt(receipt_of);
+    }
     receipts_after_stores_.pop_front();
   }
   if (deferred_disconnect_ && stores_in_flight_ == 0) {
@@ -107,8 +111,9 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
 // The RECEIPT of `cause` (a COMMIT) once every durable SEND submitted so far is stored.
 void stomp_session::receipt_after_stores(const stomp::frame& cause) {
   if (unsettled_stores_.empty()) return send_receipt(cause);
-  if (!cause.get("receipt")) return;
-  receipts_after_stores_.emplace_back(store_tickets_, cause);
+  const auto receipt = cause.get("receipt");
+  if (!receipt) return;
+  receipts_after_stores_.emplace_back(store_tickets_, std::string(*receipt));
 }
 
 void stomp_session::check_expiry() {

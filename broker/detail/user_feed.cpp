@@ -86,11 +86,12 @@ void stomp_session::on_user_page(std::uint64_t handle, const std::vector<stored_
   }
   feed.ahead.erase(feed.ahead.begin(), feed.ahead.upper_bound(feed.cursor));
   if (ec) {
-    // Stays pulling: the next commit or write retries. Nothing is lost, it is all stored.
+    // Stays pulling: nudged at the next commit to this queue or the next tick (a second).
+    // Nothing is lost, it is all stored.
     spdlog::error("session {}: reading the stored messages of {} failed: {}", id_, feed.key,
                   ec.message());
     feed.waiting = true;
-    core_.users.nudge_on_change(feed.key, handle);
+    core_.users.retry_load(feed.key, handle);
     return;
   }
   if (full) return pump(feed);
@@ -118,10 +119,11 @@ void stomp_session::deliver_live(subscription& sub, std::uint64_t seq, const mes
   user_feed& feed = *sub.feed;
   if (!feed.live || seq <= feed.cursor || feed.ahead.contains(seq)) return;  // loaded instead
   if (room(feed) == 0 || feed.ahead.size() >= max_ahead) {
-    // No room: pull again from the cursor once there is (this copy is stored).
+    // No room: pull again from the cursor once there is (this copy is stored). A full `ahead`
+    // with room left pulls at once: no write completion may come to start it.
     feed.live = false;
     core_.users.go_pulling(feed.key, feed.handle);
-    return;
+    return pump(feed);
   }
   if (core_.users.ordered()) {
     feed.cursor = seq;  // copies arrive in seq order: everything below was handed out
@@ -151,7 +153,8 @@ void stomp_session::deliver_stored(const subscription& sub, std::uint64_t seq,
 }
 
 void stomp_session::on_written(std::uint64_t mark) {
-  user_feed* last = nullptr;
+  // Owned here: after an UNSUBSCRIBE the deliveries may hold the only references to a feed.
+  std::shared_ptr<user_feed> last;
   while (!unwritten_.empty() && unwritten_.front().mark <= mark) {
     unwritten_delivery d = std::move(unwritten_.front());
     unwritten_.pop_front();
@@ -159,8 +162,8 @@ void stomp_session::on_written(std::uint64_t mark) {
     --feed.unwritten;
     feed.unwritten_bytes -= d.bytes;
     if (feed.ack == ack_mode::automatic) core_.users.acked(feed.key, d.seq);  // delivered
-    if (last && last != &feed) pump(*last);
-    last = &feed;
+    if (last && last != d.feed) pump(*last);
+    last = std::move(d.feed);
   }
   if (last) pump(*last);
 }

@@ -36,8 +36,9 @@ void user_router::route(const message_ptr& m, done_fn done) {
   std::string key = m->target.resolved();
   if (m->target.kind == destination_kind::user_topic) {
     {
+      keep_alive keep;
       std::lock_guard lock(mutex_);
-      post_live_locked(key, 0, m);
+      post_live_locked(key, 0, m, keep);
     }
     if (cluster_) cluster_->publish(m, 0);
     if (done) done({}, 0);
@@ -45,6 +46,7 @@ void user_router::route(const message_ptr& m, done_fn done) {
   }
   inline_completion here;
   here.router = this;
+  keep_alive keep;
   std::unique_lock lock(mutex_);
   ++uncommitted_[key];
   appending = &here;
@@ -60,7 +62,7 @@ void user_router::route(const message_ptr& m, done_fn done) {
   appending = nullptr;
   if (seq != 0) {
     early_ = true;
-    if (!here.ran) post_live_locked(key, seq, m);  // before the commit: the RECEIPT waits
+    if (!here.ran) post_live_locked(key, seq, m, keep);  // before the commit: RECEIPT waits
   }
   lock.unlock();
   if (here.ran) on_appended(key, m, here.ec, here.seq, done);
@@ -71,13 +73,12 @@ void user_router::route(const message_ptr& m, done_fn done) {
 void user_router::on_appended(const std::string& key, const message_ptr& m, std::error_code ec,
                               std::uint64_t seq, const done_fn& done) {
   {
+    keep_alive keep;
     std::lock_guard lock(mutex_);
     auto pending = uncommitted_.find(key);
     if (pending != uncommitted_.end() && --pending->second == 0) uncommitted_.erase(pending);
-    if (!ec) {
-      if (!early_) post_live_locked(key, seq, m);
-      changed_locked(key);
-    }
+    if (!ec && !early_) post_live_locked(key, seq, m, keep);
+    changed_locked(key, keep);  // a failed append too: a subscriber waiting for it loads again
   }
   if (ec) {
     bump(stats_.messages_dropped);
@@ -93,13 +94,14 @@ void user_router::on_appended(const std::string& key, const message_ptr& m, std:
 
 void user_router::deliver_remote(const message_ptr& m, std::uint64_t seq) {
   const std::string key = m->target.resolved();
+  keep_alive keep;
   std::lock_guard lock(mutex_);
-  post_live_locked(key, seq, m);
-  if (seq != 0) changed_locked(key);
+  post_live_locked(key, seq, m, keep);
+  if (seq != 0) changed_locked(key, keep);
 }
 
-void user_router::post_live_locked(const std::string& key, std::uint64_t seq,
-                                   const message_ptr& m) {
+void user_router::post_live_locked(const std::string& key, std::uint64_t seq, const message_ptr& m,
+                                   keep_alive& keep) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   for (const auto& [handle, state] : it->second.subscribers) {
@@ -108,23 +110,29 @@ void user_router::post_live_locked(const std::string& key, std::uint64_t seq,
       conn->post([s = state.who.session, handle = handle, seq, m] {
         if (auto target = s.lock()) target->deliver_user(handle, seq, m);
       });
+      keep.push_back(std::move(conn));
     }
   }
 }
 
 // A commit a pulling subscriber's next load will see: its go_live must not pass it.
-void user_router::changed_locked(const std::string& key) {
+void user_router::changed_locked(const std::string& key, keep_alive& keep) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   for (auto& [handle, state] : it->second.subscribers) {
     if (state.live) continue;
     ++state.changes;
-    if (!std::exchange(state.wants_nudge, false)) continue;
-    if (auto conn = state.who.conn.lock()) {
-      conn->post([s = state.who.session, handle = handle] {
-        if (auto target = s.lock()) target->nudge_user(handle);
-      });
-    }
+    nudge_locked(state, handle, keep);
+  }
+}
+
+void user_router::nudge_locked(subscriber_state& state, std::uint64_t handle, keep_alive& keep) {
+  if (!std::exchange(state.wants_nudge, false)) return;
+  if (auto conn = state.who.conn.lock()) {
+    conn->post([s = state.who.session, handle] {
+      if (auto target = s.lock()) target->nudge_user(handle);
+    });
+    keep.push_back(std::move(conn));
   }
 }
 
@@ -145,12 +153,26 @@ live_answer user_router::go_live(const std::string& key, std::uint64_t handle,
   return live_answer::live;
 }
 
-void user_router::nudge_on_change(const std::string& key, std::uint64_t handle) {
+void user_router::retry_load(const std::string& key, std::uint64_t handle) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   auto sub = it->second.subscribers.find(handle);
-  if (sub != it->second.subscribers.end()) sub->second.wants_nudge = true;
+  if (sub == it->second.subscribers.end()) return;
+  sub->second.wants_nudge = true;
+  failed_loads_.emplace_back(key, handle);
+}
+
+void user_router::retry_failed_loads() {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, handle] : failed_loads_) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) continue;
+    auto sub = it->second.subscribers.find(handle);
+    if (sub != it->second.subscribers.end()) nudge_locked(sub->second, handle, keep);
+  }
+  failed_loads_.clear();
 }
 
 void user_router::go_pulling(const std::string& key, std::uint64_t handle) {
@@ -231,7 +253,9 @@ std::vector<stored_delivery> user_router::restore_locked(const destination& d,
   for (store::stored_message& row : rows) {
     message_ptr m;
     if (!restore_message(row.payload, d, m)) {
-      spdlog::error("user queue {}: stored message {} is corrupt; skipped", key, row.seq);
+      // Never deliverable: removed, or every load would stop at it again.
+      spdlog::error("user queue {}: stored message {} is corrupt; removed", key, row.seq);
+      store_->remove(store_key(key), row.seq);
       continue;
     }
     if (row.delivered || (it != entries_.end() && it->second.unacked.contains(row.seq))) {

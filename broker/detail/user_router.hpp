@@ -97,8 +97,11 @@ class user_router {
   /// Subscriber `handle` of `key` found nothing more to load: see live_answer. `changes` is the
   /// count its last load_async reported.
   live_answer go_live(const std::string& key, std::uint64_t handle, std::uint64_t changes);
-  /// Subscriber `handle` of `key` is nudged at the next commit (after a failed load).
-  void nudge_on_change(const std::string& key, std::uint64_t handle);
+  /// Subscriber `handle` of `key` could not load: it is nudged at the next commit to `key` or
+  /// at the next retry_failed_loads, whichever comes first.
+  void retry_load(const std::string& key, std::uint64_t handle);
+  /// Nudges every subscriber whose load failed (broker::tick, once a second).
+  void retry_failed_loads();
   /// Subscriber `handle` of `key` has no room: nothing more is posted to it until go_live.
   void go_pulling(const std::string& key, std::uint64_t handle);
 
@@ -128,10 +131,16 @@ class user_router {
     std::unordered_map<std::uint64_t, subscriber_state> subscribers;  // by handle
     std::set<std::uint64_t> unacked;  // seqs delivered and not acked (until the mark is stored)
   };
+  // Connections locked while posting under mutex_, released after it: the last reference to a
+  // connection may go with them, and its session's cleanup takes mutex_.
+  using keep_alive = std::vector<std::shared_ptr<connection>>;
+
   void on_appended(const std::string& key, const message_ptr& m, std::error_code ec,
                    std::uint64_t seq, const done_fn& done);
-  void post_live_locked(const std::string& key, std::uint64_t seq, const message_ptr& m);
-  void changed_locked(const std::string& key);
+  void post_live_locked(const std::string& key, std::uint64_t seq, const message_ptr& m,
+                        keep_alive& keep);
+  void changed_locked(const std::string& key, keep_alive& keep);
+  void nudge_locked(subscriber_state& state, std::uint64_t handle, keep_alive& keep);
   void erase_if_idle_locked(std::unordered_map<std::string, entry>::iterator it);
   std::vector<stored_delivery> restore_locked(const destination& d,
                                               std::vector<store::stored_message> rows,
@@ -146,6 +155,7 @@ class user_router {
   // Appends submitted and not yet completed, per key: a subscriber cannot go live past them.
   std::unordered_map<std::string, std::size_t> uncommitted_;
   bool early_ = false;  // the store assigns seqs at append: live copies go before the commit
+  std::vector<std::pair<std::string, std::uint64_t>> failed_loads_;  // key, handle
 };
 
 }  // namespace broker::detail

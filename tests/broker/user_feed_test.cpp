@@ -229,4 +229,41 @@ TEST_F(UserFeed, CommitWithoutDurableSendsIsReceiptedAtOnce) {
   EXPECT_EQ(sender.take("RECEIPT").size(), 1u);
 }
 
+TEST_F(UserFeed, AnUnsubscribeWithDeliveriesInFlightStillRemovesThemOnceWritten) {
+  store_n(20);
+  client& alice = as("alice");
+  alice.conn->hold_writes(true);
+  subscribe_with(alice, "auto");
+  EXPECT_EQ(bodies(alice).size(), window);
+  alice.send(make("UNSUBSCRIBE", {{"id", "s"}}));
+  settle();
+  alice.conn->write_held();  // the in-flight deliveries now own the subscription's feed
+  settle();
+  b->flush();
+  EXPECT_EQ(b->durable_store().stats().removed, window);
+  client& later = as("alice");
+  subscribe_with(later, "auto");
+  EXPECT_EQ(bodies(later), numbered(window, 20));
+}
+
+TEST_F(UserFeed, ACommitReceiptWaitingForItsStoresIsSentBeforeADeferredDisconnects) {
+  auto gated = std::make_shared<gated_store>();
+  broker::config cfg;
+  cfg.store = gated;
+  start(cfg);
+  client& sender = as("backend");
+  sender.send(make("BEGIN", {{"transaction", "t"}}));
+  sender.send(make("SEND", {{"destination", "/user/alice/queue/in"}, {"transaction", "t"}}, "x"));
+  sender.send(make("COMMIT", {{"transaction", "t"}, {"receipt", "committed"}}));
+  sender.send(make("DISCONNECT", {{"receipt", "bye"}}));
+  q.drain();
+  EXPECT_TRUE(sender.take("RECEIPT").empty());
+  gated->release();
+  q.drain();
+  const auto receipts = sender.take("RECEIPT");
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[0].get("receipt-id"), "committed");
+  EXPECT_EQ(receipts[1].get("receipt-id"), "bye");
+}
+
 }  // namespace
