@@ -184,9 +184,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::map<std::uint64_t, pending_ack> pending_;  // by ack sequence: delivery order
   std::uint64_t next_ack_ = 0;
   std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
-  std::size_t stores_in_flight_ = 0;  // durable SENDs waiting for the store's commit
   std::uint64_t store_tickets_ = 0;   // durable SENDs ever submitted (their tickets)
-  std::set<std::uint64_t> unsettled_stores_;  // tickets of those still waiting
+  std::set<std::uint64_t> unsettled_stores_;  // tickets of those awaiting the store's commit
   // COMMIT RECEIPTs waiting for the stores of every ticket up to theirs.
   std::deque<std::pair<std::uint64_t, std::string>> receipts_after_stores_;  // ticket, receipt
   std::uint64_t next_mark_ = 0;                  // outgoing::written_mark of durable deliveries

@@ -58,7 +58,6 @@ void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const 
 // Tickets order the durable SENDs of this session: a COMMIT's RECEIPT waits for every store
 // submitted before it (receipt_after_stores).
 void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
-  ++stores_in_flight_;
   const std::uint64_t ticket = ++store_tickets_;
   unsettled_stores_.insert(ticket);
   core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause), ticket](
@@ -73,7 +72,6 @@ void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
 }
 
 void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket) {
-  --stores_in_flight_;
   unsettled_stores_.erase(ticket);
   on_store_settled();  // flow control: may resume reading
   if (ec) {
@@ -101,7 +99,7 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
     }
     receipts_after_stores_.pop_front();
   }
-  if (deferred_disconnect_ && stores_in_flight_ == 0) {
+  if (deferred_disconnect_ && unsettled_stores_.empty()) {
     const stomp::frame f = std::move(*deferred_disconnect_);
     deferred_disconnect_.reset();
     disconnect(f);

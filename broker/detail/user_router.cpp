@@ -139,27 +139,22 @@ void user_router::nudge_locked(subscriber_state& state, std::uint64_t handle, ke
 live_answer user_router::go_live(const std::string& key, std::uint64_t handle,
                                  std::uint64_t changes) {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return live_answer::wait;
-  auto sub = it->second.subscribers.find(handle);
-  if (sub == it->second.subscribers.end()) return live_answer::wait;
-  subscriber_state& state = sub->second;
-  if (state.changes != changes) return live_answer::reload;
+  subscriber_state* state = find_locked(key, handle);
+  if (!state) return live_answer::wait;  // unsubscribed meanwhile: nothing to feed
+  if (state->changes != changes) return live_answer::reload;
   if (uncommitted_.contains(key)) {
-    state.wants_nudge = true;
+    state->wants_nudge = true;
     return live_answer::wait;
   }
-  state.live = true;
+  state->live = true;
   return live_answer::live;
 }
 
 void user_router::retry_load(const std::string& key, std::uint64_t handle) {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  auto sub = it->second.subscribers.find(handle);
-  if (sub == it->second.subscribers.end()) return;
-  sub->second.wants_nudge = true;
+  subscriber_state* state = find_locked(key, handle);
+  if (!state) return;
+  state->wants_nudge = true;
   failed_loads_.emplace_back(key, handle);
 }
 
@@ -167,22 +162,25 @@ void user_router::retry_failed_loads() {
   keep_alive keep;
   std::lock_guard lock(mutex_);
   for (const auto& [key, handle] : failed_loads_) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) continue;
-    auto sub = it->second.subscribers.find(handle);
-    if (sub != it->second.subscribers.end()) nudge_locked(sub->second, handle, keep);
+    if (subscriber_state* state = find_locked(key, handle)) nudge_locked(*state, handle, keep);
   }
   failed_loads_.clear();
 }
 
 void user_router::go_pulling(const std::string& key, std::uint64_t handle) {
   std::lock_guard lock(mutex_);
+  if (subscriber_state* state = find_locked(key, handle)) {
+    state->live = false;
+    state->wants_nudge = false;
+  }
+}
+
+user_router::subscriber_state* user_router::find_locked(const std::string& key,
+                                                        std::uint64_t handle) {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return;
+  if (it == entries_.end()) return nullptr;
   auto sub = it->second.subscribers.find(handle);
-  if (sub == it->second.subscribers.end()) return;
-  sub->second.live = false;
-  sub->second.wants_nudge = false;
+  return sub == it->second.subscribers.end() ? nullptr : &sub->second;
 }
 
 // The cluster listens per user: the owner's encoded name is the segment after "/user/".
@@ -206,11 +204,7 @@ void user_router::unsubscribe(const std::string& key, std::uint64_t handle) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   if (it->second.subscribers.erase(handle) != 0) interest_locked(key, false);
-  erase_if_idle_locked(it);
-}
-
-void user_router::erase_if_idle_locked(std::unordered_map<std::string, entry>::iterator it) {
-  if (it->second.subscribers.empty() && it->second.unacked.empty()) entries_.erase(it);
+  if (it->second.subscribers.empty()) entries_.erase(it);
 }
 
 void user_router::load_async(const destination& d, std::uint64_t handle, std::uint64_t after,
@@ -218,49 +212,31 @@ void user_router::load_async(const destination& d, std::uint64_t handle, std::ui
   std::uint64_t changes = 0;
   {
     std::lock_guard lock(mutex_);
-    auto it = entries_.find(d.resolved());
-    if (it != entries_.end()) {
-      auto sub = it->second.subscribers.find(handle);
-      if (sub != it->second.subscribers.end()) changes = sub->second.changes;
-    }
+    if (const subscriber_state* state = find_locked(d.resolved(), handle)) changes = state->changes;
   }
   store_->load_async(store_key(d.resolved()), after, max,
-                     [this, d, after, max, changes, done = std::move(done)](
+                     [this, d, max, changes, done = std::move(done)](
                          std::vector<store::stored_message> rows, std::error_code ec) {
                        const bool full = rows.size() >= max;
-                       std::vector<stored_delivery> page;
-                       {
-                         std::lock_guard lock(mutex_);
-                         page = restore_locked(d, std::move(rows), after == 0, !ec);
-                       }
-                       done(std::move(page), ec, full, changes);
+                       done(restore(d, std::move(rows)), ec, full, changes);
                      });
 }
 
-// Stored rows as messages for `d`; ones delivered before and not acked marked redelivered.
-std::vector<stored_delivery> user_router::restore_locked(const destination& d,
-                                                         std::vector<store::stored_message> rows,
-                                                         bool from_start, bool read_ok) {
-  const std::string key = d.resolved();
+// Stored rows as messages for `d`; ones marked delivered (store::mark_delivered) come back
+// redelivered.
+std::vector<stored_delivery> user_router::restore(const destination& d,
+                                                  std::vector<store::stored_message> rows) {
   std::vector<stored_delivery> out;
   out.reserve(rows.size());
-  auto it = entries_.find(key);
-  if (it != entries_.end() && from_start && read_ok) {
-    // Marks below the oldest stored message belong to rows retention dropped: forget them.
-    const std::uint64_t oldest = rows.empty() ? UINT64_MAX : rows.front().seq;
-    it->second.unacked.erase(it->second.unacked.begin(), it->second.unacked.lower_bound(oldest));
-  }
   for (store::stored_message& row : rows) {
     message_ptr m;
     if (!restore_message(row.payload, d, m)) {
       // Never deliverable: removed, or every load would stop at it again.
-      spdlog::error("user queue {}: stored message {} is corrupt; removed", key, row.seq);
-      store_->remove(store_key(key), row.seq);
+      spdlog::error("user queue {}: stored message {} is corrupt; removed", d.resolved(), row.seq);
+      store_->remove(store_key(d.resolved()), row.seq);
       continue;
     }
-    if (row.delivered || (it != entries_.end() && it->second.unacked.contains(row.seq))) {
-      m = redelivered_copy(m);
-    }
+    if (row.delivered) m = redelivered_copy(m);
     out.push_back(stored_delivery{row.seq, std::move(m)});
   }
   return out;
@@ -268,17 +244,11 @@ std::vector<stored_delivery> user_router::restore_locked(const destination& d,
 
 void user_router::acked(const std::string& key, std::uint64_t seq) {
   store_->remove(store_key(key), seq);
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  it->second.unacked.erase(seq);
-  erase_if_idle_locked(it);
 }
 
+// The store shows the mark to every load from now on, also before it is committed.
 void user_router::delivered(const std::string& key, std::uint64_t seq) {
   store_->mark_delivered(store_key(key), seq);
-  std::lock_guard lock(mutex_);
-  entries_[key].unacked.insert(seq);
 }
 
 }  // namespace broker::detail

@@ -5,7 +5,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -108,8 +107,8 @@ class user_router {
   /// Up to `max` stored messages of user queue `d` (owner resolved) with seq > `after`, oldest
   /// first, for subscriber `handle`; ones delivered before and never acked come back
   /// `redelivered`. `done` runs inline or on the store's thread.
-  void load_async(const destination& d, std::uint64_t handle, std::uint64_t after,
-                  std::size_t max, load_fn done);
+  void load_async(const destination& d, std::uint64_t handle, std::uint64_t after, std::size_t max,
+                  load_fn done);
 
   /// Message `seq` of user queue `key` was acked (or auto-acked once written): removed.
   void acked(const std::string& key, std::uint64_t seq);
@@ -129,7 +128,6 @@ class user_router {
   };
   struct entry {
     std::unordered_map<std::uint64_t, subscriber_state> subscribers;  // by handle
-    std::set<std::uint64_t> unacked;  // seqs delivered and not acked (until the mark is stored)
   };
   // Connections locked while posting under mutex_, released after it: the last reference to a
   // connection may go with them, and its session's cleanup takes mutex_.
@@ -141,10 +139,9 @@ class user_router {
                         keep_alive& keep);
   void changed_locked(const std::string& key, keep_alive& keep);
   void nudge_locked(subscriber_state& state, std::uint64_t handle, keep_alive& keep);
-  void erase_if_idle_locked(std::unordered_map<std::string, entry>::iterator it);
-  std::vector<stored_delivery> restore_locked(const destination& d,
-                                              std::vector<store::stored_message> rows,
-                                              bool from_start, bool read_ok);
+  subscriber_state* find_locked(const std::string& key, std::uint64_t handle);
+  std::vector<stored_delivery> restore(const destination& d,
+                                       std::vector<store::stored_message> rows);
   void interest_locked(const std::string& key, bool on);
 
   std::shared_ptr<store::store> store_;

@@ -6,7 +6,7 @@
 namespace broker::detail {
 
 void stomp_session::handle_disconnect(const stomp::frame& f) {
-  if (stores_in_flight_ > 0) {
+  if (!unsettled_stores_.empty()) {
     deferred_disconnect_ = f;
     state_ = state::closing;  // read nothing more
     return;

@@ -63,7 +63,7 @@ void stomp_session::handle_send(stomp::frame& f) {
   if (core_.stored_first(m)) {  // RECEIPT once stored
     send_durable(m, std::move(cause));
     if (cfg.flow_control && cfg.max_stores_in_flight > 0 &&
-        stores_in_flight_ >= cfg.max_stores_in_flight) {
+        unsettled_stores_.size() >= cfg.max_stores_in_flight) {
       hold(pause_store);
     }
     return;
@@ -105,7 +105,7 @@ void stomp_session::on_queue_room(const std::shared_ptr<queue>& q) {
 // Resumes at 90% of the bound, so a publisher is not paused and resumed on every message.
 void stomp_session::on_store_settled() {
   const std::size_t bound = core_.cfg.max_stores_in_flight;
-  if (stores_in_flight_ <= bound - bound / 10) release(pause_store);
+  if (unsettled_stores_.size() <= bound - bound / 10) release(pause_store);
 }
 
 void stomp_session::hold(pause_cause c) {

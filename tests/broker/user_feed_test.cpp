@@ -85,6 +85,14 @@ struct UserFeed : users {
     for (int i = from; i < to; ++i) out.push_back(prefix + std::to_string(i));
     return out;
   }
+  /// Restarts the broker on a gated_store, which it returns.
+  std::shared_ptr<gated_store> start_gated() {
+    auto gated = std::make_shared<gated_store>();
+    broker::config cfg;
+    cfg.store = gated;
+    start(cfg);
+    return gated;
+  }
   void subscribe_with(client& c, const std::string& ack, const std::string& prefetch = "") {
     stomp::frame f =
         make("SUBSCRIBE", {{"destination", "/user/queue/in"}, {"id", "s"}, {"ack", ack}});
@@ -200,10 +208,7 @@ TEST_F(UserFeed, TheWindowInBytesAlwaysLetsOneMessageThrough) {
 }
 
 TEST_F(UserFeed, CommitReceiptWaitsForTheStoresOfItsSends) {
-  auto gated = std::make_shared<gated_store>();
-  broker::config cfg;
-  cfg.store = gated;
-  start(cfg);
+  auto gated = start_gated();
   client& sender = as("backend");
   sender.send(make("BEGIN", {{"transaction", "t"}}));
   for (int i = 0; i < 3; ++i) {
@@ -247,10 +252,7 @@ TEST_F(UserFeed, AnUnsubscribeWithDeliveriesInFlightStillRemovesThemOnceWritten)
 }
 
 TEST_F(UserFeed, ACommitReceiptWaitingForItsStoresIsSentBeforeADeferredDisconnects) {
-  auto gated = std::make_shared<gated_store>();
-  broker::config cfg;
-  cfg.store = gated;
-  start(cfg);
+  auto gated = start_gated();
   client& sender = as("backend");
   sender.send(make("BEGIN", {{"transaction", "t"}}));
   sender.send(make("SEND", {{"destination", "/user/alice/queue/in"}, {"transaction", "t"}}, "x"));
