@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
                   "max_transaction_frames", "listen_backlog", "max_connections",
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
-                  "send_burst", "flow_control", "max_stores_in_flight"}},
+                  "send_burst", "flow_control", "max_stores_in_flight", "max_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
@@ -176,6 +176,7 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "queues.max_messages", b.queue_max_messages);
   read(root, "limits.flow_control", b.flow_control);
   read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
+  read(root, "limits.max_held_bytes", b.max_held_bytes);
   read(root, "store.user_queue_max_messages", b.user_queue_max_messages);
   read(root, "store.idempotency_max_keys", b.idempotency_max_keys);
   read(root, "store.delivery_window", b.delivery_window);

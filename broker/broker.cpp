@@ -223,6 +223,8 @@ const ::broker::stats& broker::stats() const noexcept { return impl_->core.count
 
 const config& broker::settings() const noexcept { return impl_->core.cfg; }
 
+byte_budget& broker::held() noexcept { return impl_->core.held; }
+
 const store::store& broker::durable_store() const noexcept { return *impl_->core.store; }
 
 }  // namespace broker

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "broker/byte_budget.hpp"
 #include "broker/cluster.hpp"
 #include "broker/connection.hpp"
 #include "broker/message.hpp"
@@ -36,6 +37,10 @@ struct config {
   /// A peer silent for this many negotiated intervals is disconnected (browsers throttle timers
   /// in background tabs; Spring uses 3).
   double heartbeat_tolerance = 3.0;
+  /// Server-wide budget for the bytes peers make the broker hold (see byte_budget): messages in
+  /// queues and transactions, partial frames, request bodies. Past it publishers are paused or
+  /// refused; bytes already accepted are kept. 0 = unlimited.
+  std::size_t max_held_bytes = std::size_t{1} << 30;
   std::size_t queue_max_messages = 100'000;     ///< messages waiting in one /queue/ without consumer
   /// Publisher flow control: a SEND filling a /queue/ to queue_max_messages (or a session's
   /// durable SENDs reaching max_stores_in_flight) pauses reading from that publisher instead of
@@ -183,6 +188,10 @@ class broker {
 
   /// The cluster link's Prometheus text for /metrics; empty without a cluster. Thread-safe.
   std::string cluster_metrics() const;
+
+  /// The server-wide budget of held bytes (config::max_held_bytes), shared with the transport
+  /// for what it buffers. Thread-safe; lives as long as the broker.
+  byte_budget& held() noexcept;
 
   /// Live counters for metrics. Thread-safe; lives as long as the broker.
   const ::broker::stats& stats() const noexcept;

@@ -72,6 +72,7 @@ struct broker_core {
   std::shared_ptr<cluster_link> cluster;  ///< null unless attached (before any session)
   ::broker::stats counters;
   registry reg;
+  byte_budget held{cfg.max_held_bytes};  ///< server-wide held bytes
   user_router users;
   expiry_list expiring;
   user_limit user_sessions{cfg.max_connections_per_user};  ///< sessions per principal name
