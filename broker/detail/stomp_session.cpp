@@ -65,6 +65,10 @@ stomp_session::~stomp_session() {
 }
 
 void stomp_session::on_bytes(std::string_view bytes) {
+  if (waiting_login_) {  // the read in progress when reading paused: kept for after CONNECTED
+    unread_.append(bytes);
+    return;
+  }
   std::string_view in = bytes;
   while (state_ == state::awaiting_connect || state_ == state::connected) {
     stomp::frame f;
@@ -82,6 +86,10 @@ void stomp_session::on_bytes(std::string_view bytes) {
       return;
     }
     on_frame(f);
+    if (waiting_login_) {  // nothing after a CONNECT runs before its answer
+      unread_.append(in);
+      return;
+    }
   }
 }
 
