@@ -157,6 +157,17 @@ TEST_F(AsyncConnect, PastTheQueueConnectGetsServerBusy) {
   EXPECT_EQ(second.take_one().command, "CONNECTED");
 }
 
+TEST_F(AsyncConnect, BytesPastOneFrameBeforeTheAnswerAreRefused) {
+  client& c = open();  // as over SockJS, whose transport cannot pause reading
+  send_connect(c, "alice");
+  const std::size_t max = broker::config{}.frame_limits.max_frame;
+  c.raw(std::string(max, '\n'));  // heart-beat EOLs, one frame's worth: kept
+  EXPECT_TRUE(c.conn->closes().empty());
+  c.raw("\n");
+  EXPECT_EQ(c.conn->closes(), std::vector{close_reason::frame_too_large});
+  EXPECT_EQ(c.take_one().get("message"), "frame too large");
+}
+
 TEST_F(AsyncConnect, AConnectionClosedWhileCheckedGetsNothing) {
   client& c = open();
   send_connect(c, "alice", stomp::serialize(make("SEND", {{"destination", "/topic/t"}}, "x"),
