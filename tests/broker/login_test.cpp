@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <optional>
 
 #include "broker/detail/login_pool.hpp"
 #include "stomp/serializer.hpp"
@@ -155,6 +156,28 @@ TEST_F(AsyncConnect, PastTheQueueConnectGetsServerBusy) {
   ASSERT_TRUE(settle_until([&] { return !second.conn->sent().empty(); }));
   EXPECT_EQ(first.take_one().command, "CONNECTED");
   EXPECT_EQ(second.take_one().command, "CONNECTED");
+}
+
+TEST_F(AsyncConnect, PublishApiVerifiesOnTheLoginThreadsAnd503sWhenTheyAreFull) {
+  std::atomic<int> answered{0};
+  std::optional<broker::publish_result> first, busy;
+  b->api_publish({"backend", "pw", "", "10.0.0.1:1"}, {"/topic/t", {}, "x"}, "",
+                 [&](broker::publish_result r) {
+                   first = std::move(r);
+                   ++answered;
+                 });
+  EXPECT_EQ(answered, 0) << "the password check waits on the login thread, not in the caller";
+  ASSERT_TRUE(eventually([&] { return checker->started == 1; }));
+  client& queued = open();
+  send_connect(queued, "b");  // fills verify_queue = 1
+  b->api_publish({"backend", "pw", "", "10.0.0.1:1"}, {"/topic/t", {}, "x"}, "",
+                 [&](broker::publish_result r) { busy = std::move(r); });
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, broker::publish_status::unavailable);
+  EXPECT_EQ(busy->error, "server busy");
+  checker->gate.set_value();
+  ASSERT_TRUE(eventually([&] { return answered == 1; }));
+  EXPECT_EQ(first->status, broker::publish_status::accepted);
 }
 
 TEST_F(AsyncConnect, BytesPastOneFrameBeforeTheAnswerAreRefused) {
