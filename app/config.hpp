@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/chain.hpp"
 #include "auth/config.hpp"
 #include "auth/jwt.hpp"
 #include "auth/rules_authorizer.hpp"
@@ -30,6 +31,9 @@ struct settings {
   auth::auth_settings auth;            ///< [auth]; --users FILE overrides users_file
   std::optional<auth::jwt_config> jwt; ///< [jwt]; none = no bearer tokens
   std::vector<auth::acl_rule> acl;     ///< [[acl]]; empty = auth::default_acl()
+  /// broker.authenticator as its chain, kept by wire_broker so SIGHUP can reload the users file
+  /// (app/reload.hpp); null in development mode.
+  std::shared_ptr<auth::chain> logins;
   std::string data_dir = "./data";     ///< [store] data_dir / --data-dir; ":memory:" = no file
   /// [store] commit_delay_us: under load, the SQLite writer gathers this long before a commit
   /// (see broker::store::sqlite_options::commit_delay); at most 100,000.

@@ -120,8 +120,8 @@ int run(const app::settings& s) {
                  s.metrics.host, metrics->port());
   }
 
-  net::signal_set hup(ioc, SIGHUP);  // TLS certificate renewed: reload it
-  app::reload_tls_on_signal(hup, server);
+  net::signal_set hup(ioc, SIGHUP);  // TLS certificate renewed, users file edited: reload them
+  app::reload_on_signal(hup, server, s);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   net::steady_timer tick(ioc);

@@ -19,10 +19,11 @@ namespace {
 
 constexpr const char* loopback = "127.0.0.1";
 
-std::shared_ptr<const auth::authenticator> make_authenticator(const settings& s) {
+std::shared_ptr<auth::chain> make_authenticator(const settings& s) {
   std::optional<std::vector<auth::user_record>> users;
   if (!s.auth.users_file.empty()) users = auth::load_users(s.auth.users_file);
-  return auth::make_authenticator(std::move(users), s.jwt, s.auth.failed_logins_per_minute);
+  return auth::make_authenticator(std::move(users), s.jwt, s.auth.failed_logins_per_minute,
+                                  s.auth.credential_cache);
 }
 
 }  // namespace
@@ -55,7 +56,10 @@ std::string development_warning(const settings& s) {
 
 void wire_broker(settings& s) {
   try {
-    s.broker.authenticator = make_authenticator(s);
+    s.logins = make_authenticator(s);
+    s.broker.authenticator = s.logins;
+    s.broker.verify_threads = s.auth.verify_threads;
+    s.broker.verify_queue = s.auth.verify_queue;
     s.broker.authorizer = std::make_shared<auth::rules_authorizer>(s.acl);
   } catch (const std::exception& e) {
     throw config_error(e.what());

@@ -34,6 +34,13 @@ class authenticator {
   /// the peer is told "access refused" whatever it is.
   virtual std::optional<principal> authenticate(const credentials& creds,
                                                 std::error_code& ec) const = 0;
+  /// True when authenticate(creds) may take long (a password hash to compute, milliseconds to
+  /// hundreds of them): callers on I/O threads run it on other threads then. Cheap (no hash);
+  /// a hint only, the answer may change before authenticate runs. Default: never slow.
+  virtual bool slow(const credentials& creds) const {
+    (void)creds;
+    return false;
+  }
 };
 
 /// What a session wants to do with a destination.

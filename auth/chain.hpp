@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "auth/authenticator.hpp"
@@ -27,10 +28,18 @@ class chain final : public authenticator {
   std::optional<principal> authenticate(const credentials& creds,
                                         std::error_code& ec) const override;
 
- private:
-  const authenticator* pick(const credentials& creds) const noexcept;
+  /// True when the users file would check a password hash (not cached, not rate-limited).
+  bool slow(const credentials& creds) const override;
 
-  std::shared_ptr<const authenticator> users_;
+  /// Swaps the users file's authenticator (SIGHUP reload): logins that start from now on use
+  /// `users` (and its empty credential cache); checks in flight finish on the old one. `users`
+  /// must not be null, and a users file must have been configured. Thread-safe.
+  void replace_users(std::shared_ptr<const authenticator> users);
+
+ private:
+  std::shared_ptr<const authenticator> pick(const credentials& creds) const noexcept;
+
+  std::atomic<std::shared_ptr<const authenticator>> users_;
   std::shared_ptr<const authenticator> jwt_;
   mutable login_rate_limiter limiter_;  ///< internally synchronised
 };

@@ -73,8 +73,10 @@ std::vector<user_record> load_users(const std::filesystem::path& file) {
   return parse_users(detail::read_file(file.string()), file.string());
 }
 
-users_file_authenticator::users_file_authenticator(std::vector<user_record> users)
-    : decoy_hash_(make_decoy(users)) {
+users_file_authenticator::users_file_authenticator(std::vector<user_record> users,
+                                                   credential_cache_limits cache,
+                                                   credential_cache::clock now)
+    : decoy_hash_(make_decoy(users)), verified_(cache, std::move(now)) {
   for (auto& user : users) {
     auto name = user.name;
     if (!users_.emplace(std::move(name), std::move(user)).second) {
@@ -89,6 +91,10 @@ std::optional<principal> users_file_authenticator::authenticate(const credential
     ec = error::missing_credentials;
     return std::nullopt;
   }
+  if (auto cached = verified_.find(creds.login, creds.passcode)) {
+    ec.clear();
+    return cached;
+  }
   const auto it = users_.find(creds.login);
   if (it == users_.end()) {
     verify_password(creds.passcode, decoy_hash_);  // spend the same time as a real check
@@ -96,7 +102,13 @@ std::optional<principal> users_file_authenticator::authenticate(const credential
     return std::nullopt;
   }
   if (!verify_password(creds.passcode, it->second.password_hash, ec)) return std::nullopt;
-  return principal{it->second.name, it->second.roles, std::nullopt};
+  principal who{it->second.name, it->second.roles, std::nullopt};
+  verified_.remember(creds.login, creds.passcode, who);
+  return who;
+}
+
+bool users_file_authenticator::slow(const credentials& creds) const {
+  return !creds.login.empty() && !verified_.find(creds.login, creds.passcode);
 }
 
 }  // namespace auth

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "auth/credential_cache.hpp"
 
 namespace auth {
 
@@ -33,22 +34,30 @@ std::vector<user_record> parse_users(std::string_view toml_text,
 /// Reads and parses a users file (see parse_users); throws when it cannot be read.
 std::vector<user_record> load_users(const std::filesystem::path& file);
 
-/// Login = user name, passcode = password, checked against the users file. Immutable after
-/// construction, so thread-safe.
+/// Login = user name, passcode = password, checked against the users file. The users are
+/// immutable after construction and the credential cache is internally synchronised, so
+/// thread-safe. A reload of the users file makes a new one (with an empty cache).
 class users_file_authenticator final : public authenticator {
  public:
   /// Takes the users as loaded; throws std::invalid_argument on a duplicate name.
-  explicit users_file_authenticator(std::vector<user_record> users);
+  explicit users_file_authenticator(std::vector<user_record> users,
+                                    credential_cache_limits cache = {},
+                                    credential_cache::clock now = &std::chrono::steady_clock::now);
 
   /// error::missing_credentials, error::unknown_user, error::bad_password or
-  /// error::malformed_hash. Costs one PBKDF2 run even for unknown users, so response time does
-  /// not reveal which names exist.
+  /// error::malformed_hash. A pair verified within the cache's age answers from the cache
+  /// (one HMAC); otherwise costs one PBKDF2 run, even for unknown users, so response time does
+  /// not reveal which names exist. Only successes are cached.
   std::optional<principal> authenticate(const credentials& creds,
                                         std::error_code& ec) const override;
+
+  /// True unless the pair is in the credential cache (or the login is empty).
+  bool slow(const credentials& creds) const override;
 
  private:
   std::map<std::string, user_record, std::less<>> users_;
   std::string decoy_hash_;  ///< verified against for unknown users; matches no password
+  mutable credential_cache verified_;  ///< internally synchronised
 };
 
 }  // namespace auth

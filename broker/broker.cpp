@@ -42,6 +42,8 @@ struct broker::impl {
       : core(std::move(c)), idempotency(core.cfg.idempotency_window, core.cfg.idempotency_max_keys) {}
 
   std::optional<auth::principal> authenticate(const credentials& who);
+  void publish_as(const credentials& who, publish_request request, std::string idempotency_key,
+                  std::function<void(publish_result)> done);
   publish_result check(const publish_request& r, const auth::principal& p, destination& d);
   void publish_checked(message_ptr m, std::string idem_key,
                        std::function<void(publish_result)> done);
@@ -52,8 +54,12 @@ struct broker::impl {
 
 broker::broker(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
-// Every append completion captures the router: let them all run before it goes.
-broker::~broker() { impl_->core.store->flush(); }
+// Login jobs reach the whole impl: they go first. Every append completion captures the
+// router: let them all run before it goes.
+broker::~broker() {
+  impl_->core.logins.stop();
+  impl_->core.store->flush();
+}
 
 std::shared_ptr<session> broker::open_session(std::shared_ptr<connection> conn) {
   return std::make_shared<detail::stomp_session>(impl_->core, conn);
@@ -128,12 +134,32 @@ publish_result broker::impl::check(const publish_request& r, const auth::princip
   return {};
 }
 
+// A password check runs on the login threads (the caller is an I/O thread); the rest of the
+// request follows it there.
 void broker::api_publish(const credentials& who, publish_request request,
                          std::string idempotency_key, std::function<void(publish_result)> done) {
-  const auto principal = impl_->authenticate(who);
+  auto& core = impl_->core;
+  if (!core.cfg.authenticator || !core.cfg.authenticator->slow(who)) {
+    return impl_->publish_as(who, std::move(request), std::move(idempotency_key), std::move(done));
+  }
+  auto job = [impl = impl_.get(), who, request = std::move(request),
+              key = std::move(idempotency_key), done]() mutable {
+    impl->publish_as(who, std::move(request), std::move(key), std::move(done));
+  };
+  if (!core.logins.try_submit(std::move(job))) {
+    spdlog::warn("publish API: {} password checks already wait: request from {} refused",
+                 core.cfg.verify_queue, who.peer_address);
+    done(refused(publish_status::unavailable, "server busy"));
+  }
+}
+
+void broker::impl::publish_as(const credentials& who, publish_request request,
+                              std::string idempotency_key,
+                              std::function<void(publish_result)> done) {
+  const auto principal = authenticate(who);
   if (!principal) return done(refused(publish_status::unauthorized, "access refused"));
   destination d;
-  if (publish_result r = impl_->check(request, *principal, d);
+  if (publish_result r = check(request, *principal, d);
       r.status != publish_status::accepted) {
     return done(std::move(r));
   }
@@ -142,15 +168,15 @@ void broker::api_publish(const credentials& who, publish_request request,
   send.headers = std::move(request.headers);
   send.body = std::move(request.body);
   message_ptr m;
-  if (make_message(std::move(send), d, impl_->core.message_ids.next(), m)) {
+  if (make_message(std::move(send), d, core.message_ids.next(), m)) {
     return done(refused(publish_status::bad_request, "expires must be ms since the epoch"));
   }
   std::string key;
   if (!idempotency_key.empty()) {
     key = principal->name + '\n' + idempotency_key;  // one user's keys never answer another's
-    if (!impl_->idempotency.begin(key, m->id, impl_->core.now(), done)) return;
+    if (!idempotency.begin(key, m->id, core.now(), done)) return;
   }
-  impl_->publish_checked(std::move(m), std::move(key), std::move(done));
+  publish_checked(std::move(m), std::move(key), std::move(done));
 }
 
 void broker::impl::publish_checked(message_ptr m, std::string idem_key,

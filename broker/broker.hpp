@@ -62,6 +62,12 @@ struct config {
   /// user name (empty = anonymous) and the principal has roles {"user", "publisher"}, so a
   /// developer can subscribe to /user/queue/x and publish to anyone's /user/{name}/... at once.
   std::shared_ptr<const auth::authenticator> authenticator;
+  /// Threads checking passwords (the authenticator's slow() logins: PBKDF2) off the I/O threads,
+  /// started with the first such login. At least 1.
+  std::size_t verify_threads = 1;
+  /// Password checks waiting for those threads; past it a CONNECT gets ERROR "server busy" and
+  /// the publish API 503. At least 1.
+  std::size_t verify_queue = 1000;
   /// Who may subscribe or send where; null means auth::rules_authorizer with auth::default_acl().
   /// User destinations reach it resolved: "/user/{owner}/queue/x".
   std::shared_ptr<const auth::authorizer> authorizer;
@@ -114,8 +120,9 @@ struct publish_result {
 /// Credentials of a publish API caller (login/passcode from Basic auth, or a bearer token).
 using credentials = auth::credentials;
 
-/// The broker: sessions, destinations, routing. Owns no threads and no sockets; every member is
-/// thread-safe. Outlives every session it opened.
+/// The broker: sessions, destinations, routing. Owns no sockets; its threads are the store's
+/// writer and the password-check threads (config::verify_threads). Every member is thread-safe.
+/// Outlives every session it opened.
 class broker {
  public:
   explicit broker(config cfg);
@@ -148,8 +155,9 @@ class broker {
   /// keep it short, post to your own strand). A non-empty `idempotency_key` (scoped to the
   /// authenticated user) publishes once within config::idempotency_window: a retry gets the
   /// first message id (and waits for the first attempt if it is still being stored); a failed
-  /// attempt is forgotten so a retry publishes again. Thread-safe; never blocks on I/O (but a
-  /// password check costs one PBKDF2 run).
+  /// attempt is forgotten so a retry publishes again. Thread-safe; never blocks: a password
+  /// check (one PBKDF2 run) runs on the broker's login threads and `done` then runs there;
+  /// when their queue is full, `done` gets unavailable ("server busy") at once.
   void api_publish(const credentials& who, publish_request request, std::string idempotency_key,
                    std::function<void(publish_result)> done);
 

@@ -38,6 +38,7 @@ const char* describe(error e) noexcept {
     case error::token_expired: return "token expired";
     case error::too_many_connections: return "too many connections";
     case error::send_rate_exceeded: return "send rate exceeded";
+    case error::server_busy: return "server busy";
   }
   return "unknown broker error";
 }

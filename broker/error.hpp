@@ -38,6 +38,7 @@ enum class error {
   token_expired,               ///< The session's credentials (JWT `exp`) have expired.
   too_many_connections,        ///< The user already holds config::max_connections_per_user.
   send_rate_exceeded,          ///< SENDs faster than config::send_rate / send_burst allow.
+  server_busy,                 ///< CONNECT while config::verify_queue password checks wait.
 };
 
 /// The "broker" error category.

@@ -31,6 +31,12 @@ std::shared_ptr<stomp_client> fleet::make_client() {
   return c;
 }
 
+std::shared_ptr<stomp_client> fleet::make_transient_client() {
+  const target& where =
+      opts_.targets.empty() ? opts_.where : opts_.targets[next_target_++ % opts_.targets.size()];
+  return std::make_shared<stomp_client>(ioc_, where);
+}
+
 void fleet::connect(stomp_client& c, const std::string& login, const std::string& heart_beat) {
   const auto host = static_cast<unsigned char>(1 + next_source_++ % 250);
   const net::ip::address_v4 source(net::ip::address_v4::bytes_type{127, 0, 0, host});

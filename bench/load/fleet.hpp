@@ -38,6 +38,9 @@ class fleet {
   /// A new client, kept until stop(), for the next of opts().targets in turn (round-robin over
   /// the nodes of a cluster). Its on_fail reports to this fleet. Main thread only.
   std::shared_ptr<stomp_client> make_client();
+  /// A client like make_client's that the fleet does not keep (a short-lived login): it lives
+  /// as long as its pending operations. Main thread only.
+  std::shared_ptr<stomp_client> make_transient_client();
   /// Starts `c` from the next source address (127.0.0.1 .. 127.0.0.250 in turn) with a CONNECT
   /// for `login` (the --login flag wins when set).
   void connect(stomp_client& c, const std::string& login, const std::string& heart_beat);

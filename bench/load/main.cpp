@@ -42,6 +42,12 @@ void add_flags(CLI::App& cli, load::options& o, address_list& urls, address_list
   cli.add_option("--window", o.window, "deliveries in flight at most [10000; fanout: at least 16 x subscribers]");
   cli.add_option("--threads", o.threads, "client io threads [1]")->check(CLI::Range(1u, 64u));
   cli.add_option("--connections", o.connections, "idle: connections [1000]");
+  cli.add_option("--storm", o.storm, "fanout: clients logging in again and again (with "
+                 "--passcode as storm<k>) while publishing [0]");
+  cli.add_option("--storm-users", o.storm_users, "distinct storm logins storm0.. [20]")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  cli.add_option("--storm-interval", o.storm_interval,
+                 "seconds between one storm client's logins [1]")->check(CLI::PositiveNumber);
   cli.add_option("--hold", o.hold, "idle: seconds to hold them [10]");
   cli.add_option("--parallel", o.parallel, "connections set up at once [256]")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));

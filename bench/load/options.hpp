@@ -39,6 +39,9 @@ struct options {
   std::size_t parallel = 256;      ///< connections being set up at once during a ramp
   int broker_pid = 0;              ///< for RSS / CPU readings (0: none)
   std::string heart_beat = "10000,10000";  ///< idle: heart-beat header of CONNECT
+  std::size_t storm = 0;           ///< fanout: login-storm clients while publishing (0: none)
+  std::size_t storm_users = 20;    ///< distinct storm logins: storm0..
+  double storm_interval = 1;       ///< seconds between one storm client's logins
   bool json = false;               ///< print one JSON line of results
 };
 

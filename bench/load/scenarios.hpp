@@ -4,7 +4,8 @@
 
 namespace load {
 
-/// fanout: --subscribers on one topic, --publishers (1) sending to it. Returns an exit_code.
+/// fanout: --subscribers on one topic, --publishers (1) sending to it; with --storm N a login
+/// storm runs while it publishes (see storm.hpp). Returns an exit_code.
 int run_fanout(const options& o);
 /// notify: --users each subscribed to their user destination, --publishers sending to random
 /// users. Returns an exit_code.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -16,6 +17,7 @@
 #include "bench/load/fleet.hpp"
 #include "bench/load/process_stats.hpp"
 #include "bench/load/scenarios.hpp"
+#include "bench/load/storm.hpp"
 
 namespace load {
 
@@ -227,12 +229,19 @@ int run_traffic(const options& o, const plan& p, const char* name) {
   out.add("publishers", static_cast<double>(o.publishers));
   out.add("rate_offered", o.rate);
   out.add("size", static_cast<double>(o.size));
+  std::unique_ptr<login_storm> storm;
+  if (o.storm > 0) storm = std::make_unique<login_storm>(o);
   const double setup = f.ramp(p.receivers, [&](std::size_t i) { open_receiver(rs, i); }, 300);
   std::vector<std::shared_ptr<publisher>> pubs;
   if (setup >= 0 && f.ramp(o.publishers, [&](std::size_t i) {
         pubs.push_back(open_publisher(rs, static_cast<std::uint32_t>(i)));
       }, 60) >= 0) {
     out.add("setup_conn_per_s", static_cast<double>(p.receivers) / std::max(setup, 1e-9));
+    if (storm) {  // publishing starts once the storm runs (warm-up done) and a second into it
+      storm->start();
+      while (!storm->storming() && !f.failed()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      f.sleep_until(wall_seconds() + 1);
+    }
     const double cpu0 = self_cpu_seconds(), broker0 = cpu_seconds(o.broker_pid);
     const double t0 = wall_seconds();
     for (auto& pub : pubs) pub->start(t0, t0 + o.duration, o.rate / static_cast<double>(pubs.size()));
@@ -240,6 +249,7 @@ int run_traffic(const options& o, const plan& p, const char* name) {
     const double wall = wall_seconds() - t0;
     const double delivered = static_cast<double>(rs.delivered.load());
     const double cpu1 = self_cpu_seconds(), broker1 = cpu_seconds(o.broker_pid);
+    if (storm) storm->stop(&out);
     while (rs.publishers_done.load() < pubs.size() && !f.failed())
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     drain(rs);

@@ -10,6 +10,7 @@
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
 #include "broker/cluster.hpp"
+#include "broker/detail/login_pool.hpp"
 #include "broker/detail/user_router.hpp"
 #include "broker/message_id.hpp"
 #include "broker/registry.hpp"
@@ -79,6 +80,9 @@ struct broker_core {
   message_id message_ids;               ///< MESSAGE message-id values
   message_id session_ids;               ///< CONNECTED session values
   std::atomic<std::uint64_t> next_session_no{0};  ///< registry key per session
+  /// Password checks off the I/O threads. Last: stopped (joined) first, while all the rest that
+  /// its jobs reach is alive; broker::~broker stops it earlier still.
+  login_pool logins{cfg.verify_threads, cfg.verify_queue};
 };
 
 }  // namespace broker::detail

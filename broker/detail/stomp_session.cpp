@@ -65,6 +65,17 @@ stomp_session::~stomp_session() {
 }
 
 void stomp_session::on_bytes(std::string_view bytes) {
+  if (waiting_login_) {  // the read in progress when reading paused: kept for after CONNECTED
+    // A transport without flow control (SockJS) keeps handing bytes over: at most one frame's
+    // worth waits for the login.
+    if (unread_.size() + bytes.size() > core_.cfg.frame_limits.max_frame) {
+      fail(stomp::error::frame_too_large, nullptr,
+           "too many bytes sent before the CONNECT was answered", close_reason::frame_too_large);
+      return;
+    }
+    unread_.append(bytes);
+    return;
+  }
   std::string_view in = bytes;
   while (state_ == state::awaiting_connect || state_ == state::connected) {
     stomp::frame f;
@@ -82,6 +93,10 @@ void stomp_session::on_bytes(std::string_view bytes) {
       return;
     }
     on_frame(f);
+    if (waiting_login_) {  // nothing after a CONNECT runs before its answer
+      unread_.append(in);
+      return;
+    }
   }
 }
 

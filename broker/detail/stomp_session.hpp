@@ -78,6 +78,13 @@ struct pending_ack {
   std::uint64_t user_seq = 0;  ///< the store's seq, for user-queue messages
 };
 
+/// A CONNECT whose credentials are being checked (on the broker's login threads, or inline).
+struct pending_login {
+  stomp::frame frame;
+  stomp::version version = stomp::version::v1_0;
+  stomp::heart_beat theirs;
+};
+
 /// The STOMP session: one per connection. Every member runs on the connection's strand (see
 /// broker::session); deliver/deliver_queued arrive there through connection::post. Holds only a
 /// weak reference to its connection. The command handlers live in broker/handlers/.
@@ -133,7 +140,12 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::error_code check_send(const stomp::frame& f, destination& d, std::string& detail) const;
   std::error_code find_ack(const stomp::frame& f, std::uint64_t& seq) const;
   void settle(std::uint64_t seq, bool positive);
-  bool authenticate(const stomp::frame& f);
+  // handlers/connect.cpp: the credentials are checked inline, or on the login threads.
+  auth::credentials credentials_of(const stomp::frame& f) const;
+  void check_login_later(pending_login login, auth::credentials creds);
+  void on_login_answer(const std::optional<auth::principal>& who, std::error_code ec);
+  void on_login_checked(const pending_login& login, std::optional<auth::principal> who,
+                        std::error_code ec);
   std::error_code resolve_user(subscription& sub, std::string& detail) const;
   void subscribe_user(subscription& sub, std::size_t prefetch);
   // user_feed.cpp: pulling and pacing a user-queue subscription.
@@ -195,6 +207,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   bool counted_user_ = false;   // principal_ holds a place in core_.user_sessions
   unsigned paused_ = 0;         // pause_cause bits: reading paused while non-zero
   std::vector<std::shared_ptr<queue>> full_queues_;  // filled by us, we wait for their room
+  std::optional<pending_login> waiting_login_;  // CONNECT on the login threads; reading paused
+  std::string unread_;  // bytes read after that CONNECT, parsed once it is answered
 };
 
 }  // namespace broker::detail

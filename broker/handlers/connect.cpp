@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 
 #include "broker/detail/broker_core.hpp"
 #include "broker/detail/stomp_session.hpp"
@@ -25,28 +26,14 @@ std::string bearer_from(const stomp::frame& f) {
 
 }  // namespace
 
-bool stomp_session::authenticate(const stomp::frame& f) {
-  const std::string login(f.get("login").value_or(""));
-  if (!core_.cfg.authenticator) {  // development mode: the login is the user name
-    principal_ = auth::principal{login, {"user", "publisher"}, std::nullopt};
-    return true;
-  }
+auth::credentials stomp_session::credentials_of(const stomp::frame& f) const {
   auth::credentials creds;
-  creds.login = login;
+  creds.login = std::string(f.get("login").value_or(""));
   creds.passcode = std::string(f.get("passcode").value_or(""));
   creds.bearer = bearer_from(f);
   if (creds.bearer.empty()) creds.bearer = peer_.bearer_token;
   creds.peer_address = peer_.remote;
-  std::error_code ec;
-  auto who = core_.cfg.authenticator->authenticate(creds, ec);
-  if (!who) {
-    bump(core_.counters.auth_failures);
-    spdlog::info("session ({}): authentication of \"{}\" failed: {}", peer_.remote, login,
-                 ec ? ec.message() : "refused");
-    return false;
-  }
-  principal_ = std::move(*who);
-  return true;
+  return creds;
 }
 
 void stomp_session::handle_connect(const stomp::frame& f) {
@@ -65,10 +52,67 @@ void stomp_session::handle_connect(const stomp::frame& f) {
     }
     theirs = *parsed;
   }
-  if (!authenticate(f)) {
+  pending_login login{f, *v, theirs};
+  if (!core_.cfg.authenticator) {  // development mode: the login is the user name
+    const std::string name(f.get("login").value_or(""));
+    return on_login_checked(login, auth::principal{name, {"user", "publisher"}, std::nullopt}, {});
+  }
+  auth::credentials creds = credentials_of(f);
+  if (core_.cfg.authenticator->slow(creds)) return check_login_later(std::move(login), std::move(creds));
+  std::error_code ec;
+  auto who = core_.cfg.authenticator->authenticate(creds, ec);  // JWT, cached: microseconds
+  on_login_checked(login, std::move(who), ec);
+}
+
+// A password check (PBKDF2: 150-260 ms of a core) goes to the broker's login threads; this
+// session reads nothing more until the answer is back on its strand (on_bytes keeps what it
+// had already read after the CONNECT). The CONNECT timeout keeps running meanwhile.
+void stomp_session::check_login_later(pending_login login, auth::credentials creds) {
+  auto job = [authenticator = core_.cfg.authenticator, creds = std::move(creds), conn = conn_,
+              self = weak_from_this()] {
+    if (conn.expired()) return;  // closed while it waited: no hash for nobody
+    std::error_code ec;
+    auto who = authenticator->authenticate(creds, ec);
+    if (auto c = conn.lock()) {
+      c->post([self, who = std::move(who), ec] {
+        if (auto s = self.lock()) s->on_login_answer(who, ec);
+      });
+    }
+  };
+  if (!core_.logins.try_submit(std::move(job))) {
+    spdlog::warn("session ({}): {} password checks already wait: CONNECT refused",
+                 peer_.remote, core_.cfg.verify_queue);
+    fail(error::server_busy, &login.frame,
+         "too many logins are being checked at once; retry later", close_reason::server_error);
+    return;
+  }
+  waiting_login_ = std::move(login);
+  if (auto conn = conn_.lock()) conn->pause_reading();
+}
+
+void stomp_session::on_login_answer(const std::optional<auth::principal>& who,
+                                    std::error_code ec) {
+  if (!waiting_login_) return;
+  pending_login login = std::move(*waiting_login_);
+  waiting_login_.reset();
+  if (auto conn = conn_.lock()) conn->resume_reading();  // posted: runs after what follows
+  if (state_ != state::awaiting_connect) return;  // timed out or closed meanwhile
+  on_login_checked(login, who, ec);
+  std::string rest = std::exchange(unread_, {});
+  if (state_ == state::connected && !rest.empty()) on_bytes(rest);
+}
+
+void stomp_session::on_login_checked(const pending_login& login,
+                                     std::optional<auth::principal> who, std::error_code ec) {
+  const stomp::frame& f = login.frame;
+  if (!who) {
+    bump(core_.counters.auth_failures);
+    spdlog::info("session ({}): authentication of \"{}\" failed: {}", peer_.remote,
+                 f.get("login").value_or(""), ec ? ec.message() : "refused");
     fail(error::access_refused, &f, "access refused", close_reason::auth_failed);
     return;
   }
+  principal_ = std::move(*who);
   if (!principal_.name.empty()) {
     if (!core_.user_sessions.try_enter(principal_.name)) {
       bump(core_.counters.user_limit_refused);
@@ -78,15 +122,15 @@ void stomp_session::handle_connect(const stomp::frame& f) {
     }
     counted_user_ = true;
   }
-  version_ = *v;
-  parser_.set_version(*v);
+  version_ = login.version;
+  parser_.set_version(login.version);
   parser_.set_limits(core_.cfg.frame_limits);
   state_ = state::connected;
   id_ = "session-" + core_.session_ids.next();
   if (principal_.expires) {  // broker::tick closes the session then
     core_.expiring.add(no_, expiry_list::entry{*principal_.expires, conn_, weak_from_this()});
   }
-  reply_connected(*v, theirs);
+  reply_connected(login.version, login.theirs);
 }
 
 // CONNECTED always carries heart-beat (even "0,0"): the negotiated pair from our side, which

@@ -112,6 +112,26 @@ TEST(AuthSettings, DefaultsAndValues) {
   EXPECT_THROW(auth::parse_auth_settings("[auth]\nusers = \"x\"\n", "b.toml"), std::runtime_error);
 }
 
+TEST(AuthSettings, LoginThreadsAndCredentialCache) {
+  auto settings = auth::parse_auth_settings("", "broker.toml");
+  EXPECT_EQ(settings.verify_threads, 1u);
+  EXPECT_EQ(settings.verify_queue, 1000u);
+  EXPECT_EQ(settings.credential_cache.max_entries, 10'000u);
+  EXPECT_EQ(settings.credential_cache.max_age, std::chrono::seconds(300));
+  settings = auth::parse_auth_settings(
+      "[auth]\nverify_threads = 2\nverify_queue = 5\ncredential_cache_size = 0\n"
+      "credential_cache_seconds = 30\n",
+      "broker.toml");
+  EXPECT_EQ(settings.verify_threads, 2u);
+  EXPECT_EQ(settings.verify_queue, 5u);
+  EXPECT_EQ(settings.credential_cache.max_entries, 0u);
+  EXPECT_EQ(settings.credential_cache.max_age, std::chrono::seconds(30));
+  EXPECT_THROW(auth::parse_auth_settings("[auth]\nverify_threads = 0\n", "b.toml"),
+               std::runtime_error);
+  EXPECT_THROW(auth::parse_auth_settings("[auth]\nverify_queue = 0\n", "b.toml"),
+               std::runtime_error);
+}
+
 TEST(MakeAuthenticator, NullWhenNothingIsConfigured) {
   EXPECT_EQ(auth::make_authenticator(std::nullopt, std::nullopt), nullptr);
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "stomp/parser.hpp"
 #include "stomp/serializer.hpp"
 
@@ -149,7 +152,9 @@ stomp::frame parse(const broker::outgoing& out, stomp::version v) {
 }
 
 client::client(broker::broker& b, post_queue& q, broker::peer_info peer)
-    : conn(std::make_shared<fake_connection>(q, std::move(peer))), session(b.open_session(conn)) {
+    : conn(std::make_shared<fake_connection>(q, std::move(peer))),
+      session(b.open_session(conn)),
+      queue_(q) {
   conn->writer_of = session;
 }
 
@@ -165,6 +170,11 @@ stomp::frame client::connect(std::string versions,
   stomp::frame f = make("CONNECT", extra);
   if (!versions.empty()) f.add("accept-version", versions);
   send(f);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (conn->sent().size() <= seen_ && std::chrono::steady_clock::now() < give_up) {
+    if (queue_.drain() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  notice_close();
   stomp::frame reply = take_one();
   if (auto v = reply.get("version"); v && reply.command == "CONNECTED") {
     version = *v == "1.0"   ? stomp::version::v1_0

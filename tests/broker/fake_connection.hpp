@@ -105,7 +105,8 @@ class client {
   /// Serialises `f` for the client's version and feeds it.
   void send(const stomp::frame& f);
   /// CONNECT with accept-version `versions` (omitted when empty) plus `extra` headers; returns
-  /// the reply (CONNECTED or ERROR) and adopts the negotiated version.
+  /// the reply (CONNECTED or ERROR) and adopts the negotiated version. A password check runs on
+  /// the broker's login threads: waits (draining the post queue) up to 10 s for the reply.
   stomp::frame connect(std::string versions = "1.2",
                        std::initializer_list<std::pair<std::string, std::string>> extra = {});
 
@@ -122,6 +123,7 @@ class client {
 
  private:
   void notice_close();
+  post_queue& queue_;
   std::size_t seen_ = 0;
   bool closed_notified_ = false;
 };

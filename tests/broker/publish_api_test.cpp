@@ -36,7 +36,10 @@ struct PublishApi : users {
                      std::lock_guard lock(m);
                      out = std::move(res);
                    });
-    settle();
+    settle_until([&] {
+      std::lock_guard lock(m);
+      return out.has_value();
+    });
     std::lock_guard lock(m);
     EXPECT_TRUE(out) << "done was not called";
     return out.value_or(publish_result{});
@@ -141,7 +144,10 @@ TEST_F(PublishApi, RetryWhileTheFirstIsBeingStoredGetsTheSameId) {
                      results.push_back(std::move(res));
                    });
   }
-  settle();
+  settle_until([&] {
+    std::lock_guard lock(m);
+    return results.size() == 2;
+  });
   std::lock_guard lock(m);
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].message_id, results[1].message_id);

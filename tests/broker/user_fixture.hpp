@@ -3,7 +3,9 @@
 // that log in by name, and settle() = wait for the store's commits, then run what they posted.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,18 @@ struct users : ::testing::Test {
     q.drain();
     b->flush();
     q.drain();
+  }
+  /// settle() until `done()` holds (password checks run on the broker's login threads), at most
+  /// 10 s; returns done().
+  template <typename Pred>
+  bool settle_until(Pred done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      settle();
+      if (done()) return true;
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   static std::vector<std::string> bodies(client& c) {
     std::vector<std::string> out;

@@ -158,6 +158,24 @@ TEST_F(Wiring, WireBrokerBuildsAuthenticatorAuthorizerAndStore) {
   EXPECT_FALSE(s.broker.authorizer->allowed(alice, auth::action::send, "/user/bob/queue/x"));
 }
 
+TEST_F(Wiring, LoginThreadsAndCacheReachTheBroker) {
+  app::settings s;
+  app::load_config_file(write("c.toml", "[auth]\nusers_file = \"" + users_file() +
+                                            "\"\nverify_threads = 3\nverify_queue = 17\n"
+                                            "credential_cache_size = 0\n"),
+                        s);
+  s.data_dir = ":memory:";
+  app::wire_broker(s);
+  EXPECT_EQ(s.broker.verify_threads, 3u);
+  EXPECT_EQ(s.broker.verify_queue, 17u);
+  ASSERT_TRUE(s.logins);
+  EXPECT_EQ(s.broker.authenticator, s.logins);
+  const auth::credentials alice{"alice", "pw", "", "1.2.3.4:5"};
+  std::error_code ec;
+  EXPECT_TRUE(s.logins->authenticate(alice, ec));
+  EXPECT_TRUE(s.logins->slow(alice)) << "credential_cache_size = 0: every login is checked";
+}
+
 TEST_F(Wiring, DevelopmentModeHasNoAuthenticator) {
   app::settings s;
   s.data_dir = ":memory:";
