@@ -38,6 +38,9 @@ enum class error {
   token_expired,               ///< The session's credentials (JWT `exp`) have expired.
   too_many_connections,        ///< The user already holds config::max_connections_per_user.
   send_rate_exceeded,          ///< SENDs faster than config::send_rate / send_burst allow.
+  too_many_transactions,       ///< BEGIN over config::max_transactions_per_session.
+  session_held_too_large,      ///< Over config::max_session_held_bytes.
+  server_memory_full,          ///< The server holds config::max_held_bytes (not flow-controlled).
 };
 
 /// The "broker" error category.
