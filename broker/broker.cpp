@@ -125,6 +125,12 @@ publish_result broker::impl::check(const publish_request& r, const auth::princip
     bump(core.counters.forbidden);
     return refused(publish_status::forbidden, "you may not send to " + d.resolved());
   }
+  // As a SEND that leaves bytes held: past the server budget it waits, here the caller retries.
+  if (d.kind != destination_kind::topic && d.kind != destination_kind::user_topic &&
+      core.held.over()) {
+    return refused(publish_status::unavailable,
+                   "server memory full (limits.max_held_bytes); retry later");
+  }
   return {};
 }
 

@@ -255,4 +255,20 @@ TEST_F(Budget, PartialFrameGrownWhileOverIsRefusedAfterPatience) {
   EXPECT_TRUE(pub.take("ERROR").empty()) << "complete SENDs wait, never refused";
 }
 
+TEST_F(Budget, PublishApiToAQueueIsRefusedPastTheServerBudget) {
+  cfg.max_held_bytes = 100 * kib;
+  start();
+  const auto publish = [this](std::string dest) {
+    broker::publish_result out;
+    b->api_publish(broker::credentials{"app", "", "", ""},
+                   broker::publish_request{std::move(dest), {}, std::string(60 * kib, 'x')}, "",
+                   [&](broker::publish_result r) { out = std::move(r); });
+    return out.status;
+  };
+  EXPECT_EQ(publish("/queue/jobs"), broker::publish_status::accepted);
+  EXPECT_EQ(publish("/queue/jobs"), broker::publish_status::accepted);  // passes the budget
+  EXPECT_EQ(publish("/queue/jobs"), broker::publish_status::unavailable);
+  EXPECT_EQ(publish("/topic/news"), broker::publish_status::accepted) << "topics hold nothing";
+}
+
 }  // namespace
