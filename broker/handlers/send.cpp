@@ -179,6 +179,10 @@ void stomp_session::charge_partial_frame() {
 void stomp_session::over_budget(const stomp::frame* cause, bool partial) {
   if (state_ != state::connected) return;  // before CONNECT: pre_connect_limits bound it
   if (!core_.cfg.flow_control) {
+    if (!cause) {  // fail logs only frames: say what was refused
+      spdlog::warn("session {} ({}): partial frame refused: limits.max_held_bytes is over", id_,
+                   peer_.remote);
+    }
     return fail(error::server_memory_full, cause,
                 "the server holds limits.max_held_bytes (" + std::to_string(core_.held.limit()) +
                     " bytes) of messages; send again later",
@@ -201,6 +205,9 @@ void stomp_session::on_budget_check() {
     return release(pause_budget);
   }
   if (partial_hostage_ && partial_.bytes() > 0 && ++budget_ticks_ >= partial_frame_patience) {
+    spdlog::warn("session {} ({}): partial frame of {} bytes refused after {} s paused: "
+                 "limits.max_held_bytes is over",
+                 id_, peer_.remote, partial_.bytes(), budget_ticks_);
     fail(error::server_memory_full, nullptr,
          "a partial frame waited too long for room under limits.max_held_bytes (" +
              std::to_string(core_.held.limit()) + " bytes)",
