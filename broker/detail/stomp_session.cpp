@@ -183,7 +183,17 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
   e.body = std::move(detail);
   send_frame(e);
   state_ = state::closing;
+  drop_held();  // now: the close may take close_ms
   if (auto conn = conn_.lock()) conn->close(why);
+}
+
+// What the session holds for its peer and will never use once closing: its open transactions
+// and its partial frame. Unstored SENDs stay charged until the store answers (or cleanup).
+void stomp_session::drop_held() {
+  for (const auto& [id, tx] : transactions_) held_.release(tx.bytes);
+  transactions_.clear();
+  partial_.reset();
+  partial_hostage_ = false;
 }
 
 void stomp_session::on_slow_consumer() {
@@ -215,9 +225,8 @@ void stomp_session::cleanup() {
   subscriptions_.clear();
   by_handle_.clear();
   pending_.clear();
-  transactions_.clear();
-  held_.reset();  // transactions and unstored SENDs: on_stored finds nothing left to release
-  partial_.reset();
+  drop_held();
+  held_.reset();  // unstored SENDs too: on_stored finds nothing left to release
 }
 
 subscription* stomp_session::find_by_handle(std::uint64_t handle) {

@@ -185,6 +185,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void fail(std::error_code ec, const stomp::frame* cause, std::string detail,
             close_reason why = close_reason::protocol_error, std::vector<stomp::header> extra = {});
   void cleanup();
+  void drop_held();
   subscription* find_by_handle(std::uint64_t handle);
   void forget(const subscription& sub);
 

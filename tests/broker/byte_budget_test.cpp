@@ -144,6 +144,17 @@ TEST_F(Budget, TransactionBytesAreBoundedChargedAndReleased) {
   EXPECT_EQ(used(), 0u) << "the closed session's transaction and the queue released all";
 }
 
+TEST_F(Budget, AnErrorReleasesTransactionsBeforeTheCloseCompletes) {
+  start();
+  client& pub = connect();
+  pub.send(make("BEGIN", {{"transaction", "t"}}));
+  pub.send(send("/queue/jobs", 8 * kib, {{"transaction", "t"}}));
+  EXPECT_GE(used(), 8 * kib);
+  pub.session->on_bytes("NOT-A-COMMAND\n\n");  // ERROR; the transport has not closed yet
+  ASSERT_TRUE(pub.conn->closed());
+  EXPECT_EQ(used(), 0u) << "held until close_ms for nothing";
+}
+
 TEST_F(Budget, OpenTransactionsPerSessionAreBounded) {
   cfg.max_transactions_per_session = 2;
   start();
