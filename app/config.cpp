@@ -34,12 +34,14 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
                   "max_transaction_frames", "listen_backlog", "max_connections",
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
-                  "send_burst", "flow_control", "max_stores_in_flight", "max_held_bytes"}},
+                  "send_burst", "flow_control", "max_stores_in_flight", "max_held_bytes",
+                  "max_transaction_bytes", "max_transactions_per_session",
+                  "max_session_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
       {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
-      {"queues", {"max_messages", "max_pending_bytes", "slow_consumer_policy"}},
+      {"queues", {"max_messages", "max_bytes", "max_pending_bytes", "slow_consumer_policy"}},
       {"sockjs", {"enabled", "path", "heartbeat_ms", "session_timeout_ms", "max_buffered_bytes",
                   "stream_bytes_limit"}},
       {"log", {"level", "format"}},
@@ -174,6 +176,10 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "heartbeat.receive_ms", b.heartbeat_receive);
   read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
   read(root, "queues.max_messages", b.queue_max_messages);
+  read(root, "queues.max_bytes", b.queue_max_bytes);
+  read(root, "limits.max_transaction_bytes", b.max_transaction_bytes);
+  read(root, "limits.max_transactions_per_session", b.max_transactions_per_session);
+  read(root, "limits.max_session_held_bytes", b.max_session_held_bytes);
   read(root, "limits.flow_control", b.flow_control);
   read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
   read(root, "limits.max_held_bytes", b.max_held_bytes);
@@ -311,6 +317,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.server.api_path.empty() || out.server.api_path.front() != '/')
     throw config_error("the publish API path must start with '/'");
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
+  detail::check_byte_budgets(out.broker);
   cluster::redis_endpoint ignored;
   if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
     throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +

@@ -67,4 +67,19 @@ void read_hardening(const toml::table& root, settings& out) {
     throw config_error("log.format: expected text or json, got '" + out.log_format + "'");
 }
 
+void check_byte_budgets(const broker::config& b) {
+  const std::size_t frame = b.frame_limits.max_frame;
+  const auto check = [frame](const char* name, std::size_t value) {
+    if (value != 0 && value < frame) {
+      throw config_error(std::string(name) + " = " + std::to_string(value) +
+                         " is less than one frame (limits.max_frame_bytes = " +
+                         std::to_string(frame) + "); raise it or set 0 for no bound");
+    }
+  };
+  check("queues.max_bytes", b.queue_max_bytes);
+  check("limits.max_transaction_bytes", b.max_transaction_bytes);
+  check("limits.max_session_held_bytes", b.max_session_held_bytes);
+  check("limits.max_held_bytes", b.max_held_bytes);
+}
+
 }  // namespace app::detail

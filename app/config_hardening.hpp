@@ -11,4 +11,10 @@ namespace app::detail {
 /// for a wrong type or range. Start-up only.
 void read_hardening(const toml::table& root, settings& out);
 
+/// Every byte budget of the broker (queues.max_bytes, limits.max_transaction_bytes,
+/// limits.max_session_held_bytes, limits.max_held_bytes) holds at least one frame of
+/// limits.max_frame_bytes, or is 0 (none): else a budget would refuse what the parser accepts.
+/// Throws config_error naming both knobs. Start-up only.
+void check_byte_budgets(const broker::config& b);
+
 }  // namespace app::detail

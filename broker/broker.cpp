@@ -131,6 +131,12 @@ publish_result broker::impl::check(const publish_request& r, const auth::princip
     bump(core.counters.forbidden);
     return refused(publish_status::forbidden, "you may not send to " + d.resolved());
   }
+  // As a SEND that leaves bytes held: past the server budget it waits, here the caller retries.
+  if (d.kind != destination_kind::topic && d.kind != destination_kind::user_topic &&
+      core.held.over()) {
+    return refused(publish_status::unavailable,
+                   "server memory full (limits.max_held_bytes); retry later");
+  }
   return {};
 }
 
@@ -207,6 +213,14 @@ void broker::tick() {
       });
     }
   }
+  // Paused by the server-wide budget: each checks on its strand whether it may go on.
+  for (const auto& w : core.budget_paused.all()) {
+    if (auto conn = w.conn.lock()) {
+      conn->post([s = w.session] {
+        if (auto target = s.lock()) target->on_budget_check();
+      });
+    }
+  }
   core.users.retry_failed_loads();
   const std::size_t expired = core.reg.purge_expired();
   core.counters.messages_expired.fetch_add(expired, std::memory_order_relaxed);
@@ -250,6 +264,8 @@ const ::broker::stats& broker::stats() const noexcept { return impl_->core.count
 const config& broker::settings() const noexcept { return impl_->core.cfg; }
 
 byte_budget& broker::held() noexcept { return impl_->core.held; }
+
+const byte_budget& broker::held() const noexcept { return impl_->core.held; }
 
 const store::store& broker::durable_store() const noexcept { return *impl_->core.store; }
 

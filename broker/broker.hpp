@@ -42,6 +42,9 @@ struct config {
   /// refused; bytes already accepted are kept. 0 = unlimited.
   std::size_t max_held_bytes = std::size_t{1} << 30;
   std::size_t queue_max_messages = 100'000;     ///< messages waiting in one /queue/ without consumer
+  /// Bytes (held_size) waiting in one /queue/, bounded like queue_max_messages (flow control,
+  /// then queue_full at twice it); a message alone always fits. At least one frame. 0 = none.
+  std::size_t queue_max_bytes = 64 * 1024 * 1024;
   /// Publisher flow control: a SEND filling a /queue/ to queue_max_messages (or a session's
   /// durable SENDs reaching max_stores_in_flight) pauses reading from that publisher instead of
   /// ERROR "queue full". false: the ERROR and close, as before.
@@ -49,6 +52,17 @@ struct config {
   std::size_t max_stores_in_flight = 1'000;  ///< durable SENDs of one session awaiting the store
   std::size_t max_subscriptions_per_session = 1'000;
   std::size_t max_transaction_frames = 10'000;  ///< SENDs and ACKs held by one open transaction
+  /// Bytes (held_size) of the frames held by one open transaction; over it: ERROR
+  /// "transaction too large". At least one frame. 0 = none.
+  std::size_t max_transaction_bytes = 16 * 1024 * 1024;
+  /// Transactions one session may hold open at once; one more BEGIN: ERROR "too many
+  /// transactions". 0 = none.
+  std::size_t max_transactions_per_session = 16;
+  /// Bytes one session holds across its open transactions and its durable SENDs awaiting the
+  /// store. A transaction frame over it: ERROR "session holds too much"; a durable SEND reaching
+  /// it pauses reading until stores settle (flow_control), else the same ERROR. At least one
+  /// frame. 0 = none.
+  std::size_t max_session_held_bytes = 64 * 1024 * 1024;
   /// Sessions one user (principal name) may hold at once; one more gets ERROR "too many
   /// connections" at CONNECT. Anonymous sessions are not counted. 0 = unlimited.
   std::size_t max_connections_per_user = 100;
@@ -163,7 +177,8 @@ class broker {
 
   /// Periodic work; call about once a second from any thread (the broker owns no timers).
   /// Closes sessions whose credentials expired (ERROR "token expired", close_reason::auth_failed)
-  /// and drops expired messages waiting in queues.
+  /// drops expired messages waiting in queues, and lets sessions paused by max_held_bytes check
+  /// whether they may read again (resumed once it is back under 90%).
   void tick();
 
   /// Blocks until every durable append submitted so far is committed and its RECEIPT posted.
@@ -200,6 +215,7 @@ class broker {
   /// The server-wide budget of held bytes (config::max_held_bytes), shared with the transport
   /// for what it buffers. Thread-safe; lives as long as the broker.
   byte_budget& held() noexcept;
+  const byte_budget& held() const noexcept;
 
   /// Live counters for metrics. Thread-safe; lives as long as the broker.
   const ::broker::stats& stats() const noexcept;

@@ -68,6 +68,12 @@ class held_bytes {
     budget_->charge(n);
     n_ += n;
   }
+  /// Gives back `n` of the bytes held (at most bytes()).
+  void release(std::size_t n) noexcept {
+    if (n > n_) n = n_;
+    if (budget_ != nullptr && n != 0) budget_->release(n);
+    n_ -= n;
+  }
   std::size_t bytes() const noexcept { return n_; }
 
  private:

@@ -39,6 +39,9 @@ const char* describe(error e) noexcept {
     case error::too_many_connections: return "too many connections";
     case error::send_rate_exceeded: return "send rate exceeded";
     case error::server_busy: return "server busy";
+    case error::too_many_transactions: return "too many transactions";
+    case error::session_held_too_large: return "session holds too much";
+    case error::server_memory_full: return "server memory full";
   }
   return "unknown broker error";
 }

@@ -39,6 +39,9 @@ enum class error {
   too_many_connections,        ///< The user already holds config::max_connections_per_user.
   send_rate_exceeded,          ///< SENDs faster than config::send_rate / send_burst allow.
   server_busy,                 ///< CONNECT while config::verify_queue password checks wait.
+  too_many_transactions,       ///< BEGIN over config::max_transactions_per_session.
+  session_held_too_large,      ///< Over config::max_session_held_bytes.
+  server_memory_full,          ///< The server holds config::max_held_bytes (not flow-controlled).
 };
 
 /// The "broker" error category.

@@ -55,6 +55,16 @@ std::error_code make_message(stomp::frame send, destination target, std::string 
   return {};
 }
 
+std::size_t held_size(const stomp::frame& f) noexcept {
+  std::size_t n = held_overhead + f.command.size() + f.body.size();
+  for (const stomp::header& h : f.headers) n += h.name.size() + h.value.size();
+  return n;
+}
+
+std::size_t held_size(const message& m) noexcept {
+  return m.wire ? held_size(m.wire->common()) : held_overhead;
+}
+
 message_ptr redelivered_copy(const message_ptr& m) {
   if (m->redelivered) return m;
   auto copy = std::make_shared<message>(*m);

@@ -44,6 +44,15 @@ using message_ptr = std::shared_ptr<const message>;
 std::error_code make_message(stomp::frame send, destination target, std::string id,
                              message_ptr& out);
 
+/// Bytes a held frame or message is charged to the byte budgets (queues, transactions, the
+/// server's config::max_held_bytes): body + header names and values + held_overhead for the
+/// objects around them. The one measure every budget uses. The per-version wire form built at
+/// delivery is not counted: it lives only while a connection writes it.
+std::size_t held_size(const stomp::frame& f) noexcept;
+std::size_t held_size(const message& m) noexcept;
+/// The fixed part of held_size: allocations, shared_ptr control blocks, map nodes.
+inline constexpr std::size_t held_overhead = 256;
+
 /// The same message with `redelivered:true` (for queue redelivery); `m` itself when it already is.
 message_ptr redelivered_copy(const message_ptr& m);
 

@@ -9,14 +9,24 @@
 
 namespace broker {
 
-queue::queue(std::string name, std::size_t max_waiting, cluster_link* link)
-    : name_(std::move(name)), max_waiting_(max_waiting), link_(link) {}
+queue::queue(std::string name, std::size_t max_waiting, cluster_link* link,
+             std::size_t max_bytes, byte_budget* held)
+    : name_(std::move(name)),
+      max_waiting_(max_waiting),
+      max_bytes_(max_bytes),
+      budget_(held),
+      link_(link) {}
+
+// What is still held goes back to the server-wide budget with the queue.
+queue::~queue() {
+  if (budget_ != nullptr) budget_->release(held_);
+}
 
 std::error_code queue::enqueue(message_ptr m) {
   keep_alive keep;  // destroyed after the lock: a connection's last owner may be us
   std::lock_guard lock(mutex_);
-  if (waiting_.size() >= max_waiting_) return error::queue_full;
-  waiting_.push_back(std::move(m));
+  if (!fits_locked(held_size(*m), max_waiting_, max_bytes_)) return error::queue_full;
+  push_back_locked(std::move(m));
   dispatch_locked(keep);
   return {};
 }
@@ -24,12 +34,39 @@ std::error_code queue::enqueue(message_ptr m) {
 std::error_code queue::enqueue(message_ptr m, const queue_waiter& w, bool& paused) {
   keep_alive keep;
   std::lock_guard lock(mutex_);
-  if (waiting_.size() >= hard_max()) return error::queue_full;
-  waiting_.push_back(std::move(m));
+  if (!fits_locked(held_size(*m), hard_max(), hard_max_bytes())) return error::queue_full;
+  push_back_locked(std::move(m));
   dispatch_locked(keep);
-  paused = waiting_.size() >= max_waiting_;
+  paused = full_locked();
   if (paused) waiters_.insert_or_assign(w.session_no, w);
   return {};
+}
+
+// A message alone always fits the byte bound, whatever its size (it was accepted as a frame).
+bool queue::fits_locked(std::size_t bytes, std::size_t max_n, std::size_t max_b) const {
+  if (waiting_.size() >= max_n) return false;
+  return max_b == 0 || waiting_.empty() || waiting_bytes_ + bytes <= max_b;
+}
+
+bool queue::full_locked() const {
+  return waiting_.size() >= max_waiting_ || (max_bytes_ != 0 && waiting_bytes_ >= max_bytes_);
+}
+
+// Every message enters the queue here (or in requeue_locked) and is charged while it stays.
+void queue::push_back_locked(message_ptr m) {
+  const std::size_t bytes = held_size(*m);
+  waiting_bytes_ += bytes;
+  held_ += bytes;
+  if (budget_ != nullptr) budget_->charge(bytes);
+  waiting_.push_back(std::move(m));
+}
+
+// Out of waiting_, still held (in flight, or about to leave through release_locked).
+message_ptr queue::pop_front_locked() {
+  message_ptr m = std::move(waiting_.front());
+  waiting_.pop_front();
+  waiting_bytes_ -= held_size(*m);
+  return m;
 }
 
 void queue::set_link(cluster_link* link) {
@@ -40,7 +77,7 @@ void queue::set_link(cluster_link* link) {
 void queue::enqueue_taken(message_ptr m) {
   keep_alive keep;
   std::lock_guard lock(mutex_);
-  waiting_.push_back(std::move(m));
+  push_back_locked(std::move(m));
   dispatch_locked(keep);
 }
 
@@ -123,6 +160,7 @@ std::size_t queue::purge_expired() {
   std::lock_guard lock(mutex_);
   expired_ += std::erase_if(waiting_, [&](const message_ptr& m) {
     if (!m->expired(now)) return false;
+    waiting_bytes_ -= held_size(*m);
     release_locked(m);
     return true;
   });
@@ -142,29 +180,51 @@ std::size_t queue::in_flight() const {
   return n;
 }
 
+std::size_t queue::waiting_bytes() const {
+  std::lock_guard lock(mutex_);
+  return waiting_bytes_;
+}
+
+std::size_t queue::held_bytes() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
 void queue::dispatch_locked(keep_alive& keep) {
   hand_out_locked(keep);
   if (link_ && consumers_.empty()) give_back_locked();
   wake_locked(keep);
 }
 
-// A message leaves for good: the shared queue forgets it (clustered).
+// A message leaves for good (out of waiting_ or in_flight already): its bytes go back to the
+// budget, and the shared queue forgets it (clustered).
 void queue::release_locked(const message_ptr& m) {
+  uncharge_locked(held_size(*m));
   if (link_ && !m->cluster_ref.empty()) link_->settle(m, false);
+}
+
+void queue::uncharge_locked(std::size_t bytes) {
+  held_ -= bytes;
+  if (budget_ != nullptr) budget_->release(bytes);
 }
 
 // No local consumer is left: what this node took goes back to the shared queue, for the others.
 void queue::give_back_locked() {
   for (const message_ptr& m : waiting_) {
+    uncharge_locked(held_size(*m));
     if (!m->cluster_ref.empty()) link_->settle(m, true);
   }
   waiting_.clear();
+  waiting_bytes_ = 0;
 }
 
 // Once drained to the low watermark, every paused publisher is told (posted: no session runs
 // under the mutex); each resumes reading on its own strand.
 void queue::wake_locked(keep_alive& keep) {
-  if (waiters_.empty() || waiting_.size() > low_watermark()) return;
+  if (waiters_.empty() || waiting_.size() > low_watermark() ||
+      (max_bytes_ != 0 && waiting_bytes_ > max_bytes_ - max_bytes_ / 10)) {
+    return;
+  }
   for (auto& [no, w] : waiters_) {
     auto conn = w.conn.lock();
     if (!conn) continue;
@@ -182,8 +242,7 @@ void queue::hand_out_locked(keep_alive& keep) {
   const auto now = std::chrono::system_clock::now();
   while (!waiting_.empty()) {
     if (waiting_.front()->expired(now)) {
-      release_locked(waiting_.front());
-      waiting_.pop_front();
+      release_locked(pop_front_locked());
       ++expired_;
       continue;
     }
@@ -195,9 +254,7 @@ void queue::hand_out_locked(keep_alive& keep) {
       continue;
     }
     keep.push_back(conn);
-    message_ptr m = std::move(waiting_.front());
-    waiting_.pop_front();
-    post_locked(consumers_[index], conn, std::move(m));
+    post_locked(consumers_[index], conn, pop_front_locked());
   }
 }
 
@@ -217,8 +274,15 @@ std::size_t queue::pick_locked() {
 
 void queue::requeue_locked(std::map<std::uint64_t, message_ptr>& msgs) {
   // Reverse delivery order onto the front keeps the original order at the head.
+  // The copy carries one more header: its bytes replace the original's.
   for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
-    waiting_.push_front(redelivered_copy(it->second));
+    uncharge_locked(held_size(*it->second));
+    message_ptr copy = redelivered_copy(it->second);
+    const std::size_t bytes = held_size(*copy);
+    waiting_bytes_ += bytes;
+    held_ += bytes;
+    if (budget_ != nullptr) budget_->charge(bytes);
+    waiting_.push_front(std::move(copy));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "broker/byte_budget.hpp"
 #include "broker/cluster.hpp"
 #include "broker/connection.hpp"
 #include "broker/message.hpp"
@@ -53,7 +54,13 @@ struct queue_waiter {
 class queue : public std::enable_shared_from_this<queue> {
  public:
   /// `link` (may be null: one node) must outlive the queue or be detached with set_link.
-  queue(std::string name, std::size_t max_waiting, cluster_link* link = nullptr);
+  /// `max_bytes` bounds the held_size of the waiting messages like `max_waiting` bounds their
+  /// number (0 = no byte bound; a message alone always fits). `held` (may be null), the
+  /// server-wide budget, is charged every message the queue holds, waiting or in flight, until
+  /// it leaves (acked, expired, given back, or the queue destroyed); it must outlive the queue.
+  queue(std::string name, std::size_t max_waiting, cluster_link* link = nullptr,
+        std::size_t max_bytes = 0, byte_budget* held = nullptr);
+  ~queue();
 
   /// Replaces the cluster link (null: detached, at shutdown; what leaves the queue afterwards
   /// is no longer settled with the shared queue).
@@ -65,7 +72,8 @@ class queue : public std::enable_shared_from_this<queue> {
 
   const std::string& name() const noexcept { return name_; }
 
-  /// Adds `m` and dispatches. error::queue_full when max_waiting messages already wait.
+  /// Adds `m` and dispatches. error::queue_full when max_waiting messages already wait, or when
+  /// `m` would take the waiting bytes past max_bytes.
   std::error_code enqueue(message_ptr m);
 
   /// Flow-controlled enqueue: adds `m` and dispatches; when max_waiting or more then wait,
@@ -77,11 +85,15 @@ class queue : public std::enable_shared_from_this<queue> {
   /// Forgets the waiter of session `session_no` (it is closing). Idempotent.
   void forget_waiter(std::uint64_t session_no);
 
-  /// Paused publishers resume when waiting messages drop to this (90% of max_waiting).
+  /// Paused publishers resume when waiting messages drop to this (90% of max_waiting), and
+  /// waiting bytes to 90% of max_bytes.
   std::size_t low_watermark() const noexcept { return max_waiting_ - max_waiting_ / 10; }
   /// Waiting messages past which even a flow-controlled SEND is refused: twice max_waiting, at
   /// least max_waiting + 4096. Paused publishers add at most one read each, far less than this.
   std::size_t hard_max() const noexcept;
+  /// The same for bytes: twice max_bytes (0 = none).
+  std::size_t hard_max_bytes() const noexcept { return 2 * max_bytes_; }
+  std::size_t max_bytes() const noexcept { return max_bytes_; }
 
   /// Clustered: adds `m`, taken from the shared queue (no bound: the link takes at most room()),
   /// and dispatches; given back at once when no consumer is left.
@@ -109,6 +121,10 @@ class queue : public std::enable_shared_from_this<queue> {
   std::size_t waiting() const;
   /// Messages delivered and not yet settled, over all consumers.
   std::size_t in_flight() const;
+  /// held_size of the waiting messages.
+  std::size_t waiting_bytes() const;
+  /// held_size of every message held, waiting or in flight (what `held` is charged).
+  std::size_t held_bytes() const;
 
  private:
   struct consumer_state {
@@ -125,15 +141,24 @@ class queue : public std::enable_shared_from_this<queue> {
   void erase_consumer_locked(std::size_t index);
   void post_locked(consumer_state& c, const std::shared_ptr<connection>& conn, message_ptr m);
   void release_locked(const message_ptr& m);
+  void uncharge_locked(std::size_t bytes);
+  void push_back_locked(message_ptr m);
+  message_ptr pop_front_locked();
+  bool fits_locked(std::size_t bytes, std::size_t max_n, std::size_t max_b) const;
+  bool full_locked() const;
   void give_back_locked();
   std::size_t room_locked() const;
   void tell_room_locked();
 
   const std::string name_;
   const std::size_t max_waiting_;
+  const std::size_t max_bytes_;
+  byte_budget* const budget_;  // may be null
   cluster_link* link_;  // null: not clustered; guarded by mutex_
   mutable std::mutex mutex_;
   std::deque<message_ptr> waiting_;
+  std::size_t waiting_bytes_ = 0;  // held_size of waiting_
+  std::size_t held_ = 0;           // held_size of waiting_ and every in_flight: charged to budget_
   std::vector<consumer_state> consumers_;  // round-robin order
   std::size_t next_ = 0;                   // where the next round-robin search starts
   std::uint64_t next_delivery_ = 0;

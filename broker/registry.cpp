@@ -9,7 +9,9 @@
 
 namespace broker {
 
-registry::registry(std::size_t queue_max_messages) : queue_max_messages_(queue_max_messages) {}
+registry::registry(std::size_t queue_max_messages, std::size_t queue_max_bytes,
+                   byte_budget* held)
+    : queue_max_messages_(queue_max_messages), queue_max_bytes_(queue_max_bytes), held_(held) {}
 
 void registry::set_cluster(cluster_link* link) {
   std::unique_lock lock(mutex_);
@@ -162,7 +164,7 @@ std::shared_ptr<queue> registry::queue_for(const std::string& name) {
   }
   std::unique_lock lock(mutex_);
   auto& q = queues_[name];  // another thread may have created it meanwhile
-  if (!q) q = std::make_shared<queue>(name, queue_max_messages_, cluster_);
+  if (!q) q = std::make_shared<queue>(name, queue_max_messages_, cluster_, queue_max_bytes_, held_);
   return q;
 }
 

@@ -47,6 +47,7 @@ struct stats {
   std::array<counter, close_reasons> closes{};  ///< sessions ended, by close_reason
   gauge paused_publishers{0};   ///< sessions whose reading is paused by flow control now
   counter publisher_pauses{0};  ///< times a session's reading was paused by flow control
+  counter budget_pauses{0};     ///< times one was paused by config::max_held_bytes
 
   /// Counts one client frame by its command name.
   void frame_in(std::string_view command) noexcept;

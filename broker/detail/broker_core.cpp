@@ -38,11 +38,29 @@ std::vector<expiry_list::entry> expiry_list::due(std::chrono::system_clock::time
   return out;
 }
 
+void budget_waiters::add(std::uint64_t no, entry e) {
+  std::lock_guard lock(mutex_);
+  entries_.insert_or_assign(no, std::move(e));
+}
+
+void budget_waiters::remove(std::uint64_t no) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(no);
+}
+
+std::vector<budget_waiters::entry> budget_waiters::all() const {
+  std::vector<entry> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(entries_.size());
+  for (const auto& [no, e] : entries_) out.push_back(e);
+  return out;
+}
+
 broker_core::broker_core(config c)
     : cfg(std::move(c)),
       authorizer(cfg.authorizer ? cfg.authorizer : std::make_shared<auth::rules_authorizer>()),
       store(make_store(cfg)),
-      reg(cfg.queue_max_messages),
+      reg(cfg.queue_max_messages, cfg.queue_max_bytes, &held),
       users(store, counters) {}
 
 std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on_stored) {

@@ -42,6 +42,26 @@ class expiry_list {
   std::map<std::uint64_t, entry> entries_;
 };
 
+/// Sessions whose reading the server-wide budget (config::max_held_bytes) paused: broker::tick
+/// posts each a check once a second until it is relieved. Thread-safe.
+class budget_waiters {
+ public:
+  struct entry {
+    std::weak_ptr<connection> conn;
+    std::weak_ptr<stomp_session> session;
+  };
+  /// Adds or replaces session `no`.
+  void add(std::uint64_t no, entry e);
+  /// Forgets session `no` (no-op when absent).
+  void remove(std::uint64_t no);
+  /// Everyone listed now.
+  std::vector<entry> all() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, entry> entries_;
+};
+
 /// What every session of one broker shares. Owned by broker::impl; outlives its sessions.
 /// Thread-safe: config is immutable; registry, router, stats and id generators are.
 struct broker_core {
@@ -72,8 +92,10 @@ struct broker_core {
   std::shared_ptr<store::store> store;                 ///< cfg's, or an in-memory SQLite store
   std::shared_ptr<cluster_link> cluster;  ///< null unless attached (before any session)
   ::broker::stats counters;
+  /// Server-wide held bytes. Before reg: the queues charge it until they are destroyed.
+  byte_budget held{cfg.max_held_bytes};
   registry reg;
-  byte_budget held{cfg.max_held_bytes};  ///< server-wide held bytes
+  budget_waiters budget_paused;  ///< sessions paused by `held`, woken once it is relieved
   user_router users;
   expiry_list expiring;
   user_limit user_sessions{cfg.max_connections_per_user};  ///< sessions per principal name

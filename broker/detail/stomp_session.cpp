@@ -53,6 +53,8 @@ stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection
       peer_(conn->peer()),
       parser_(core.cfg.pre_connect_limits),
       no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1),
+      held_(core.held, 0),
+      partial_(core.held, 0),
       send_bucket_(core.cfg.send_rate, core.cfg.send_burst) {
   bump(core_.counters.sessions_opened);
   core_.counters.sessions.fetch_add(1, std::memory_order_relaxed);
@@ -76,6 +78,11 @@ void stomp_session::on_bytes(std::string_view bytes) {
     unread_.append(bytes);
     return;
   }
+  parse_frames(bytes);
+  charge_partial_frame();
+}
+
+void stomp_session::parse_frames(std::string_view bytes) {
   std::string_view in = bytes;
   while (state_ == state::awaiting_connect || state_ == state::connected) {
     stomp::frame f;
@@ -92,6 +99,8 @@ void stomp_session::on_bytes(std::string_view bytes) {
                                      : close_reason::protocol_error);
       return;
     }
+    partial_.reset();  // whole now: charged from here on by whoever keeps it (not twice)
+    partial_hostage_ = false;
     on_frame(f);
     if (waiting_login_) {  // nothing after a CONNECT runs before its answer
       unread_.append(in);
@@ -121,11 +130,18 @@ void stomp_session::on_frame(stomp::frame& f) {
          "SENDs arrive faster than this server's send_rate and send_burst allow");
     return;
   }
-  if ((f.command == "SEND" || f.command == "ACK" || f.command == "NACK") &&
-      buffer_in_transaction(f)) {
-    return;
+  const bool is_send = f.command == "SEND";
+  // Only SENDs that leave bytes held count against the budget: a topic message is gone once
+  // routed (what waits to be written is the transport's to charge), so live traffic flows on.
+  const bool holds = is_send && (f.has("transaction") ||
+                                 !f.get("destination").value_or("").starts_with("/topic/"));
+  if (holds && core_.held.over() && !core_.cfg.flow_control) {
+    return over_budget(&f, false);  // refused before it is held
   }
-  on_connected_frame(f);
+  const bool in_transaction =
+      (is_send || f.command == "ACK" || f.command == "NACK") && buffer_in_transaction(f);
+  if (!in_transaction) on_connected_frame(f);
+  if (holds && core_.held.over() && core_.cfg.flow_control) over_budget(nullptr, false);
 }
 
 void stomp_session::on_connected_frame(stomp::frame& f) {
@@ -182,7 +198,17 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
   e.body = std::move(detail);
   send_frame(e);
   state_ = state::closing;
+  drop_held();  // now: the close may take close_ms
   if (auto conn = conn_.lock()) conn->close(why);
+}
+
+// What the session holds for its peer and will never use once closing: its open transactions
+// and its partial frame. Unstored SENDs stay charged until the store answers (or cleanup).
+void stomp_session::drop_held() {
+  for (const auto& [id, tx] : transactions_) held_.release(tx.bytes);
+  transactions_.clear();
+  partial_.reset();
+  partial_hostage_ = false;
 }
 
 void stomp_session::on_slow_consumer() {
@@ -214,7 +240,8 @@ void stomp_session::cleanup() {
   subscriptions_.clear();
   by_handle_.clear();
   pending_.clear();
-  transactions_.clear();
+  drop_held();
+  held_.reset();  // unstored SENDs too: on_stored finds nothing left to release
 }
 
 subscription* stomp_session::find_by_handle(std::uint64_t handle) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "broker/byte_budget.hpp"
 #include "broker/connection.hpp"
 #include "broker/destination.hpp"
 #include "broker/detail/user_router.hpp"
@@ -70,6 +71,12 @@ struct unwritten_delivery {
   std::size_t bytes = 0;
 };
 
+/// An open transaction: the frames it holds until COMMIT, and their held_size.
+struct open_transaction {
+  std::vector<stomp::frame> frames;
+  std::size_t bytes = 0;
+};
+
 /// A delivered MESSAGE waiting for ACK/NACK (client and client-individual modes).
 struct pending_ack {
   std::string subscription;  ///< id of the subscription it was delivered on
@@ -117,10 +124,21 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   /// Posted by broker::tick: ends the session with ERROR "token expired" once its principal's
   /// expiry has passed. Strand only.
   void check_expiry();
+  /// Posted by broker::tick while this session is paused by config::max_held_bytes: resumes
+  /// reading once the budget is relieved; a partial frame that waited too long is refused.
+  /// Strand only.
+  void on_budget_check();
+
+  /// Budget checks (ticks, about seconds) a partial frame that grew while the server budget was
+  /// over may wait before it is refused: it holds bytes nobody else can free.
+  static constexpr unsigned partial_frame_patience = 5;
 
  private:
   enum class state { awaiting_connect, connected, closing, closed };
 
+  void parse_frames(std::string_view bytes);
+  void charge_partial_frame();
+  void over_budget(const stomp::frame* cause, bool partial);
   void on_frame(stomp::frame& f);
   void on_connected_frame(stomp::frame& f);
   // handlers/*.cpp: one per client command.
@@ -161,7 +179,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket);
   void receipt_after_stores(const stomp::frame& cause);
   // Publisher flow control (handlers/send.cpp): reading is paused while any cause holds.
-  enum pause_cause : unsigned { pause_queue = 1, pause_store = 2 };
+  enum pause_cause : unsigned { pause_queue = 1, pause_store = 2, pause_budget = 4 };
   void send_to_queue(const message_ptr& m, const stomp::frame& cause);
   void hold(pause_cause c);
   void release(pause_cause c);
@@ -179,6 +197,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void fail(std::error_code ec, const stomp::frame* cause, std::string detail,
             close_reason why = close_reason::protocol_error, std::vector<stomp::header> extra = {});
   void cleanup();
+  void drop_held();
   subscription* find_by_handle(std::uint64_t handle);
   void forget(const subscription& sub);
 
@@ -195,9 +214,16 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   std::unordered_map<std::uint64_t, std::string> by_handle_;
   std::map<std::uint64_t, pending_ack> pending_;  // by ack sequence: delivery order
   std::uint64_t next_ack_ = 0;
-  std::unordered_map<std::string, std::vector<stomp::frame>> transactions_;
+  std::unordered_map<std::string, open_transaction> transactions_;
   std::uint64_t store_tickets_ = 0;   // durable SENDs ever submitted (their tickets)
-  std::set<std::uint64_t> unsettled_stores_;  // tickets of those awaiting the store's commit
+  // Tickets of those awaiting the store's commit, with their held_size.
+  std::map<std::uint64_t, std::size_t> unsettled_stores_;
+  // What this session holds for its peer (config::max_session_held_bytes): its open
+  // transactions' frames and its durable SENDs awaiting the store. Charged to core_.held.
+  held_bytes held_;
+  held_bytes partial_;  // the partial frame in parser_, charged to core_.held
+  bool partial_hostage_ = false;  // paused because that frame grew while the budget was over
+  unsigned budget_ticks_ = 0;     // budget checks since the pause
   // COMMIT RECEIPTs waiting for the stores of every ticket up to theirs.
   std::deque<std::pair<std::uint64_t, std::string>> receipts_after_stores_;  // ticket, receipt
   std::uint64_t next_mark_ = 0;                  // outgoing::written_mark of durable deliveries

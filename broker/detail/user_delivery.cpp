@@ -59,7 +59,9 @@ void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const 
 // submitted before it (receipt_after_stores).
 void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
   const std::uint64_t ticket = ++store_tickets_;
-  unsettled_stores_.insert(ticket);
+  const std::size_t bytes = held_size(*m);
+  unsettled_stores_.emplace(ticket, bytes);
+  held_.add(bytes);
   core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause), ticket](
                      std::error_code ec, std::uint64_t) {
     // On the store's thread: back to this session's strand.
@@ -72,7 +74,10 @@ void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
 }
 
 void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket) {
-  unsettled_stores_.erase(ticket);
+  if (auto it = unsettled_stores_.find(ticket); it != unsettled_stores_.end()) {
+    held_.release(it->second);
+    unsettled_stores_.erase(it);
+  }
   on_store_settled();  // flow control: may resume reading
   if (ec) {
     // A DISCONNECT or COMMIT waiting for this store never gets its RECEIPT: the client learns
@@ -90,7 +95,7 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
                 close_reason::server_error);
   }
   if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
-  const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : *unsettled_stores_.begin();
+  const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : unsettled_stores_.begin()->first;
   while (!receipts_after_stores_.empty() && receipts_after_stores_.front().first < oldest) {
     if (state_ == state::connected || deferred_disconnect_) {
       stomp::frame receipt_of;

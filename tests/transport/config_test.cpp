@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -153,7 +155,44 @@ TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(s.broker.heartbeat_receive, d.broker.heartbeat_receive);
   EXPECT_DOUBLE_EQ(s.broker.heartbeat_tolerance, d.broker.heartbeat_tolerance);
   EXPECT_EQ(s.broker.queue_max_messages, d.broker.queue_max_messages);
+  EXPECT_EQ(s.broker.queue_max_bytes, d.broker.queue_max_bytes);
+  EXPECT_EQ(s.broker.max_transaction_bytes, d.broker.max_transaction_bytes);
+  EXPECT_EQ(s.broker.max_transactions_per_session, d.broker.max_transactions_per_session);
+  EXPECT_EQ(s.broker.max_session_held_bytes, d.broker.max_session_held_bytes);
+  EXPECT_EQ(s.broker.max_held_bytes, d.broker.max_held_bytes);
   EXPECT_EQ(s.log_level, d.log_level);
+}
+
+// Each byte budget holds at least one frame of limits.max_frame_bytes (or is 0): checked at
+// start-up, with both knobs named.
+TEST_F(Config, ByteBudgetsSmallerThanOneFrameAreRefused) {
+  const auto run = [this](const std::string& toml) {
+    const auto file = write(toml);
+    std::vector<std::string> args{"stompbox", "--config", file};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    app::settings s;
+    app::parse_command_line(static_cast<int>(argv.size()), argv.data(), s);
+    return s;
+  };
+  for (const char* key : {"[queues]\nmax_bytes", "[limits]\nmax_transaction_bytes",
+                          "[limits]\nmax_session_held_bytes", "[limits]\nmax_held_bytes"}) {
+    try {
+      run(std::string(key) + " = 1000000\n");
+      ADD_FAILURE() << key << " below one frame was accepted";
+    } catch (const app::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("limits.max_frame_bytes"), std::string::npos);
+    }
+  }
+  const app::settings s = run(
+      "[limits]\nmax_frame_bytes = 65536\nmax_body_bytes = 60000\nmax_transaction_bytes = "
+      "65536\nmax_transactions_per_session = 3\nmax_session_held_bytes = 0\n"
+      "max_held_bytes = 100000\n[queues]\nmax_bytes = 70000\n");
+  EXPECT_EQ(s.broker.max_transaction_bytes, 65536u);
+  EXPECT_EQ(s.broker.max_transactions_per_session, 3u);
+  EXPECT_EQ(s.broker.max_session_held_bytes, 0u);
+  EXPECT_EQ(s.broker.max_held_bytes, 100000u);
+  EXPECT_EQ(s.broker.queue_max_bytes, 70000u);
 }
 
 TEST(HostPort, SplitsAndRejects) {

@@ -106,6 +106,13 @@ void render_sessions(writer& w, const metrics_snapshot& s) {
            s.paused_publishers);
   w.single("publisher_pauses_total", "counter", "Times flow control paused reading a session.",
            s.publisher_pauses);
+  w.single("held_bytes", "gauge",
+           "Message bytes held for peers: queues, transactions, unstored SENDs, partial frames.",
+           s.held_bytes);
+  w.single("held_bytes_limit", "gauge", "limits.max_held_bytes (0 = none).", s.held_bytes_limit);
+  w.single("budget_pauses_total", "counter",
+           "Times a publisher was paused because held bytes passed limits.max_held_bytes.",
+           s.budget_pauses);
 }
 
 void render_messages(writer& w, const metrics_snapshot& s) {
@@ -172,6 +179,9 @@ metrics_snapshot take_snapshot(const stats& t, const broker::broker& b) {
   s.send_rate_exceeded = load(bs.send_rate_exceeded);
   s.paused_publishers = bs.paused_publishers.load(std::memory_order_relaxed);
   s.publisher_pauses = load(bs.publisher_pauses);
+  s.held_bytes = b.held().used();
+  s.held_bytes_limit = b.held().limit();
+  s.budget_pauses = load(bs.budget_pauses);
   for (std::size_t i = 0; i < s.closes.size(); ++i) s.closes[i] = load(bs.closes[i]);
   s.store = b.durable_store().stats();
   s.store_writable = b.durable_store().writable();

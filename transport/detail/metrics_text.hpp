@@ -32,6 +32,9 @@ struct metrics_snapshot {
   std::uint64_t auth_failures = 0, forbidden = 0, tokens_expired = 0, send_rate_exceeded = 0;
   std::int64_t paused_publishers = 0;  ///< sessions paused by flow control now
   std::uint64_t publisher_pauses = 0;  ///< flow-control pauses ever
+  std::uint64_t held_bytes = 0;        ///< broker::broker::held().used()
+  std::uint64_t held_bytes_limit = 0;  ///< its limit (limits.max_held_bytes; 0 = none)
+  std::uint64_t budget_pauses = 0;     ///< sessions paused by that budget, ever
   std::array<std::uint64_t, broker::stats::close_reasons> closes{};  ///< by close_reason
   broker::store::store_stats store;
   bool store_writable = true;
