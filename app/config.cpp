@@ -232,6 +232,7 @@ void load_config_file(const std::string& path, settings& out) {
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
+  detail::check_consistency(out);
   out.config_file = path;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace app::detail {
 
@@ -65,6 +66,27 @@ void read_hardening(const toml::table& root, settings& out) {
   read_text(root, "log.format", out.log_format);
   if (out.log_format != "text" && out.log_format != "json")
     throw config_error("log.format: expected text or json, got '" + out.log_format + "'");
+}
+
+namespace {
+
+void require_at_least(std::size_t value, const char* key, std::size_t floor,
+                      const char* floor_key, const char* why) {
+  if (value >= floor) return;
+  throw config_error(std::string(key) + " = " + std::to_string(value) + " is below " +
+                     floor_key + " = " + std::to_string(floor) + ": " + why);
+}
+
+}  // namespace
+
+void check_consistency(const settings& s) {
+  const auto& frames = s.broker.frame_limits;
+  require_at_least(s.server.max_message_bytes, "websocket.max_message_bytes", frames.max_frame,
+                   "limits.max_frame_bytes",
+                   "a frame the broker accepts could not arrive in one WebSocket message");
+  require_at_least(s.server.max_pending_bytes, "queues.max_pending_bytes",
+                   s.broker.delivery_window_bytes, "store.delivery_window_bytes",
+                   "durable deliveries the window allows would cut their reader as slow");
 }
 
 }  // namespace app::detail

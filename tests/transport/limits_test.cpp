@@ -309,6 +309,30 @@ TEST(LimitsConfig, BadValuesAreRefused) {
       app::config_error);
 }
 
+TEST(LimitsConfig, InconsistentLimitsAreRefusedNamingBothKeys) {
+  auto refusal = [](const std::string& toml) -> std::string {
+    app::settings s;
+    try {
+      app::load_config_file(write_temp_toml(toml), s);
+    } catch (const app::config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string ws = refusal("[websocket]\nmax_message_bytes = 1048576\n");
+  EXPECT_NE(ws.find("websocket.max_message_bytes"), std::string::npos) << ws;
+  EXPECT_NE(ws.find("limits.max_frame_bytes"), std::string::npos) << ws;
+  const std::string window = refusal("[queues]\nmax_pending_bytes = 65536\n");
+  EXPECT_NE(window.find("store.delivery_window_bytes"), std::string::npos) << window;
+  EXPECT_NE(window.find("queues.max_pending_bytes"), std::string::npos) << window;
+  // Lowered together, they agree; the defaults agree.
+  EXPECT_EQ(refusal("[websocket]\nmax_message_bytes = 70000\n[limits]\nmax_frame_bytes = "
+                    "65536\nmax_body_bytes = 60000\n[queues]\nmax_pending_bytes = 65536\n"
+                    "[store]\ndelivery_window_bytes = 65536\n"),
+            "");
+  EXPECT_EQ(refusal(""), "");
+}
+
 // --- the descriptor limit, in a child process whose RLIMIT_NOFILE is lowered ---------------
 
 /// CPU seconds (user + system) used so far by process `pid`, from /proc.

@@ -96,6 +96,7 @@ class connection_base : public broker::connection,
   using clock = std::chrono::steady_clock;
 
   void apply_cap();
+  std::size_t waiting_bytes() const noexcept;
   void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
   void disconnect_slow();
   void arm_timer();
