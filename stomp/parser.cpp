@@ -40,6 +40,8 @@
 //     NUL.
 //  5. content-length is honoured on every frame, client and server alike (the spec lists it
 //     per frame; RabbitMQ honours it everywhere). The first occurrence wins, like any header.
+//  7. Repeated header names: the first occurrence is kept, later ones are dropped while parsing
+//     (the spec lets a receiver ignore them), so they cost neither memory nor pass-through.
 //  6. Errors are decided by bytes, never by how they were split: a limit error is reported as
 //     soon as the bytes seen prove the limit is exceeded, so feeding a frame whole, byte by byte
 //     or split anywhere gives the same frames and the same error.
@@ -266,19 +268,19 @@ parser::step parser::parse_header_line(std::string_view line) {
       !unescape(line.substr(colon + 1), v, h.value)) {
     return reject(stomp::error::invalid_escape);
   }
+  // Only the first of a repeated header counts (STOMP 1.2 "Repeated Header Entries"): a repeat
+  // leaves its slot to the next line, so memory follows distinct names, not wire bytes. The scan
+  // is over distinct names only, at most max_headers of them, whatever the number of repeats.
   const bool repeated = std::any_of(distinct_.begin(), distinct_.end(), [&](std::size_t i) {
     return frame_.headers[i].name == h.name;
   });
-  if (!repeated) {  // only the first of a repeated header counts and has meaning
-    if (distinct_.size() >= limits_.max_headers) return reject(stomp::error::too_many_headers);
-    distinct_.push_back(header_count_);
-    if (h.name == "content-length") {
-      if (!parse_length(h.value, content_length_)) {
-        return reject(stomp::error::invalid_content_length);
-      }
-      if (content_length_ > limits_.max_body) return reject(stomp::error::body_too_large);
-      has_length_ = true;
-    }
+  if (repeated) return step::next;
+  if (distinct_.size() >= limits_.max_headers) return reject(stomp::error::too_many_headers);
+  distinct_.push_back(header_count_);
+  if (h.name == "content-length") {
+    if (!parse_length(h.value, content_length_)) return reject(stomp::error::invalid_content_length);
+    if (content_length_ > limits_.max_body) return reject(stomp::error::body_too_large);
+    has_length_ = true;
   }
   ++header_count_;
   return step::next;
