@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
                   "max_transaction_frames", "listen_backlog", "max_connections",
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
-                  "send_burst", "flow_control", "max_stores_in_flight", "max_held_bytes"}},
+                  "send_burst", "send_rate_policy", "flow_control", "max_stores_in_flight", "max_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},

@@ -55,6 +55,12 @@ void read_hardening(const toml::table& root, settings& out) {
   read_count(root, "limits.max_connections_per_user", out.broker.max_connections_per_user);
   read_rate(root, "limits.send_rate", out.broker.send_rate);
   read_rate(root, "limits.send_burst", out.broker.send_burst);
+  std::string send_rate_policy = out.broker.send_rate_slows ? "slow" : "disconnect";
+  read_text(root, "limits.send_rate_policy", send_rate_policy);
+  if (send_rate_policy != "slow" && send_rate_policy != "disconnect")
+    throw config_error("limits.send_rate_policy: expected slow or disconnect, got '" +
+                       send_rate_policy + "'");
+  out.broker.send_rate_slows = send_rate_policy == "slow";
   read_origins(root, out.server.allowed_origins);
   if (const auto enabled = root.at_path("metrics.enabled")) {
     const auto v = enabled.value<bool>();

@@ -100,6 +100,20 @@ void connection_base::resume_reading() {
   net::post(strand_, [self = std::move(self)] { self->restart_read(); });
 }
 
+// The end of a timed pause is one more deadline of the connection's one timer (on_timer).
+void connection_base::pause_reading_for(std::chrono::nanoseconds d) {
+  if (phase_ != phase::open) return;
+  const auto until = clock::now() + std::chrono::duration_cast<clock::duration>(d);
+  if (timed_pause_) {  // on_timer re-arms for the later deadline when the earlier one fires
+    paused_until_ = std::max(paused_until_, until);
+    return;
+  }
+  timed_pause_ = true;
+  paused_until_ = until;
+  pause_reading();
+  arm_timer();
+}
+
 void connection_base::send(broker::outgoing frame) {
   if (phase_ != phase::open || slow_pending_) return;
   pending_bytes_ += frame.size();
@@ -271,6 +285,7 @@ connection_base::clock::time_point connection_base::next_deadline() const noexce
       if (expect_within_.count() > 0 && pauses_ == 0)
         next = std::min(next, last_read_ + expect_within_);
       if (send_every_.count() > 0) next = std::min(next, last_write_ + send_every_);
+      if (timed_pause_) next = std::min(next, paused_until_);
       return next;
     }
     case phase::closing:
@@ -310,6 +325,10 @@ void connection_base::on_timer() {
       return;
     case phase::open:
       break;
+  }
+  if (timed_pause_ && now >= paused_until_) {
+    timed_pause_ = false;
+    resume_reading();  // re-arms the timer; a parked read loop restarts, posted
   }
   if (!connected_) return close(close_reason::connect_timeout);
   if (expect_within_.count() > 0 && pauses_ == 0 && now - last_read_ >= expect_within_)

@@ -38,6 +38,7 @@ class connection_base : public broker::connection,
   const broker::peer_info& peer() const noexcept override { return peer_; }
   void pause_reading() override;
   void resume_reading() override;
+  void pause_reading_for(std::chrono::nanoseconds d) override;
 
   /// Registers with the server and starts the handshake on the strand. Any thread.
   void start();
@@ -121,6 +122,8 @@ class connection_base : public broker::connection,
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
   unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
+  bool timed_pause_ = false;   ///< one of the pauses ends at paused_until_ (send_rate)
+  clock::time_point paused_until_;
   /// Set while the read loop is parked by flow control: with no read pending (and no timer
   /// when heart-beats are off) nothing else would keep this connection alive.
   std::shared_ptr<connection_base> parked_;
