@@ -266,6 +266,7 @@ void connection_base::finish(close_reason why) {
   cut();
   queue_.clear();
   pending_bytes_ = 0;
+  ticket_.release();
   server_->remove(this);
   if (!had_session) return;
   server_->counters.open.fetch_sub(1, std::memory_order_relaxed);

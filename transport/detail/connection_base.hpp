@@ -12,6 +12,7 @@
 
 #include "broker/connection.hpp"
 #include "broker/session.hpp"
+#include "transport/detail/admission.hpp"
 #include "transport/detail/frame_queue.hpp"
 
 namespace transport::detail {
@@ -39,6 +40,9 @@ class connection_base : public broker::connection,
   void pause_reading() override;
   void resume_reading() override;
   void pause_reading_for(std::chrono::nanoseconds d) override;
+
+  /// Takes the admission place this connection holds until it closes (finish()). Before start().
+  void hold(admission_ticket ticket) noexcept { ticket_ = std::move(ticket); }
 
   /// Registers with the server and starts the handshake on the strand. Any thread.
   void start();
@@ -89,6 +93,8 @@ class connection_base : public broker::connection,
   const std::shared_ptr<server_state>& shared_server() const noexcept { return server_; }
   broker::peer_info& mutable_peer() noexcept { return peer_; }
   broker::close_reason reason() const noexcept { return reason_; }
+  /// Hands the admission place over to whoever takes the socket over (an HTTP exchange).
+  admission_ticket take_ticket() noexcept { return std::move(ticket_); }
 
   frame_queue queue_;
   std::size_t in_flight_ = 0;  ///< frames at the front of queue_ being written
@@ -107,6 +113,7 @@ class connection_base : public broker::connection,
   boost::asio::any_io_executor strand_;
   std::shared_ptr<server_state> server_;
   std::shared_ptr<broker::session> session_;
+  admission_ticket ticket_;  ///< the place counted for this connection, released by finish()
   broker::peer_info peer_;
   boost::asio::steady_timer timer_;
   clock::time_point opened_;
