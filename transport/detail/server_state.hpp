@@ -13,7 +13,7 @@
 #include "transport/detail/admission.hpp"
 #include "transport/detail/log_throttle.hpp"
 #include "transport/detail/tls_context.hpp"
-#include "transport/detail/sockjs_table.hpp"
+#include "transport/sockjs/sockjs_table.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {

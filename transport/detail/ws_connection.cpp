@@ -19,8 +19,8 @@
 #include "transport/detail/endpoint.hpp"
 #include "transport/detail/http_api.hpp"
 #include "transport/detail/server_state.hpp"
-#include "transport/detail/sockjs_http.hpp"
-#include "transport/detail/sockjs_websocket.hpp"
+#include "transport/sockjs/sockjs_http.hpp"
+#include "transport/sockjs/sockjs_websocket.hpp"
 #include "transport/detail/subprotocol.hpp"
 #include "transport/detail/ws_socket.hpp"
 

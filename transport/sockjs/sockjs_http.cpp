@@ -1,4 +1,4 @@
-#include "transport/detail/sockjs_http.hpp"
+#include "transport/sockjs/sockjs_http.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include "transport/detail/origin.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/server_state.hpp"
-#include "transport/detail/sockjs_session.hpp"
+#include "transport/sockjs/sockjs_session.hpp"
 
 namespace transport::detail {
 
