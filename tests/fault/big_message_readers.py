@@ -8,6 +8,7 @@ behind the frame in flight, every reader was cut with ERROR "slow consumer":
      queue keeps moving);
   3. the publish API (POST /api/v1/publish) to /user/alice/queue/n with alice subscribed: she
      gets it, then a small one behind it.
+  4. case 1 again with slow_consumer_policy = "drop_oldest" (which used to drop the big MESSAGE).
 """
 
 import sys
@@ -16,6 +17,7 @@ from lib.broker import Broker, WorkDir
 from lib.client import TcpStomp, api_publish
 
 BIG = 4 * 1024 * 1024
+DROP_OLDEST = '[queues]\nslow_consumer_policy = "drop_oldest"\n'
 
 
 def expect_message(conn, who, size, timeout=20.0):
@@ -83,6 +85,10 @@ def main():
         topic_case(broker)
         queue_case(broker)
         api_case(broker)
+        assert "slow consumer" not in broker.log(), "a reader was treated as a slow consumer"
+    # drop_oldest used to drop the big topic MESSAGE itself (nothing was in flight yet).
+    with WorkDir() as work, Broker(work, config=DROP_OLDEST).start() as broker:
+        topic_case(broker)
         assert "slow consumer" not in broker.log(), "a reader was treated as a slow consumer"
 
 
