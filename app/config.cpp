@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
                   "max_transaction_frames", "listen_backlog", "max_connections",
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
-                  "send_burst", "flow_control", "max_stores_in_flight", "max_held_bytes",
+                  "send_burst", "send_rate_policy", "flow_control", "max_stores_in_flight", "max_held_bytes",
                   "max_transaction_bytes", "max_transactions_per_session",
                   "max_session_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
@@ -317,7 +317,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.server.api_path.empty() || out.server.api_path.front() != '/')
     throw config_error("the publish API path must start with '/'");
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
-  detail::check_byte_budgets(out.broker);
+  detail::check_consistency(out);
   cluster::redis_endpoint ignored;
   if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
     throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace app::detail {
 
@@ -54,6 +55,12 @@ void read_hardening(const toml::table& root, settings& out) {
   read_count(root, "limits.max_connections_per_user", out.broker.max_connections_per_user);
   read_rate(root, "limits.send_rate", out.broker.send_rate);
   read_rate(root, "limits.send_burst", out.broker.send_burst);
+  std::string send_rate_policy = out.broker.send_rate_slows ? "slow" : "disconnect";
+  read_text(root, "limits.send_rate_policy", send_rate_policy);
+  if (send_rate_policy != "slow" && send_rate_policy != "disconnect")
+    throw config_error("limits.send_rate_policy: expected slow or disconnect, got '" +
+                       send_rate_policy + "'");
+  out.broker.send_rate_slows = send_rate_policy == "slow";
   read_origins(root, out.server.allowed_origins);
   if (const auto enabled = root.at_path("metrics.enabled")) {
     const auto v = enabled.value<bool>();
@@ -80,6 +87,28 @@ void check_byte_budgets(const broker::config& b) {
   check("limits.max_transaction_bytes", b.max_transaction_bytes);
   check("limits.max_session_held_bytes", b.max_session_held_bytes);
   check("limits.max_held_bytes", b.max_held_bytes);
+}
+
+namespace {
+
+void require_at_least(std::size_t value, const char* key, std::size_t floor,
+                      const char* floor_key, const char* why) {
+  if (value >= floor) return;
+  throw config_error(std::string(key) + " = " + std::to_string(value) + " is below " +
+                     floor_key + " = " + std::to_string(floor) + ": " + why);
+}
+
+}  // namespace
+
+void check_consistency(const settings& s) {
+  const auto& frames = s.broker.frame_limits;
+  require_at_least(s.server.max_message_bytes, "websocket.max_message_bytes", frames.max_frame,
+                   "limits.max_frame_bytes",
+                   "a frame the broker accepts could not arrive in one WebSocket message");
+  require_at_least(s.server.max_pending_bytes, "queues.max_pending_bytes",
+                   s.broker.delivery_window_bytes, "store.delivery_window_bytes",
+                   "durable deliveries the window allows would cut their reader as slow");
+  check_byte_budgets(s.broker);
 }
 
 }  // namespace app::detail

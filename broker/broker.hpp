@@ -67,11 +67,15 @@ struct config {
   /// connections" at CONNECT. Anonymous sessions are not counted. 0 = unlimited.
   std::size_t max_connections_per_user = 100;
   /// SEND frames a session may send per second on average (token bucket), and how many in a
-  /// burst; over it: ERROR "send rate exceeded", then close. 0 = unlimited. High enough for a
-  /// backend's publisher session (Spring's relay sends everything over one system session);
-  /// lower it for browser-only deployments.
+  /// burst; over it see send_rate_slows. 0 = unlimited. High enough for a backend's publisher
+  /// session (Spring's relay sends everything over one system session); lower it for
+  /// browser-only deployments.
   double send_rate = 10'000;
   double send_burst = 20'000;  ///< bucket size (at least 1)
+  /// Over send_rate: true slows the session (its reads pause until the bucket has refilled, as
+  /// RabbitMQ's flow control does; heart-beats go on); false: ERROR "send rate exceeded", then
+  /// close. TOML `[limits] send_rate_policy = "slow" | "disconnect"`.
+  bool send_rate_slows = true;
   /// Who may log in; null means development mode: any CONNECT is accepted, its `login` is the
   /// user name (empty = anonymous) and the principal has roles {"user", "publisher"}, so a
   /// developer can subscribe to /user/queue/x and publish to anyone's /user/{name}/... at once.

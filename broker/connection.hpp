@@ -83,6 +83,11 @@ class connection {
   /// Undoes one pause_reading(); at zero, reading continues where the parser stopped. Extra
   /// calls are ignored. Strand only.
   virtual void resume_reading() {}
+
+  /// Rate limiting: pause_reading() now and resume_reading() after `d` (a later call while
+  /// paused only extends the pause). Heart-beats go on as for any pause. Strand only. The
+  /// default (a transport without flow control) ignores it.
+  virtual void pause_reading_for(std::chrono::nanoseconds d) { (void)d; }
 };
 
 }  // namespace broker

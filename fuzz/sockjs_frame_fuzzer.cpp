@@ -1,4 +1,4 @@
-// Fuzzes the SockJS framing of transport/detail/sockjs_frame.cpp: what parses the JSON a client
+// Fuzzes the SockJS framing of transport/sockjs/sockjs_frame.cpp: what parses the JSON a client
 // sends (the xhr_send body and every SockJS WebSocket message: an array of strings or one
 // string) and what encodes the frames the server writes ("a[...]", "c[...]").
 // Input: byte 0 picks where the rest is split in two (for the head + shared tail of a frame);
@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 namespace {
 

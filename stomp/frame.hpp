@@ -19,7 +19,7 @@ struct header {
 struct frame {
   std::string command;
   /// Wire order. When a name repeats, the first one is the frame's value (STOMP 1.2 §Repeated
-  /// Header Entries); later ones are kept so they can be passed through.
+  /// Header Entries); the parser drops later ones, so a parsed frame has each name once.
   std::vector<header> headers;
   std::string body;
 

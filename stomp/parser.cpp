@@ -40,6 +40,8 @@
 //     NUL.
 //  5. content-length is honoured on every frame, client and server alike (the spec lists it
 //     per frame; RabbitMQ honours it everywhere). The first occurrence wins, like any header.
+//  7. Repeated header names: the first occurrence is kept, later ones are dropped while parsing
+//     (the spec lets a receiver ignore them), so they cost neither memory nor pass-through.
 //  6. Errors are decided by bytes, never by how they were split: a limit error is reported as
 //     soon as the bytes seen prove the limit is exceeded, so feeding a frame whole, byte by byte
 //     or split anywhere gives the same frames and the same error.
@@ -47,6 +49,8 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <string_view>
 #include <utility>
 
 #include "stomp/error.hpp"
@@ -227,7 +231,11 @@ parser::step parser::parse_command(std::string_view& input) {
   has_length_ = false;
   content_length_ = 0;
   header_count_ = 0;
-  distinct_.clear();
+  distinct_count_ = 0;
+  if (++frame_no_ == 0) {  // the stamps wrapped: empty the table for real, once in 2^32 frames
+    names_.assign(names_.size(), name_slot{});
+    frame_no_ = 1;
+  }
   phase_ = phase::headers;
   return step::next;
 }
@@ -266,22 +274,46 @@ parser::step parser::parse_header_line(std::string_view line) {
       !unescape(line.substr(colon + 1), v, h.value)) {
     return reject(stomp::error::invalid_escape);
   }
-  const bool repeated = std::any_of(distinct_.begin(), distinct_.end(), [&](std::size_t i) {
-    return frame_.headers[i].name == h.name;
-  });
-  if (!repeated) {  // only the first of a repeated header counts and has meaning
-    if (distinct_.size() >= limits_.max_headers) return reject(stomp::error::too_many_headers);
-    distinct_.push_back(header_count_);
-    if (h.name == "content-length") {
-      if (!parse_length(h.value, content_length_)) {
-        return reject(stomp::error::invalid_content_length);
-      }
-      if (content_length_ > limits_.max_body) return reject(stomp::error::body_too_large);
-      has_length_ = true;
-    }
+  // Only the first of a repeated header counts (STOMP 1.2 "Repeated Header Entries"): a repeat
+  // leaves its slot to the next line, so memory follows distinct names, not wire bytes.
+  if (seen_before(h.name, header_count_)) return step::next;
+  if (distinct_count_ > limits_.max_headers) return reject(stomp::error::too_many_headers);
+  if (h.name == "content-length") {
+    if (!parse_length(h.value, content_length_)) return reject(stomp::error::invalid_content_length);
+    if (content_length_ > limits_.max_body) return reject(stomp::error::body_too_large);
+    has_length_ = true;
   }
   ++header_count_;
   return step::next;
+}
+
+// Looks `name` up among this frame's distinct names; when absent, records it as header `index`
+// and returns false.
+bool parser::seen_before(std::string_view name, std::size_t index) {
+  if ((distinct_count_ + 1) * 2 > names_.size()) grow_names();
+  const std::size_t mask = names_.size() - 1;
+  for (std::size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
+    name_slot& s = names_[i];
+    if (s.frame != frame_no_) {
+      s = name_slot{frame_no_, static_cast<std::uint32_t>(index)};
+      ++distinct_count_;
+      return false;
+    }
+    if (frame_.headers[s.header].name == name) return true;
+  }
+}
+
+// Doubles the table (at least 16 slots) and re-inserts this frame's names.
+void parser::grow_names() {
+  std::vector<name_slot> old = std::move(names_);
+  names_.assign(std::max<std::size_t>(16, old.size() * 2), name_slot{});
+  const std::size_t mask = names_.size() - 1;
+  for (const name_slot& s : old) {
+    if (s.frame != frame_no_) continue;
+    std::size_t i = std::hash<std::string_view>{}(frame_.headers[s.header].name) & mask;
+    while (names_[i].frame == frame_no_) i = (i + 1) & mask;
+    names_[i] = s;
+  }
 }
 
 parser::step parser::start_body() {

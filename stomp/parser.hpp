@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -76,6 +77,8 @@ class parser {
   step parse_command(std::string_view& input);
   step parse_headers(std::string_view& input);
   step parse_header_line(std::string_view line);
+  bool seen_before(std::string_view name, std::size_t index);
+  void grow_names();
   step start_body();
   step parse_body(std::string_view& input);
   step parse_body_to_nul(std::string_view& input);
@@ -91,8 +94,17 @@ class parser {
   bool has_length_ = false;            // a content-length header was seen
   std::size_t content_length_ = 0;     // its value
   std::size_t head_bytes_ = 0;         // bytes of the complete command and header lines
-  std::size_t header_count_ = 0;       // headers of frame_ in use (the rest are spare strings)
-  std::vector<std::size_t> distinct_;  // index in frame_.headers of each distinct name
+  std::size_t header_count_ = 0;    // headers of frame_ in use (the rest are spare strings)
+  std::size_t distinct_count_ = 0;  // distinct header names in this frame
+  // This frame's distinct names, by hash (open addressing, at most half full): a header line
+  // costs one look-up however many names and repeats the frame has. An entry belongs to this
+  // frame when stamped with frame_no_, so a new frame empties the table in O(1).
+  struct name_slot {
+    std::uint32_t frame = 0;   // frame_no_ of the frame that filled it
+    std::uint32_t header = 0;  // index in frame_.headers
+  };
+  std::vector<name_slot> names_;
+  std::uint32_t frame_no_ = 0;
   frame frame_;                        // the frame being built; swapped into `out` when whole
 };
 

@@ -35,7 +35,9 @@ void server::start() {
     auto l = std::make_shared<detail::listener>(
         state_->ioc, cfg.ws_host, cfg.ws_port, cfg.listen_backlog,
         [state](net::ip::tcp::socket s) {
-          if (detail::admit(s, *state, true)) detail::start_ws_connection(std::move(s), state);
+          detail::admission_ticket ticket;
+          if (detail::admit(s, *state, true, ticket))
+            detail::start_ws_connection(std::move(s), state, std::move(ticket));
         });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, true); });
     state_->bound_ws_port = l->port();
@@ -45,7 +47,9 @@ void server::start() {
     auto l = std::make_shared<detail::listener>(
         state_->ioc, cfg.tcp_host, cfg.tcp_port, cfg.listen_backlog,
         [state](net::ip::tcp::socket s) {
-          if (detail::admit(s, *state, false)) detail::start_tcp_connection(std::move(s), state);
+          detail::admission_ticket ticket;
+          if (detail::admit(s, *state, false, ticket))
+            detail::start_tcp_connection(std::move(s), state, std::move(ticket));
         });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, false); });
     state_->bound_tcp_port = l->port();

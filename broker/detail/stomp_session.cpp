@@ -124,12 +124,7 @@ void stomp_session::on_frame(stomp::frame& f) {
     fail(error::already_connected, &f, "this session is already connected");
     return;
   }
-  if (f.command == "SEND" && !send_bucket_.try_take()) {  // before transactions buffer it
-    bump(core_.counters.send_rate_exceeded);
-    fail(error::send_rate_exceeded, &f,
-         "SENDs arrive faster than this server's send_rate and send_burst allow");
-    return;
-  }
+  if (f.command == "SEND" && !within_send_rate(f)) return;  // before transactions buffer it
   const bool is_send = f.command == "SEND";
   // Only SENDs that leave bytes held count against the budget: a topic message is gone once
   // routed (what waits to be written is the transport's to charge), so live traffic flows on.
@@ -142,6 +137,24 @@ void stomp_session::on_frame(stomp::frame& f) {
       (is_send || f.command == "ACK" || f.command == "NACK") && buffer_in_transaction(f);
   if (!in_transaction) on_connected_frame(f);
   if (holds && core_.held.over() && core_.cfg.flow_control) over_budget(nullptr, false);
+}
+
+// Over send_rate a session is slowed by default: this SEND goes on, and reading pauses until
+// the bucket has refilled (the frames of the read in progress go into the bucket's debt, which
+// lengthens the pause), so the publisher gets the rate, not an ERROR.
+bool stomp_session::within_send_rate(const stomp::frame& f) {
+  if (!core_.cfg.send_rate_slows) {
+    if (send_bucket_.try_take()) return true;
+    bump(core_.counters.send_rate_exceeded);
+    fail(error::send_rate_exceeded, &f,
+         "SENDs arrive faster than this server's send_rate and send_burst allow");
+    return false;
+  }
+  const auto wait = send_bucket_.take_on_credit();
+  if (wait.count() > 0) {
+    if (auto conn = conn_.lock()) conn->pause_reading_for(wait);
+  }
+  return true;
 }
 
 void stomp_session::on_connected_frame(stomp::frame& f) {

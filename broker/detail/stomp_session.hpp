@@ -140,6 +140,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void charge_partial_frame();
   void over_budget(const stomp::frame* cause, bool partial);
   void on_frame(stomp::frame& f);
+  /// Applies send_rate to a SEND: false when it ended the session (policy "disconnect").
+  bool within_send_rate(const stomp::frame& f);
   void on_connected_frame(stomp::frame& f);
   // handlers/*.cpp: one per client command.
   void handle_connect(const stomp::frame& f);

@@ -72,11 +72,28 @@ TEST(UserLimit, ZeroIsUnlimited) {
   EXPECT_EQ(l.count("alice"), 1000u);
 }
 
+TEST(TokenBucket, TakeOnCreditGoesIntoDebtAndSaysHowLongToWait) {
+  using namespace std::chrono_literals;
+  const auto t0 = broker::token_bucket::clock::now();
+  broker::token_bucket b(100, 2, t0);  // 100/s: a token every 10 ms
+  EXPECT_EQ(b.take_on_credit(t0).count(), 0);
+  EXPECT_EQ(b.take_on_credit(t0).count(), 0);
+  // Empty: one more is taken on credit; waiting repays it and refills one token (1/100 s of
+  // tokens at 100/s, at least one): 20 ms.
+  EXPECT_NEAR(static_cast<double>(b.take_on_credit(t0).count()), 20e6, 10);
+  EXPECT_NEAR(static_cast<double>(b.take_on_credit(t0).count()), 30e6, 10);  // deeper debt
+  EXPECT_FALSE(b.try_take(t0 + 10ms));  // still in debt
+  EXPECT_TRUE(b.try_take(t0 + 30ms));   // repaid, one token back
+  broker::token_bucket unlimited(0, 1, t0);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(unlimited.take_on_credit(t0).count(), 0);
+}
+
 broker::config limited(std::size_t per_user, double rate, double burst) {
   broker::config cfg;
   cfg.max_connections_per_user = per_user;
   cfg.send_rate = rate;
   cfg.send_burst = burst;
+  cfg.send_rate_slows = false;  // these tests are about the "disconnect" policy
   return cfg;
 }
 

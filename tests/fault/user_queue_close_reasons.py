@@ -40,6 +40,8 @@ max_pending_bytes = {PENDING_CAP}
 send_rate = 0.0
 [timeouts]
 close_ms = 1000
+[store]
+delivery_window_bytes = {PENDING_CAP}
 """
 
 

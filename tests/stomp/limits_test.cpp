@@ -72,8 +72,51 @@ TEST(Limits, DistinctHeadersAtLimitAndOver) {
 TEST(Limits, RepeatedHeadersDoNotCount) {
   const limits l = with(&limits::max_headers, 3);
   const frame f = parse_one("SEND\n" + headers(3, 5) + "\n" + nul, version::v1_2, l);
-  EXPECT_EQ(f.headers.size(), 8u);
+  EXPECT_EQ(f.headers.size(), 3u);  // the repeats are dropped, not kept
   EXPECT_EQ(f.get("h0"), "v");
+}
+
+// Memory follows distinct names: 100,000 repeats of each of 64 names leave 64 headers.
+TEST(Limits, ManyRepeatsOfManyNamesKeepOnlyTheFirstOfEach) {
+  std::string input = "SEND\n";
+  for (int round = 0; round < 1000; ++round) {
+    for (int i = 0; i < 64; ++i) input += "n" + std::to_string(i) + ":" + std::to_string(round) + "\n";
+  }
+  input += "\n" + nul;
+  limits l;
+  l.max_frame = input.size();
+  frame f;
+  parser p(l);
+  std::string_view in = input;
+  ASSERT_EQ(p.feed(in, f), parse_status::frame);
+  ASSERT_EQ(f.headers.size(), 64u);
+  EXPECT_EQ(f.headers[0], (header{"n0", "0"}));
+  EXPECT_EQ(f.headers[63], (header{"n63", "0"}));
+}
+
+// Many distinct names (the name table grows and rehashes many times), then a repeat of each:
+// one look-up per line, the first value kept, the limit at N and N+1.
+TEST(Limits, ManyDistinctNamesThenRepeatsOfEach) {
+  constexpr int names = 20'000;
+  std::string input = "SEND\n";
+  for (int i = 0; i < names; ++i) input += "n" + std::to_string(i) + ":first\n";
+  for (int i = names - 1; i >= 0; --i) input += "n" + std::to_string(i) + ":again\n";
+  limits l;
+  l.max_headers = names;
+  l.max_frame = input.size() + 64;
+  frame f;
+  parser p(l);
+  const std::string whole = input + "\n" + nul;
+  std::string_view in = whole;
+  ASSERT_EQ(p.feed(in, f), parse_status::frame);
+  ASSERT_EQ(f.headers.size(), static_cast<std::size_t>(names));
+  EXPECT_EQ(f.get("n0"), "first");
+  EXPECT_EQ(f.get("n19999"), "first");
+  l.max_headers = names - 1;
+  parser over(l);
+  in = whole;
+  EXPECT_EQ(over.feed(in, f), parse_status::error);
+  EXPECT_EQ(over.error(), error::too_many_headers);
 }
 
 TEST(Limits, NulTerminatedBodyAtLimitAndOver) {

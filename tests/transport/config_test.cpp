@@ -55,6 +55,8 @@ tolerance = 2.5
 [queues]
 max_pending_bytes = 65536
 slow_consumer_policy = "drop_oldest"
+[store]
+delivery_window_bytes = 65536
 [log]
 level = "debug"
 )"), s);

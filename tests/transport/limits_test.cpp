@@ -189,6 +189,7 @@ TEST(ConnectionLimits, SendFloodGetsErrorThenClose) {
   broker::config bcfg;
   bcfg.send_rate = 1;  // the burst is all a test gets, however slow the machine
   bcfg.send_burst = 3;
+  bcfg.send_rate_slows = false;  // send_rate_policy = "disconnect" (the default slows)
   test_server s(loopback_config(), bcfg);
   auto c = make_tcp_client(s.tcp_port());
   ASSERT_TRUE(c->connect());
@@ -277,6 +278,7 @@ max_connections_per_ip = 3
 max_connections_per_user = 2
 send_rate = 50
 send_burst = 75.5
+send_rate_policy = "disconnect"
 [metrics]
 enabled = false
 host = "0.0.0.0"
@@ -292,6 +294,7 @@ format = "json"
   EXPECT_EQ(s.broker.max_connections_per_user, 2u);
   EXPECT_EQ(s.broker.send_rate, 50.0);
   EXPECT_EQ(s.broker.send_burst, 75.5);
+  EXPECT_FALSE(s.broker.send_rate_slows);
   EXPECT_FALSE(s.metrics.enabled);
   EXPECT_EQ(s.metrics.host, "0.0.0.0");
   EXPECT_EQ(s.metrics.port, 9999);
@@ -305,8 +308,35 @@ TEST(LimitsConfig, BadValuesAreRefused) {
   EXPECT_THROW(app::load_config_file(write_temp_toml("[limits]\nsend_rate = -1\n"), s),
                app::config_error);
   EXPECT_THROW(
+      app::load_config_file(write_temp_toml("[limits]\nsend_rate_policy = \"drop\"\n"), s),
+      app::config_error);
+  EXPECT_THROW(
       app::load_config_file(write_temp_toml("[websocket]\nallowed_origins = \"*\"\n"), s),
       app::config_error);
+}
+
+TEST(LimitsConfig, InconsistentLimitsAreRefusedNamingBothKeys) {
+  auto refusal = [](const std::string& toml) -> std::string {
+    app::settings s;
+    try {
+      app::load_config_file(write_temp_toml(toml), s);
+    } catch (const app::config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string ws = refusal("[websocket]\nmax_message_bytes = 1048576\n");
+  EXPECT_NE(ws.find("websocket.max_message_bytes"), std::string::npos) << ws;
+  EXPECT_NE(ws.find("limits.max_frame_bytes"), std::string::npos) << ws;
+  const std::string window = refusal("[queues]\nmax_pending_bytes = 65536\n");
+  EXPECT_NE(window.find("store.delivery_window_bytes"), std::string::npos) << window;
+  EXPECT_NE(window.find("queues.max_pending_bytes"), std::string::npos) << window;
+  // Lowered together, they agree; the defaults agree.
+  EXPECT_EQ(refusal("[websocket]\nmax_message_bytes = 70000\n[limits]\nmax_frame_bytes = "
+                    "65536\nmax_body_bytes = 60000\n[queues]\nmax_pending_bytes = 65536\n"
+                    "[store]\ndelivery_window_bytes = 65536\n"),
+            "");
+  EXPECT_EQ(refusal(""), "");
 }
 
 // --- the descriptor limit, in a child process whose RLIMIT_NOFILE is lowered ---------------

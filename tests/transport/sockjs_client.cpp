@@ -7,7 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "stomp/serializer.hpp"
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 namespace sockjs_test {
 

@@ -1,10 +1,10 @@
-// SockJS framing units: escaping, client JSON, routes (transport/detail/sockjs_frame).
+// SockJS framing units: escaping, client JSON, routes (transport/sockjs/sockjs_frame).
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 namespace {
 

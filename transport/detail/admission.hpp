@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,29 +11,58 @@
 
 namespace transport::detail {
 
-/// Counts the accepted connections, in total and per client IP, against
-/// server_config::max_connections and max_connections_per_ip. A connection is known by its
-/// remote "ip:port" (unique among open TCP connections), so whoever ends it can release it by
-/// that name. Thread-safe (one mutex, held for two hash look-ups).
-class admission {
+class admission;
+
+/// One place counted by admission (a socket from accept to close, or a SockJS session), held
+/// by whoever holds the place and given back exactly once: when released or destroyed.
+/// Move-only. Not thread-safe itself (one owner at a time); releasing is.
+class admission_ticket {
+ public:
+  admission_ticket() = default;
+  admission_ticket(std::shared_ptr<admission> from, std::string ip) noexcept
+      : from_(std::move(from)), ip_(std::move(ip)) {}
+  admission_ticket(admission_ticket&& o) noexcept = default;
+  admission_ticket& operator=(admission_ticket&& o) noexcept;
+  admission_ticket(const admission_ticket&) = delete;
+  admission_ticket& operator=(const admission_ticket&) = delete;
+  ~admission_ticket() { release(); }
+
+  /// Gives the place back (no-op when empty, or when already released).
+  void release() noexcept;
+  /// True while it holds a place.
+  explicit operator bool() const noexcept { return from_ != nullptr; }
+  /// The client IP the place was counted for.
+  const std::string& ip() const noexcept { return ip_; }
+
+ private:
+  std::shared_ptr<admission> from_;
+  std::string ip_;
+};
+
+/// Counts the places taken, in total and per client IP, against server_config::max_connections
+/// and max_connections_per_ip. Each place is an admission_ticket: only its holder gives it back,
+/// so nothing can un-count someone else's place. Thread-safe (one mutex, one hash look-up).
+/// Owned by a shared_ptr (tickets keep it alive).
+class admission : public std::enable_shared_from_this<admission> {
  public:
   /// 0 = unlimited, for either.
   admission(std::size_t max_total, std::size_t max_per_ip) noexcept
       : max_total_(max_total), max_per_ip_(max_per_ip) {}
 
-  /// Counts the connection `ip`:`remote` ("ip:port") unless a limit is reached: then returns
-  /// which one and counts nothing.
-  std::optional<refusal> try_enter(const std::string& ip, const std::string& remote);
-  /// Releases the connection `remote` if it was counted (no-op otherwise, and when repeated).
-  void leave(const std::string& remote);
-  /// Connections counted now.
+  /// Counts one place for `ip` into `ticket` unless a limit is reached: then returns which one,
+  /// counts nothing and leaves `ticket` empty.
+  std::optional<refusal> try_enter(const std::string& ip, admission_ticket& ticket);
+  /// Places counted now.
   std::size_t total() const;
 
  private:
+  friend class admission_ticket;
+  void leave(const std::string& ip) noexcept;
+
   const std::size_t max_total_;
   const std::size_t max_per_ip_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::string> by_remote_;  // "ip:port" -> ip
+  std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_ip_;
 };
 

@@ -100,35 +100,66 @@ void connection_base::resume_reading() {
   net::post(strand_, [self = std::move(self)] { self->restart_read(); });
 }
 
+// The end of a timed pause is one more deadline of the connection's one timer (on_timer).
+void connection_base::pause_reading_for(std::chrono::nanoseconds d) {
+  if (phase_ != phase::open) return;
+  const auto until = clock::now() + std::chrono::duration_cast<clock::duration>(d);
+  if (timed_pause_) {  // on_timer re-arms for the later deadline when the earlier one fires
+    paused_until_ = std::max(paused_until_, until);
+    return;
+  }
+  timed_pause_ = true;
+  paused_until_ = until;
+  pause_reading();
+  arm_timer();
+}
+
 void connection_base::send(broker::outgoing frame) {
   if (phase_ != phase::open || slow_pending_) return;
   pending_bytes_ += frame.size();
   queue_.push_back(std::move(frame));
-  if (!slow_ && pending_bytes_ > max_pending_bytes()) apply_cap();
-  if (in_flight_ == 0 && !queue_.empty() && phase_ == phase::open) {
+  // Start the write first: the cap measures what waits behind the frames in flight, so one
+  // frame of the accepted maximum always goes to a reader that reads, whatever the cap.
+  if (in_flight_ == 0) {
     last_write_ = clock::now();
     start_write();
   }
+  if (!slow_ && pending_bytes_ > max_pending_bytes() && waiting_bytes() > max_pending_bytes())
+    apply_cap();
+}
+
+// Bytes queued behind the frames being written. A transport that cannot write yet (a SockJS
+// session between polls) has nothing in flight: its front frame is the next to go, and alone
+// it always fits. Sums only the few frames in flight, and only once pending_bytes_ is over the
+// cap.
+std::size_t connection_base::waiting_bytes() const noexcept {
+  const std::size_t going = std::min(std::max<std::size_t>(in_flight_, 1), queue_.size());
+  std::size_t going_bytes = 0;
+  for (std::size_t i = 0; i < going; ++i) going_bytes += queue_[i].size();
+  return pending_bytes_ - going_bytes;
 }
 
 void connection_base::apply_cap() {
   const auto cap = max_pending_bytes();
   if (server_->config.slow_consumer == slow_consumer_policy::drop_oldest) {
-    // Frames already handed to the socket cannot be taken back: start after them.
+    // Frames already handed to the socket cannot be taken back (nor the one next to go):
+    // start after them.
+    const std::size_t going = std::max<std::size_t>(in_flight_, 1);
+    const std::size_t going_bytes = pending_bytes_ - waiting_bytes();
     const std::uint64_t dropped = queue_.erase_if_from(
-        in_flight_,
+        going,
         [&](const broker::outgoing& f) {
           if (!f.droppable) return false;
           pending_bytes_ -= f.size();
           return true;
         },
-        [&] { return pending_bytes_ > cap; });
+        [&] { return pending_bytes_ - going_bytes > cap; });
     if (dropped > 0) {
       server_->counters.dropped_frames.fetch_add(dropped, std::memory_order_relaxed);
       if (server_->may_log_slow_consumer())
         spdlog::warn("{} slow consumer: dropped {} frames", peer_.remote, dropped);
     }
-    if (pending_bytes_ <= cap) return;
+    if (pending_bytes_ - going_bytes <= cap) return;
   }
   disconnect_slow();
 }
@@ -235,6 +266,7 @@ void connection_base::finish(close_reason why) {
   cut();
   queue_.clear();
   pending_bytes_ = 0;
+  ticket_.release();
   server_->remove(this);
   if (!had_session) return;
   server_->counters.open.fetch_sub(1, std::memory_order_relaxed);
@@ -254,6 +286,7 @@ connection_base::clock::time_point connection_base::next_deadline() const noexce
       if (expect_within_.count() > 0 && pauses_ == 0)
         next = std::min(next, last_read_ + expect_within_);
       if (send_every_.count() > 0) next = std::min(next, last_write_ + send_every_);
+      if (timed_pause_) next = std::min(next, paused_until_);
       return next;
     }
     case phase::closing:
@@ -293,6 +326,10 @@ void connection_base::on_timer() {
       return;
     case phase::open:
       break;
+  }
+  if (timed_pause_ && now >= paused_until_) {
+    timed_pause_ = false;
+    resume_reading();  // re-arms the timer; a parked read loop restarts, posted
   }
   if (!connected_) return close(close_reason::connect_timeout);
   if (expect_within_.count() > 0 && pauses_ == 0 && now - last_read_ >= expect_within_)

@@ -12,6 +12,7 @@
 
 #include "broker/connection.hpp"
 #include "broker/session.hpp"
+#include "transport/detail/admission.hpp"
 #include "transport/detail/frame_queue.hpp"
 
 namespace transport::detail {
@@ -38,6 +39,10 @@ class connection_base : public broker::connection,
   const broker::peer_info& peer() const noexcept override { return peer_; }
   void pause_reading() override;
   void resume_reading() override;
+  void pause_reading_for(std::chrono::nanoseconds d) override;
+
+  /// Takes the admission place this connection holds until it closes (finish()). Before start().
+  void hold(admission_ticket ticket) noexcept { ticket_ = std::move(ticket); }
 
   /// Registers with the server and starts the handshake on the strand. Any thread.
   void start();
@@ -88,6 +93,8 @@ class connection_base : public broker::connection,
   const std::shared_ptr<server_state>& shared_server() const noexcept { return server_; }
   broker::peer_info& mutable_peer() noexcept { return peer_; }
   broker::close_reason reason() const noexcept { return reason_; }
+  /// Hands the admission place over to whoever takes the socket over (an HTTP exchange).
+  admission_ticket take_ticket() noexcept { return std::move(ticket_); }
 
   frame_queue queue_;
   std::size_t in_flight_ = 0;  ///< frames at the front of queue_ being written
@@ -96,6 +103,7 @@ class connection_base : public broker::connection,
   using clock = std::chrono::steady_clock;
 
   void apply_cap();
+  std::size_t waiting_bytes() const noexcept;
   void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
   void disconnect_slow();
   void arm_timer();
@@ -105,6 +113,7 @@ class connection_base : public broker::connection,
   boost::asio::any_io_executor strand_;
   std::shared_ptr<server_state> server_;
   std::shared_ptr<broker::session> session_;
+  admission_ticket ticket_;  ///< the place counted for this connection, released by finish()
   broker::peer_info peer_;
   boost::asio::steady_timer timer_;
   clock::time_point opened_;
@@ -120,6 +129,8 @@ class connection_base : public broker::connection,
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
   unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
+  bool timed_pause_ = false;   ///< one of the pauses ends at paused_until_ (send_rate)
+  clock::time_point paused_until_;
   /// Set while the read loop is parked by flow control: with no read pending (and no timer
   /// when heart-beats are off) nothing else would keep this connection alive.
   std::shared_ptr<connection_base> parked_;

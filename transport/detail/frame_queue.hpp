@@ -20,6 +20,7 @@ class frame_queue {
   broker::outgoing& front() { return q_->front(); }
   broker::outgoing& back() { return q_->back(); }
   broker::outgoing& operator[](std::size_t i) { return (*q_)[i]; }
+  const broker::outgoing& operator[](std::size_t i) const { return (*q_)[i]; }
 
   void push_back(broker::outgoing f) {
     if (!q_) q_ = std::make_unique<deque>();

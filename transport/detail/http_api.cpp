@@ -1,5 +1,7 @@
 #include "transport/detail/http_api.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/byte_budget.hpp"
 #include "transport/detail/api_request.hpp"
 #include "transport/detail/bearer.hpp"
 #include "transport/detail/server_state.hpp"
@@ -42,6 +45,7 @@ struct api_exchange : std::enable_shared_from_this<api_exchange> {
   net::any_io_executor strand;
   std::string remote;
   net::steady_timer deadline;  // a client that never finishes its request is cut
+  broker::held_bytes body_held;  // the body being received, charged to the server budget
   bool answered = false;
 };
 
@@ -104,9 +108,10 @@ void on_body(const exchange_ptr& x, const error_code& ec) {
 
 void read_body(const exchange_ptr& x) {
   if (x->parser.is_done()) return on_body(x, {});
-  auto read = [x] { x->stream->read_body(x->parser, x->strand, [x](const error_code& ec) {
-    on_body(x, ec);
-  }); };
+  auto read = [x] {
+    x->stream->read_body(x->parser, x->server->config.handshake_timeout, x->strand,
+                         [x](const error_code& ec) { on_body(x, ec); });
+  };
   // curl and others wait for this before sending a large body (RFC 9110 §10.1.1).
   if (sv(x->parser.get()[http::field::expect]) != "100-continue") return read();
   x->stream->write("HTTP/1.1 100 Continue\r\n\r\n", x->strand,
@@ -144,6 +149,15 @@ void route(const exchange_ptr& x) {
   if (const auto length = x->parser.content_length(); length && *length > cfg.api_max_body_bytes) {
     return refuse(x, 413, "the request body is too large");
   }
+  // The body is charged to the server-wide budget while it is received and published.
+  const std::size_t announced = std::min<std::uint64_t>(
+      x->parser.content_length().value_or(cfg.api_max_body_bytes), cfg.api_max_body_bytes);
+  auto& budget = x->server->broker.held();
+  if (!budget.try_charge(announced)) {
+    return refuse(x, 503, "server busy: the server-wide byte budget is spent", "Retry-After: 1\r\n");
+  }
+  x->body_held = broker::held_bytes(budget, announced);  // charges on its own...
+  budget.release(announced);                             // ...so try_charge's share goes back
   read_body(x);
 }
 

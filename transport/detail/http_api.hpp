@@ -8,7 +8,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "transport/detail/sockjs_stream.hpp"
+#include "transport/sockjs/sockjs_stream.hpp"
 
 namespace transport::detail {
 

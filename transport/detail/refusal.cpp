@@ -109,7 +109,7 @@ std::string refusal_bytes(bool websocket, refusal why) {
          std::string(1, '\0');
 }
 
-bool admit(tcp::socket& socket, server_state& state, bool websocket) {
+bool admit(tcp::socket& socket, server_state& state, bool websocket, admission_ticket& ticket) {
   error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   if (ec) {  // the peer is already gone
@@ -118,7 +118,7 @@ bool admit(tcp::socket& socket, server_state& state, bool websocket) {
   }
   const std::string ip = ep.address().to_string();
   const std::string remote = to_string(ep);
-  const auto refused = state.admitted.try_enter(ip, remote);
+  const auto refused = state.admitted->try_enter(ip, ticket);
   if (!refused) return true;
   count_refusal(state, *refused, remote);
   if (state.tls) {

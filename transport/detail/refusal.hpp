@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "transport/detail/admission.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {
@@ -18,10 +19,12 @@ std::string refusal_bytes(bool websocket, refusal why);
 
 /// The gate every accepted socket passes (server_config::max_connections,
 /// max_connections_per_ip): true when the connection may start (it is then counted until
-/// server_state::remove); false when it was refused (counted in stats::refused, logged at most
+/// `ticket`, filled here, is released: whoever holds the socket holds the ticket); false when
+/// it was refused (counted in stats::refused, logged at most
 /// once a second per reason, the socket handed to a refusal that answers and closes it). With
 /// TLS the refusal is a plain close: answering would cost a TLS handshake. Listener strand.
-bool admit(boost::asio::ip::tcp::socket& socket, server_state& state, bool websocket);
+bool admit(boost::asio::ip::tcp::socket& socket, server_state& state, bool websocket,
+           admission_ticket& ticket);
 
 /// Counts a refusal in stats::refused and logs it (at most one line a second per reason).
 /// Thread-safe.

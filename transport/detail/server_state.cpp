@@ -15,7 +15,6 @@ bool server_state::add(const std::shared_ptr<connection_base>& c) {
 }
 
 void server_state::remove(const connection_base* c) {
-  admitted.leave(c->peer().remote);  // no-op for connections not counted at accept (SockJS)
   std::lock_guard lock(mu_);
   live_.erase(c);
 }

@@ -13,7 +13,7 @@
 #include "transport/detail/admission.hpp"
 #include "transport/detail/log_throttle.hpp"
 #include "transport/detail/tls_context.hpp"
-#include "transport/detail/sockjs_table.hpp"
+#include "transport/sockjs/sockjs_table.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {
@@ -33,8 +33,10 @@ class server_state {
   transport::stats counters;
   /// Loaded when tls_cert and tls_key are configured (start()); reloaded by server::reload_tls.
   tls_context tls;
-  /// Accepted sockets counted against max_connections and max_connections_per_ip (refusal.hpp).
-  admission admitted{config.max_connections, config.max_connections_per_ip};
+  /// Places counted against max_connections and max_connections_per_ip (refusal.hpp): every
+  /// accepted socket from accept to close, and every SockJS session.
+  std::shared_ptr<admission> admitted =
+      std::make_shared<admission>(config.max_connections, config.max_connections_per_ip);
   /// One log line a second per refusal reason.
   std::array<log_throttle, refusal_count> refusal_logs;
   /// True while the listeners accept (between server::start and server::stop).

@@ -163,14 +163,17 @@ class tcp_connection final : public connection_base {
 
 }  // namespace
 
-void start_tcp_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
+void start_tcp_connection(tcp::socket socket, const std::shared_ptr<server_state>& server,
+                          admission_ticket ticket) {
+  std::shared_ptr<connection_base> c;
   if (server->tls) {
-    std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                               *server->tls.current())
-        ->start();
+    c = std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
+                                                                   *server->tls.current());
   } else {
-    std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server)->start();
+    c = std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server);
   }
+  c->hold(std::move(ticket));
+  c->start();
 }
 
 }  // namespace transport::detail

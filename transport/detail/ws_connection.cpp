@@ -19,8 +19,8 @@
 #include "transport/detail/endpoint.hpp"
 #include "transport/detail/http_api.hpp"
 #include "transport/detail/server_state.hpp"
-#include "transport/detail/sockjs_http.hpp"
-#include "transport/detail/sockjs_websocket.hpp"
+#include "transport/sockjs/sockjs_http.hpp"
+#include "transport/sockjs/sockjs_websocket.hpp"
 #include "transport/detail/subprotocol.hpp"
 #include "transport/detail/ws_socket.hpp"
 
@@ -141,7 +141,8 @@ class ws_connection final : public connection_base {
   // The publish API (http_api.hpp) takes the stream over, as SockJS's HTTP transports do.
   void on_api() {
     serve_api_http(shared_server(), std::move(*parser_),
-                   make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_)),
+                   make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_),
+                                      take_ticket()),
                    beast::get_lowest_layer(ws_).get_executor(), peer().remote);
     parser_.reset();
     finish(broker::close_reason::normal);  // no session: only leaves the live set
@@ -162,7 +163,8 @@ class ws_connection final : public connection_base {
       return accept(req);
     }
     serve_sockjs_http(shared_server(), std::move(*parser_),
-                      make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_)),
+                      make_sockjs_stream(std::move(ws_.next_layer()), std::move(buffer_),
+                                      take_ticket()),
                       beast::get_lowest_layer(ws_).get_executor(), peer().remote);
     parser_.reset();
     finish(broker::close_reason::normal);  // no session: only leaves the live set
@@ -343,14 +345,17 @@ class ws_connection final : public connection_base {
 
 }  // namespace
 
-void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>& server) {
+void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>& server,
+                         admission_ticket ticket) {
+  std::shared_ptr<connection_base> c;
   if (server->tls) {
-    std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                              *server->tls.current())
-        ->start();
+    c = std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
+                                                                  *server->tls.current());
   } else {
-    std::make_shared<ws_connection<ws_socket>>(std::move(socket), server)->start();
+    c = std::make_shared<ws_connection<ws_socket>>(std::move(socket), server);
   }
+  c->hold(std::move(ticket));
+  c->start();
 }
 
 }  // namespace transport::detail

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "broker/connection.hpp"
+#include "transport/detail/admission.hpp"
 
 namespace transport::detail {
 
@@ -13,9 +14,12 @@ class server_state;
 
 /// Starts an HTTP/WebSocket connection (TLS when the server has a TLS context) on an accepted
 /// socket whose executor is the connection's own strand: reads the HTTP request, answers the
-/// page or 404, or upgrades to STOMP over WebSocket. Any thread.
+/// page or 404, or upgrades to STOMP over WebSocket. `ticket`: the socket's place in the
+/// connection limits, held until it closes (or handed to the HTTP exchange that takes the
+/// socket over). Any thread.
 void start_ws_connection(boost::asio::ip::tcp::socket socket,
-                         const std::shared_ptr<server_state>& server);
+                         const std::shared_ptr<server_state>& server,
+                         admission_ticket ticket);
 
 /// The WebSocket close code for a close reason (RFC 6455 §7.4.1): 1000 normal, 1001 shutdown,
 /// 1002 protocol/auth/slow consumer, 1008 timeouts, 1009 frame too large, 1011 server error.

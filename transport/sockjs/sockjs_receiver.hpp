@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "transport/detail/sockjs_stream.hpp"
+#include "transport/sockjs/sockjs_stream.hpp"
 
 namespace transport::detail {
 

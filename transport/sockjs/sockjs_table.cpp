@@ -1,4 +1,4 @@
-#include "transport/detail/sockjs_table.hpp"
+#include "transport/sockjs/sockjs_table.hpp"
 
 #include <algorithm>
 

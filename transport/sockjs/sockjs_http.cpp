@@ -1,5 +1,7 @@
-#include "transport/detail/sockjs_http.hpp"
+#include "transport/sockjs/sockjs_http.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <utility>
 #include <vector>
@@ -9,11 +11,12 @@
 #include <boost/beast/http/verb.hpp>
 #include <fmt/format.h>
 
+#include "broker/byte_budget.hpp"
 #include "transport/detail/bearer.hpp"
 #include "transport/detail/origin.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/server_state.hpp"
-#include "transport/detail/sockjs_session.hpp"
+#include "transport/sockjs/sockjs_session.hpp"
 
 namespace transport::detail {
 
@@ -112,22 +115,36 @@ void open_receiver(const exchange& x, const sockjs_route& route, sockjs_receiver
   auto r = std::make_shared<sockjs_receiver>(k, x.stream, response_head(x.req, http::status::ok, type),
                                              x.server->config.sockjs_stream_bytes_limit);
   const std::string id(route.session);
+  // A session is one place in the connection limits, for its whole life, whatever number of
+  // requests carry it: the request that creates it hands its socket's place over to it, and
+  // later ones give theirs back (the session's covers them).
   bool created = false;
   auto found = x.server->sockjs.find_or_create(
-      id, [&] { return sockjs_session::create(x.server, id, peer_of(x)); }, created);
+      id,
+      [&] {
+        auto s = sockjs_session::create(x.server, id, peer_of(x));
+        s->hold(x.stream->take_ticket());
+        return s;
+      },
+      created);
   if (!found.live) {  // ended lately: tell the client how
     const auto grace = x.server->config.close_timeout;
     x.stream->write(r->format(found.close_frame), x.strand,
                     [r, grace](const error_code&) { r->stream().end(grace); });
     return;
   }
-  if (created) found.live->start();
+  if (created) {
+    found.live->start();
+  } else {
+    x.stream->take_ticket().release();
+  }
   found.live->attach(std::move(r));
 }
 
 void xhr_send(const exchange& x, const sockjs_route& route) {
   auto found = x.server->sockjs.find(std::string(route.session));
   if (!found.live) return respond(x, http::status::not_found, plain_text, "Session not found\n");
+  x.stream->take_ticket().release();  // the body is in: the session's place covers the rest
   if (x.req.body().empty()) {
     return respond(x, http::status::internal_server_error, plain_text, "Payload expected.");
   }
@@ -208,15 +225,29 @@ void serve_sockjs_http(const std::shared_ptr<server_state>& server,
                        std::shared_ptr<sockjs_stream> stream, net::any_io_executor strand,
                        std::string remote) {
   // The head was read with an empty body: xhr_send's body (JSON) is read now, capped like a
-  // WebSocket message.
+  // WebSocket message, within the handshake deadline, and charged to the server-wide budget
+  // while it is received (a server over its budget answers 503 before reading it).
   auto parser = std::make_shared<sockjs_stream::body_parser>(std::move(head));
-  parser->body_limit(server->config.max_message_bytes);
-  auto run = [server, parser, stream, strand, remote = std::move(remote)](const error_code& ec) {
+  const auto limit = server->config.max_message_bytes;
+  parser->body_limit(limit);
+  if (parser->is_done()) return serve(exchange{server, parser->release(), stream, strand, remote});
+  const std::size_t announced = std::min<std::uint64_t>(parser->content_length().value_or(limit),
+                                                        limit);
+  auto& budget = server->broker.held();
+  if (!budget.try_charge(announced)) {
+    return respond(exchange{server, parser->release(), stream, strand, remote},
+                   http::status::service_unavailable, plain_text, "server busy\n",
+                   "Retry-After: 1\r\n");
+  }
+  // held_bytes charges on its own: take it, then give back what try_charge added.
+  auto held = std::make_shared<broker::held_bytes>(budget, announced);
+  budget.release(announced);
+  auto run = [server, parser, stream, strand, held,
+              remote = std::move(remote)](const error_code& ec) {
     if (ec) return stream->end(server->config.close_timeout);
     serve(exchange{server, parser->release(), stream, strand, remote});
   };
-  if (parser->is_done()) return run({});
-  stream->read_body(*parser, strand, std::move(run));
+  stream->read_body(*parser, server->config.handshake_timeout, strand, std::move(run));
 }
 
 }  // namespace transport::detail

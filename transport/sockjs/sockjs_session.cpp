@@ -1,4 +1,4 @@
-#include "transport/detail/sockjs_session.hpp"
+#include "transport/sockjs/sockjs_session.hpp"
 
 #include <utility>
 
@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "transport/detail/server_state.hpp"
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 namespace transport::detail {
 

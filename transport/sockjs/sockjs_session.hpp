@@ -11,7 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "transport/detail/connection_base.hpp"
-#include "transport/detail/sockjs_receiver.hpp"
+#include "transport/sockjs/sockjs_receiver.hpp"
 
 namespace transport::detail {
 

@@ -1,4 +1,4 @@
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
-#include "transport/detail/sockjs_websocket.hpp"
+#include "transport/sockjs/sockjs_websocket.hpp"
 
-#include "transport/detail/sockjs_frame.hpp"
+#include "transport/sockjs/sockjs_frame.hpp"
 
 namespace transport::detail {
 

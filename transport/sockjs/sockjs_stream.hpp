@@ -19,13 +19,16 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "transport/detail/admission.hpp"
+
 namespace transport::detail {
 
 /// The byte stream of one HTTP exchange under the SockJS prefix, plain or TLS, taken over from
 /// the connection that read the request head. Type-erased so SockJS code is written once.
 /// Not thread-safe: whoever holds it runs every call on one strand and passes that strand as
 /// `ex`, which runs the completion handlers (a stream may move to a session's strand between
-/// calls, never during one). Kept alive by its pending operations.
+/// calls, never during one). Kept alive by its pending operations. Holds the admission place of
+/// its socket until the socket is closed.
 class sockjs_stream : public std::enable_shared_from_this<sockjs_stream> {
  public:
   using handler = std::function<void(const boost::system::error_code&)>;
@@ -33,8 +36,10 @@ class sockjs_stream : public std::enable_shared_from_this<sockjs_stream> {
 
   virtual ~sockjs_stream() = default;
 
-  /// Reads the rest of the request (its body) into `parser`, then calls `done` on `ex`.
-  virtual void read_body(body_parser& parser, boost::asio::any_io_executor ex, handler done) = 0;
+  /// Reads the rest of the request (its body) into `parser`, then calls `done` on `ex`. A body
+  /// not complete within `deadline` closes the socket (`done` then gets the read's error).
+  virtual void read_body(body_parser& parser, std::chrono::milliseconds deadline,
+                         boost::asio::any_io_executor ex, handler done) = 0;
   /// Writes `bytes` (owned until done), then calls `done` on `ex`.
   virtual void write(std::string bytes, boost::asio::any_io_executor ex, handler done) = 0;
   /// Reads and discards until the peer closes or fails, then calls `done` on `ex`: how a
@@ -43,6 +48,9 @@ class sockjs_stream : public std::enable_shared_from_this<sockjs_stream> {
   /// Ends the exchange (TLS: close_notify, bounded by `grace`), then closes the socket; a
   /// pending watch completes with an error. Idempotent.
   virtual void end(std::chrono::milliseconds grace) = 0;
+  /// Hands over the admission place of the socket (empty once taken): a request that carries a
+  /// SockJS session rides on the session's place, or becomes it.
+  virtual admission_ticket take_ticket() noexcept = 0;
 };
 
 /// sockjs_stream over `Stream`: a plain socket (tcp::socket or a type derived from it) or an
@@ -52,19 +60,29 @@ class basic_sockjs_stream final : public sockjs_stream {
   static constexpr bool is_tls = !std::is_base_of_v<boost::asio::ip::tcp::socket, Stream>;
 
  public:
-  basic_sockjs_stream(Stream&& s, boost::beast::flat_buffer&& buffer)
+  basic_sockjs_stream(Stream&& s, boost::beast::flat_buffer&& buffer, admission_ticket ticket)
       : stream_(std::move(s)),
         buffer_(std::move(buffer)),
-        timer_(boost::beast::get_lowest_layer(stream_).get_executor()) {}
+        timer_(boost::beast::get_lowest_layer(stream_).get_executor()),
+        ticket_(std::move(ticket)) {}
 
-  void read_body(body_parser& parser, boost::asio::any_io_executor ex, handler done) override {
+  // The timer is free while a body is read: end() (TLS grace) comes only after.
+  void read_body(body_parser& parser, std::chrono::milliseconds deadline,
+                 boost::asio::any_io_executor ex, handler done) override {
+    timer_.expires_after(deadline);
+    timer_.async_wait([self = self()](const boost::system::error_code& e) {
+      if (!e) self->close_socket();  // a body trickled or never finished: cut
+    });
     boost::beast::http::async_read(
         stream_, buffer_, parser,
-        boost::asio::bind_executor(ex, [self = shared_from_this(), done = std::move(done)](
+        boost::asio::bind_executor(ex, [self = self(), done = std::move(done)](
                                            const boost::system::error_code& ec, std::size_t) {
+          self->timer_.cancel();
           done(ec);
         }));
   }
+
+  admission_ticket take_ticket() noexcept override { return std::move(ticket_); }
 
   void write(std::string bytes, boost::asio::any_io_executor ex, handler done) override {
     auto data = std::make_shared<std::string>(std::move(bytes));
@@ -116,6 +134,7 @@ class basic_sockjs_stream final : public sockjs_stream {
   void close_socket() {
     boost::system::error_code ec;
     boost::beast::get_lowest_layer(stream_).close(ec);
+    ticket_.release();
   }
 
   Stream stream_;
@@ -123,13 +142,16 @@ class basic_sockjs_stream final : public sockjs_stream {
   boost::asio::steady_timer timer_;
   std::array<char, 512> scratch_{};
   bool ended_ = false;
+  admission_ticket ticket_;  // the socket's place in the connection limits, until closed
 };
 
-/// Wraps a stream (and the bytes already read past the request head) for SockJS.
+/// Wraps a stream (the bytes already read past the request head, and the socket's admission
+/// place) for SockJS and the publish API.
 template <class Stream>
-std::shared_ptr<sockjs_stream> make_sockjs_stream(Stream&& s, boost::beast::flat_buffer&& buffer) {
-  return std::make_shared<basic_sockjs_stream<std::decay_t<Stream>>>(std::move(s),
-                                                                     std::move(buffer));
+std::shared_ptr<sockjs_stream> make_sockjs_stream(Stream&& s, boost::beast::flat_buffer&& buffer,
+                                                  admission_ticket ticket) {
+  return std::make_shared<basic_sockjs_stream<std::decay_t<Stream>>>(
+      std::move(s), std::move(buffer), std::move(ticket));
 }
 
 }  // namespace transport::detail

@@ -1,4 +1,4 @@
-#include "transport/detail/sockjs_receiver.hpp"
+#include "transport/sockjs/sockjs_receiver.hpp"
 
 #include <fmt/format.h>
 
