@@ -108,6 +108,9 @@ void check_consistency(const settings& s) {
   require_at_least(s.server.max_pending_bytes, "queues.max_pending_bytes",
                    s.broker.delivery_window_bytes, "store.delivery_window_bytes",
                    "durable deliveries the window allows would cut their reader as slow");
+  require_at_least(s.server.max_pending_bytes, "queues.max_pending_bytes", frames.max_frame,
+                   "limits.max_frame_bytes",
+                   "a reader could not have one frame waiting behind the one being written");
   check_byte_budgets(s.broker);
 }
 

@@ -18,7 +18,7 @@ void read_hardening(const toml::table& root, settings& out);
 void check_byte_budgets(const broker::config& b);
 
 /// Throws config_error naming both keys when two limits contradict each other (a frame the
-/// broker accepts could not cross WebSocket, a durable delivery window the pending cap would
+/// broker accepts could not cross WebSocket or wait behind another for its reader, a durable delivery window the pending cap would
 /// cut), and checks the byte budgets (check_byte_budgets). Start-up only, after every read and
 /// every flag.
 void check_consistency(const settings& s);

@@ -59,7 +59,9 @@ struct server_config {
   std::chrono::milliseconds close_timeout{5'000};       ///< flush + close handshake, then cut
 
   // Back-pressure.
-  std::size_t max_pending_bytes = 4 * 1024 * 1024;  ///< queued unwritten bytes per connection
+  /// Queued unwritten bytes per connection behind the frame being written: one frame of the
+  /// default limits.max_frame_bytes, so a reader may fall one whole message behind.
+  std::size_t max_pending_bytes = 4 * 1024 * 1024 + 64 * 1024;
   slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;  ///< past the cap
 
   int listen_backlog = 1024;  ///< accept backlog of each listener

@@ -13,8 +13,9 @@ namespace broker::detail {
 /// The broker's login threads: password checks (PBKDF2, 150-260 ms of a core each) run here, so
 /// no I/O thread waits on one; the result goes back to the session's strand by
 /// connection::post. Besides the store's writer these are the only threads the broker owns.
-/// They run at nice +10 (below the I/O threads) and start with the first job (a broker without a users file never starts them) and are
-/// joined by the destructor; jobs not started by then are dropped. Thread-safe.
+/// They run at nice +10 (below the I/O threads), start with the first job (a broker without a
+/// users file never starts them) and are joined by the destructor; jobs not started by then are
+/// dropped. Thread-safe.
 class login_pool {
  public:
   /// `threads` workers (at least 1) and at most `max_waiting` jobs queued (at least 1).

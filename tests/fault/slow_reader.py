@@ -24,6 +24,8 @@ READERS = 3
 CONFIG = f"""
 [limits]
 send_rate = 0.0
+max_frame_bytes = {PENDING_CAP}   # the pending cap holds at least one frame
+max_body_bytes = {PENDING_CAP // 2}
 [queues]
 max_pending_bytes = {PENDING_CAP}
 [timeouts]

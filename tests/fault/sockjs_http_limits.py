@@ -78,7 +78,9 @@ def sessions_count(broker):
 
 
 def budget_charged(work):
-    config = "[limits]\nmax_held_bytes = 1048576\n"
+    # Every byte budget holds at least one frame (checked at start-up): smaller frames too.
+    config = ("[limits]\nmax_held_bytes = 1048576\nmax_frame_bytes = 1048576\n"
+              "max_body_bytes = 524288\n")
     with Broker(work, config=config).start() as broker:
         status, _ = open_session(broker.ws_port, "b")
         assert status == 200

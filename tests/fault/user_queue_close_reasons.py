@@ -38,6 +38,8 @@ tolerance = {TOLERANCE}
 max_pending_bytes = {PENDING_CAP}
 [limits]
 send_rate = 0.0
+max_frame_bytes = {PENDING_CAP}   # the pending cap holds at least one frame
+max_body_bytes = {PENDING_CAP // 2}
 [timeouts]
 close_ms = 1000
 [store]

@@ -317,9 +317,12 @@ TEST(LimitsConfig, BadValuesAreRefused) {
 
 TEST(LimitsConfig, InconsistentLimitsAreRefusedNamingBothKeys) {
   auto refusal = [](const std::string& toml) -> std::string {
+    std::string file = write_temp_toml(toml);
+    std::string program = "stompbox", flag = "--config";
+    char* argv[] = {program.data(), flag.data(), file.data()};
     app::settings s;
     try {
-      app::load_config_file(write_temp_toml(toml), s);
+      app::parse_command_line(3, argv, s);
     } catch (const app::config_error& e) {
       return e.what();
     }
@@ -331,6 +334,10 @@ TEST(LimitsConfig, InconsistentLimitsAreRefusedNamingBothKeys) {
   const std::string window = refusal("[queues]\nmax_pending_bytes = 65536\n");
   EXPECT_NE(window.find("store.delivery_window_bytes"), std::string::npos) << window;
   EXPECT_NE(window.find("queues.max_pending_bytes"), std::string::npos) << window;
+  const std::string behind =
+      refusal("[queues]\nmax_pending_bytes = 2097152\n[store]\ndelivery_window_bytes = 1048576\n");
+  EXPECT_NE(behind.find("queues.max_pending_bytes"), std::string::npos) << behind;
+  EXPECT_NE(behind.find("limits.max_frame_bytes"), std::string::npos) << behind;
   // Lowered together, they agree; the defaults agree.
   EXPECT_EQ(refusal("[websocket]\nmax_message_bytes = 70000\n[limits]\nmax_frame_bytes = "
                     "65536\nmax_body_bytes = 60000\n[queues]\nmax_pending_bytes = 65536\n"
