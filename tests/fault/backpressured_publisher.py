@@ -16,7 +16,7 @@ import threading
 import time
 
 from lib.broker import Broker, WorkDir
-from lib.client import Closed, TcpStomp
+from lib.client import Closed, ReceiptReader, TcpStomp
 
 MESSAGES = 50_000            # under queues.max_messages (100,000): all must be accepted
 BODY_PAD = "z" * 512
@@ -38,25 +38,6 @@ send_ms = {INTERVAL_MS}
 receive_ms = {INTERVAL_MS}
 tolerance = 2.0
 {extra}"""
-
-
-class Receipts(threading.Thread):
-    """Reads the publisher's socket: RECEIPTs (and the broker's heart-beats)."""
-
-    def __init__(self, conn, count):
-        super().__init__(daemon=True)
-        self.conn, self.count, self.ids, self.error = conn, count, set(), None
-
-    def run(self):
-        try:
-            while len(self.ids) < self.count:
-                frame = self.conn.recv_frame(60.0)
-                if frame is None or frame.command != "RECEIPT":
-                    self.error = f"got {frame!r} after {len(self.ids)} receipts"
-                    return
-                self.ids.add(frame.headers["receipt-id"])
-        except (Closed, OSError) as e:
-            self.error = f"closed after {len(self.ids)} receipts: {e!r}"
 
 
 class Heartbeat(threading.Thread):
@@ -177,7 +158,7 @@ def run_blast(broker, count, label):
     consumer.start()
     pub = TcpStomp(broker.tcp_port)
     pub.connect(login="blaster", heart_beat=f"{INTERVAL_MS},{INTERVAL_MS}")
-    receipts, heartbeat = Receipts(pub, count), Heartbeat(pub)
+    receipts, heartbeat = ReceiptReader(pub, count), Heartbeat(pub)
     receipts.start()
     heartbeat.start()
     backlog = Backlog(receipts, consumer)

@@ -15,7 +15,7 @@ import threading
 import time
 
 from lib.broker import Broker, WorkDir
-from lib.client import Closed, TcpStomp
+from lib.client import ReceiptReader, TcpStomp
 from lib.metrics import metric, under_asan
 
 MIB = 1024 * 1024
@@ -29,23 +29,6 @@ def config(extra=""):
 send_rate = 0.0
 {extra}
 """
-
-
-class Receipts(threading.Thread):
-    def __init__(self, conn, count):
-        super().__init__(daemon=True)
-        self.conn, self.count, self.ids, self.error = conn, count, [], None
-
-    def run(self):
-        try:
-            while len(self.ids) < self.count:
-                frame = self.conn.recv_frame(60.0)
-                if frame is None or frame.command != "RECEIPT":
-                    self.error = f"got {frame!r} after {len(self.ids)} receipts"
-                    return
-                self.ids.append(frame.headers["receipt-id"])
-        except (Closed, OSError) as e:
-            self.error = f"closed after {len(self.ids)} receipts: {e!r}"
 
 
 def body(seq, size):
@@ -91,7 +74,7 @@ def paused_at_the_bound(work):
         pub = TcpStomp(broker.tcp_port)
         pub.connect(login="publisher")
         base = broker.rss_kib()
-        receipts = Receipts(pub, count)
+        receipts = ReceiptReader(pub, count)
         receipts.start()
         sender = threading.Thread(target=lambda: [
             pub.send("/queue/big", body(i, BIG), receipt=f"m{i}") for i in range(count)],

@@ -19,7 +19,7 @@ import threading
 import time
 
 from lib.broker import Broker, WorkDir
-from lib.client import Closed, TcpStomp
+from lib.client import ReceiptReader, TcpStomp
 from lib.frames import encode
 from lib.metrics import metric
 
@@ -36,23 +36,6 @@ max_held_bytes = {BUDGET}
 """
 
 
-class Receipts(threading.Thread):
-    def __init__(self, conn, count):
-        super().__init__(daemon=True)
-        self.conn, self.count, self.ids, self.error = conn, count, [], None
-
-    def run(self):
-        try:
-            while len(self.ids) < self.count:
-                frame = self.conn.recv_frame(60.0)
-                if frame is None or frame.command != "RECEIPT":
-                    self.error = f"got {frame!r} after {len(self.ids)} receipts"
-                    return
-                self.ids.append(frame.headers["receipt-id"])
-        except (Closed, OSError) as e:
-            self.error = f"closed after {len(self.ids)} receipts: {e!r}"
-
-
 def body(seq, size=MIB):
     head = f"m{seq} "
     return head + "s" * (size - len(head))
@@ -61,7 +44,7 @@ def body(seq, size=MIB):
 def start_publisher(broker, count):
     pub = TcpStomp(broker.tcp_port)
     pub.connect(login="publisher")
-    receipts = Receipts(pub, count)
+    receipts = ReceiptReader(pub, count)
     receipts.start()
     sender = threading.Thread(target=lambda: [
         pub.send("/queue/held", body(i), receipt=f"m{i}") for i in range(count)], daemon=True)

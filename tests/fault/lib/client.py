@@ -270,6 +270,26 @@ class WsStomp(_Stomp):
             self.sock.sendall(data)
 
 
+class ReceiptReader(threading.Thread):
+    """Reads `count` RECEIPTs on `conn` in a thread of its own (while another thread SENDs):
+    `ids` in arrival order; `error` says what came instead, or when the connection ended."""
+
+    def __init__(self, conn, count):
+        super().__init__(daemon=True)
+        self.conn, self.count, self.ids, self.error = conn, count, [], None
+
+    def run(self):
+        try:
+            while len(self.ids) < self.count:
+                frame = self.conn.recv_frame(60.0)
+                if frame is None or frame.command != "RECEIPT":
+                    self.error = f"got {frame!r} after {len(self.ids)} receipts"
+                    return
+                self.ids.append(frame.headers["receipt-id"])
+        except (Closed, OSError) as e:
+            self.error = f"closed after {len(self.ids)} receipts: {e!r}"
+
+
 def send_receipted(conn, destination, bodies, window=64, timeout=30.0):
     """SENDs every body to `destination`, each with a receipt, keeping at most `window` without
     their RECEIPT; returns once every RECEIPT came. Durable (user queue) SENDs are receipted once
