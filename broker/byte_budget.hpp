@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <utility>
 
 namespace broker {
@@ -44,6 +45,14 @@ class held_bytes {
   held_bytes() = default;
   held_bytes(byte_budget& budget, std::size_t n) noexcept : budget_(&budget), n_(n) {
     budget.charge(n);
+  }
+  /// Holds `n` bytes only if the budget has room for them (byte_budget::try_charge).
+  static std::optional<held_bytes> try_hold(byte_budget& budget, std::size_t n) noexcept {
+    if (!budget.try_charge(n)) return std::nullopt;
+    held_bytes h;
+    h.budget_ = &budget;
+    h.n_ = n;
+    return h;
   }
   held_bytes(held_bytes&& o) noexcept
       : budget_(std::exchange(o.budget_, nullptr)), n_(std::exchange(o.n_, 0)) {}

@@ -10,11 +10,11 @@
 namespace broker {
 
 queue::queue(std::string name, std::size_t max_waiting, cluster_link* link,
-             std::size_t max_bytes, byte_budget* held)
+             std::size_t max_bytes, std::shared_ptr<byte_budget> held)
     : name_(std::move(name)),
       max_waiting_(max_waiting),
       max_bytes_(max_bytes),
-      budget_(held),
+      budget_(std::move(held)),
       link_(link) {}
 
 // What is still held goes back to the server-wide budget with the queue.

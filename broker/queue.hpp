@@ -59,7 +59,7 @@ class queue : public std::enable_shared_from_this<queue> {
   /// server-wide budget, is charged every message the queue holds, waiting or in flight, until
   /// it leaves (acked, expired, given back, or the queue destroyed); it must outlive the queue.
   queue(std::string name, std::size_t max_waiting, cluster_link* link = nullptr,
-        std::size_t max_bytes = 0, byte_budget* held = nullptr);
+        std::size_t max_bytes = 0, std::shared_ptr<byte_budget> held = nullptr);
   ~queue();
 
   /// Replaces the cluster link (null: detached, at shutdown; what leaves the queue afterwards
@@ -153,7 +153,9 @@ class queue : public std::enable_shared_from_this<queue> {
   const std::string name_;
   const std::size_t max_waiting_;
   const std::size_t max_bytes_;
-  byte_budget* const budget_;  // may be null
+  // May be null. Shared: a queue captured in a closure posted to a connection may outlive the
+  // broker, and gives back what it holds when it goes.
+  const std::shared_ptr<byte_budget> budget_;
   cluster_link* link_;  // null: not clustered; guarded by mutex_
   mutable std::mutex mutex_;
   std::deque<message_ptr> waiting_;

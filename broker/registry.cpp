@@ -10,8 +10,10 @@
 namespace broker {
 
 registry::registry(std::size_t queue_max_messages, std::size_t queue_max_bytes,
-                   byte_budget* held)
-    : queue_max_messages_(queue_max_messages), queue_max_bytes_(queue_max_bytes), held_(held) {}
+                   std::shared_ptr<byte_budget> held)
+    : queue_max_messages_(queue_max_messages),
+      queue_max_bytes_(queue_max_bytes),
+      held_(std::move(held)) {}
 
 void registry::set_cluster(cluster_link* link) {
   std::unique_lock lock(mutex_);

@@ -41,9 +41,9 @@ struct subscriber {
 class registry {
  public:
   /// `queue_max_messages` and `queue_max_bytes` (0 = none) bound each queue's waiting
-  /// messages; `held` (may be null; outlives the registry) is charged what the queues hold.
+  /// messages; `held` (may be null) is charged what the queues hold.
   explicit registry(std::size_t queue_max_messages, std::size_t queue_max_bytes = 0,
-                    byte_budget* held = nullptr);
+                    std::shared_ptr<byte_budget> held = nullptr);
 
   /// The link to the other nodes (null = none): told of every subscription to a topic, wildcard
   /// pattern or queue, and given to each queue. Set once, before the first subscription.
@@ -110,7 +110,7 @@ class registry {
 
   const std::size_t queue_max_messages_;
   const std::size_t queue_max_bytes_;
-  byte_budget* const held_;
+  const std::shared_ptr<byte_budget> held_;
   cluster_link* cluster_ = nullptr;
   std::atomic<std::uint64_t> next_handle_{0};
   mutable std::shared_mutex mutex_;

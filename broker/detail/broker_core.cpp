@@ -60,7 +60,7 @@ broker_core::broker_core(config c)
     : cfg(std::move(c)),
       authorizer(cfg.authorizer ? cfg.authorizer : std::make_shared<auth::rules_authorizer>()),
       store(make_store(cfg)),
-      reg(cfg.queue_max_messages, cfg.queue_max_bytes, &held),
+      reg(cfg.queue_max_messages, cfg.queue_max_bytes, held_budget),
       users(store, counters) {}
 
 std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on_stored) {

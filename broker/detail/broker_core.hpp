@@ -92,8 +92,10 @@ struct broker_core {
   std::shared_ptr<store::store> store;                 ///< cfg's, or an in-memory SQLite store
   std::shared_ptr<cluster_link> cluster;  ///< null unless attached (before any session)
   ::broker::stats counters;
-  /// Server-wide held bytes. Before reg: the queues charge it until they are destroyed.
-  byte_budget held{cfg.max_held_bytes};
+  /// Server-wide held bytes. Shared with the queues, which charge it until they are destroyed
+  /// (a queue captured in a closure posted to a connection may outlive the broker).
+  std::shared_ptr<byte_budget> held_budget = std::make_shared<byte_budget>(cfg.max_held_bytes);
+  byte_budget& held = *held_budget;
   registry reg;
   budget_waiters budget_paused;  ///< sessions paused by `held`, woken once it is relieved
   user_router users;

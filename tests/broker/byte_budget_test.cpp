@@ -48,9 +48,10 @@ TEST(HeldSize, CountsBodyHeadersAndOverhead) {
 }
 
 TEST(QueueBytes, ChargedWaitingAndInFlightReleasedWhenAcked) {
-  broker::byte_budget held(0);
+  auto budget = std::make_shared<broker::byte_budget>(0);
+  broker::byte_budget& held = *budget;
   {
-    auto q = std::make_shared<broker::queue>("/queue/a", 100, nullptr, 0, &held);
+    auto q = std::make_shared<broker::queue>("/queue/a", 100, nullptr, 0, budget);
     broker::message_ptr m;
     ASSERT_FALSE(broker::make_message(make("SEND", {}, std::string(kib, 'x')),
                                       broker::destination{}, "id-1", m));
@@ -63,8 +64,8 @@ TEST(QueueBytes, ChargedWaitingAndInFlightReleasedWhenAcked) {
 }
 
 TEST(QueueBytes, RefusesPastMaxBytesButAMessageAloneAlwaysFits) {
-  broker::byte_budget held(0);
-  auto q = std::make_shared<broker::queue>("/queue/a", 100, nullptr, 2 * kib, &held);
+  auto budget = std::make_shared<broker::byte_budget>(0);
+  auto q = std::make_shared<broker::queue>("/queue/a", 100, nullptr, 2 * kib, budget);
   auto msg = [](std::size_t n) {
     broker::message_ptr m;
     EXPECT_FALSE(broker::make_message(make("SEND", {}, std::string(n, 'x')), broker::destination{},

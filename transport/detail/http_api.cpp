@@ -152,12 +152,11 @@ void route(const exchange_ptr& x) {
   // The body is charged to the server-wide budget while it is received and published.
   const std::size_t announced = std::min<std::uint64_t>(
       x->parser.content_length().value_or(cfg.api_max_body_bytes), cfg.api_max_body_bytes);
-  auto& budget = x->server->broker.held();
-  if (!budget.try_charge(announced)) {
+  auto held = broker::held_bytes::try_hold(x->server->broker.held(), announced);
+  if (!held) {
     return refuse(x, 503, "server busy: the server-wide byte budget is spent", "Retry-After: 1\r\n");
   }
-  x->body_held = broker::held_bytes(budget, announced);  // charges on its own...
-  budget.release(announced);                             // ...so try_charge's share goes back
+  x->body_held = std::move(*held);
   read_body(x);
 }
 

@@ -233,15 +233,13 @@ void serve_sockjs_http(const std::shared_ptr<server_state>& server,
   if (parser->is_done()) return serve(exchange{server, parser->release(), stream, strand, remote});
   const std::size_t announced = std::min<std::uint64_t>(parser->content_length().value_or(limit),
                                                         limit);
-  auto& budget = server->broker.held();
-  if (!budget.try_charge(announced)) {
+  auto body_held = broker::held_bytes::try_hold(server->broker.held(), announced);
+  if (!body_held) {
     return respond(exchange{server, parser->release(), stream, strand, remote},
                    http::status::service_unavailable, plain_text, "server busy\n",
                    "Retry-After: 1\r\n");
   }
-  // held_bytes charges on its own: take it, then give back what try_charge added.
-  auto held = std::make_shared<broker::held_bytes>(budget, announced);
-  budget.release(announced);
+  auto held = std::make_shared<broker::held_bytes>(std::move(*body_held));
   auto run = [server, parser, stream, strand, held,
               remote = std::move(remote)](const error_code& ec) {
     if (ec) return stream->end(server->config.close_timeout);
