@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
+#include "broker/detail/printable.hpp"
 #include "broker/error.hpp"
 #include "stomp/error.hpp"
 #include "stomp/serializer.hpp"
@@ -13,36 +14,11 @@
 namespace broker::detail {
 namespace {
 
-// A short, printable rendering of peer bytes for logs [NATS protoSnippet].
-std::string snippet(std::string_view bytes) {
-  constexpr std::size_t max = 64;
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\\' || c == '"') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > max) out += "...";
-  return out;
-}
 
 std::string frame_snippet(const stomp::frame& f) {
   std::string s = f.command;
   for (const stomp::header& h : f.headers) s += '\n' + h.name + ':' + h.value;
-  return snippet(s);
+  return printable(s);
 }
 
 }  // namespace
@@ -93,7 +69,7 @@ void stomp_session::parse_frames(std::string_view bytes) {
       const std::size_t at = bytes.size() - in.size();
       const std::string_view near = bytes.substr(at >= 32 ? at - 32 : 0);
       spdlog::warn("session {} ({}): {} near \"{}\"", id_, peer_.remote, ec.message(),
-                   snippet(near));
+                   printable(near));
       fail(ec, nullptr, "the frame could not be parsed: " + ec.message(),
            stomp::is_limit_error(ec) ? close_reason::frame_too_large
                                      : close_reason::protocol_error);

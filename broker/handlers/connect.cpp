@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
+#include "broker/detail/printable.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 #include "stomp/negotiation.hpp"
@@ -108,7 +109,7 @@ void stomp_session::on_login_checked(const pending_login& login,
   if (!who) {
     bump(core_.counters.auth_failures);
     spdlog::info("session ({}): authentication of \"{}\" failed: {}", peer_.remote,
-                 f.get("login").value_or(""), ec ? ec.message() : "refused");
+                 printable(f.get("login").value_or("")), ec ? ec.message() : "refused");
     fail(error::access_refused, &f, "access refused", close_reason::auth_failed);
     return;
   }
