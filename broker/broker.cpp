@@ -208,7 +208,9 @@ void broker::impl::publish_checked(message_ptr m, std::string idem_key,
 
 void broker::tick() {
   auto& core = impl_->core;
-  for (const auto& e : core.expiring.due(core.now())) {
+  const auto now = core.now();
+  const auto token_expired = [now](const detail::expiring_session& e) { return e.expires <= now; };
+  for (const auto& e : core.expiring.select(token_expired)) {
     if (auto conn = e.conn.lock()) {
       conn->post([s = e.session] {
         if (auto target = s.lock()) target->check_expiry();
@@ -216,7 +218,7 @@ void broker::tick() {
     }
   }
   // Paused by the server-wide budget: each checks on its strand whether it may go on.
-  for (const auto& w : core.budget_paused.all()) {
+  for (const auto& w : core.budget_paused.select([](const auto&) { return true; })) {
     if (auto conn = w.conn.lock()) {
       conn->post([s = w.session] {
         if (auto target = s.lock()) target->on_budget_check();

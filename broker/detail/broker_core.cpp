@@ -19,43 +19,6 @@ std::shared_ptr<store::store> make_store(const config& c) {
 
 }  // namespace
 
-void expiry_list::add(std::uint64_t no, entry e) {
-  std::lock_guard lock(mutex_);
-  entries_.insert_or_assign(no, std::move(e));
-}
-
-void expiry_list::remove(std::uint64_t no) {
-  std::lock_guard lock(mutex_);
-  entries_.erase(no);
-}
-
-std::vector<expiry_list::entry> expiry_list::due(std::chrono::system_clock::time_point now) const {
-  std::vector<entry> out;
-  std::lock_guard lock(mutex_);
-  for (const auto& [no, e] : entries_) {
-    if (e.expires <= now) out.push_back(e);
-  }
-  return out;
-}
-
-void budget_waiters::add(std::uint64_t no, entry e) {
-  std::lock_guard lock(mutex_);
-  entries_.insert_or_assign(no, std::move(e));
-}
-
-void budget_waiters::remove(std::uint64_t no) {
-  std::lock_guard lock(mutex_);
-  entries_.erase(no);
-}
-
-std::vector<budget_waiters::entry> budget_waiters::all() const {
-  std::vector<entry> out;
-  std::lock_guard lock(mutex_);
-  out.reserve(entries_.size());
-  for (const auto& [no, e] : entries_) out.push_back(e);
-  return out;
-}
-
 broker_core::broker_core(config c)
     : cfg(std::move(c)),
       authorizer(cfg.authorizer ? cfg.authorizer : std::make_shared<auth::rules_authorizer>()),

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
@@ -22,45 +23,53 @@ namespace broker::detail {
 
 class stomp_session;
 
-/// Sessions whose credentials expire, so tick() can reach them. Thread-safe.
-class expiry_list {
+/// Sessions listed by number so broker::tick can reach them (entries hold weak pointers, so a
+/// listed session may be gone). Thread-safe.
+template <class Entry>
+class session_list {
  public:
-  struct entry {
-    std::chrono::system_clock::time_point expires;
-    std::weak_ptr<connection> conn;
-    std::weak_ptr<stomp_session> session;
-  };
+  using entry = Entry;
   /// Adds or replaces session `no`.
-  void add(std::uint64_t no, entry e);
+  void add(std::uint64_t no, Entry e) {
+    std::lock_guard lock(mutex_);
+    entries_.insert_or_assign(no, std::move(e));
+  }
   /// Forgets session `no` (no-op when absent).
-  void remove(std::uint64_t no);
-  /// The sessions whose expiry is at or before `now` (they stay listed until they close).
-  std::vector<entry> due(std::chrono::system_clock::time_point now) const;
+  void remove(std::uint64_t no) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(no);
+  }
+  /// The entries for which `wanted(entry)` holds now (they stay listed).
+  template <class Pred>
+  std::vector<Entry> select(Pred wanted) const {
+    std::vector<Entry> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [no, e] : entries_) {
+      if (wanted(e)) out.push_back(e);
+    }
+    return out;
+  }
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, entry> entries_;
+  std::map<std::uint64_t, Entry> entries_;
 };
 
-/// Sessions whose reading the server-wide budget (config::max_held_bytes) paused: broker::tick
-/// posts each a check once a second until it is relieved. Thread-safe.
-class budget_waiters {
- public:
-  struct entry {
-    std::weak_ptr<connection> conn;
-    std::weak_ptr<stomp_session> session;
-  };
-  /// Adds or replaces session `no`.
-  void add(std::uint64_t no, entry e);
-  /// Forgets session `no` (no-op when absent).
-  void remove(std::uint64_t no);
-  /// Everyone listed now.
-  std::vector<entry> all() const;
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::uint64_t, entry> entries_;
+/// A session whose credentials expire: tick() closes it once `expires` has passed.
+struct expiring_session {
+  std::chrono::system_clock::time_point expires;
+  std::weak_ptr<connection> conn;
+  std::weak_ptr<stomp_session> session;
 };
+using expiry_list = session_list<expiring_session>;
+
+/// A session whose reading the server-wide budget (config::max_held_bytes) paused: tick() posts
+/// it a check once a second until the budget is relieved.
+struct budget_paused_session {
+  std::weak_ptr<connection> conn;
+  std::weak_ptr<stomp_session> session;
+};
+using budget_waiters = session_list<budget_paused_session>;
 
 /// What every session of one broker shares. Owned by broker::impl; outlives its sessions.
 /// Thread-safe: config is immutable; registry, router, stats and id generators are.

@@ -15,7 +15,7 @@ import threading
 import time
 
 from lib.broker import Broker, WorkDir
-from lib.client import ReceiptReader, TcpStomp
+from lib.client import ReceiptReader, TcpStomp, consume_acked
 from lib.metrics import metric, under_asan
 
 MIB = 1024 * 1024
@@ -49,23 +49,6 @@ def small_queue_flows(broker):
     assert got == [f"o{i}" for i in range(20)], got
     writer.disconnect()
     reader.disconnect()
-
-
-def consume_acked(port, destination, count, login="consumer"):
-    """Consumes `count` messages with client-individual acks, prefetch 1, ACKing each: a paced
-    reader (an auto-ack subscriber to a full queue gets it all at once, and the connection's
-    max_pending_bytes, one frame behind the one being written, cuts it as a slow consumer). Returns (connection, first words)."""
-    consumer = TcpStomp(port)
-    consumer.connect(login=login)
-    consumer.subscribe(destination, "c", ack="client-individual", receipt="sub",
-                       **{"prefetch-count": "1"})
-    got = []
-    while len(got) < count:
-        frame = consumer.recv_frame(30.0)
-        assert frame is not None and frame.command == "MESSAGE", f"{frame!r} after {len(got)}"
-        got.append(frame.text().split(" ", 1)[0])
-        consumer.send_frame("ACK", {"id": frame.headers["ack"]})
-    return consumer, got
 
 
 def paused_at_the_bound(work):

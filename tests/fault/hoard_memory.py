@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib.broker import HOST, Broker, WorkDir  # noqa: E402
 from lib.client import TcpStomp  # noqa: E402
 from lib.frames import encode  # noqa: E402
+from lib.metrics import under_asan  # noqa: E402
 
 MIB = 1024 * 1024
 BUDGET = 256 * MIB
@@ -45,11 +46,6 @@ send_rate = 0
 send_ms = 0
 receive_ms = 0
 """
-
-
-def asan_build(broker):
-    with open(f"/proc/{broker.pid}/maps") as f:
-        return "libasan" in f.read()
 
 
 class Hoarder(threading.Thread):
@@ -235,7 +231,7 @@ def main():
     os.environ["ASAN_OPTIONS"] = ":".join(
         filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=16"]))
     with WorkDir() as work, Broker(work, config=CONFIG).start() as broker:
-        asan = asan_build(broker)
+        asan = under_asan(broker)
         base_rss = broker.rss_kib() * 1024
         limit = (BUDGET + OVERHEAD + base_rss) * (ASAN_FACTOR if asan else 1.0)
         stop = threading.Event()

@@ -290,6 +290,24 @@ class ReceiptReader(threading.Thread):
             self.error = f"closed after {len(self.ids)} receipts: {e!r}"
 
 
+def consume_acked(port, destination, count, login="consumer"):
+    """Consumes `count` messages with client-individual acks, prefetch 1, ACKing each: a paced
+    reader (an auto-ack subscriber to a full queue gets it all at once, and the connection's
+    max_pending_bytes, one frame behind the one being written, cuts it as a slow consumer).
+    Returns (connection, the first word of each body)."""
+    consumer = TcpStomp(port)
+    consumer.connect(login=login)
+    consumer.subscribe(destination, "c", ack="client-individual", receipt="sub",
+                       **{"prefetch-count": "1"})
+    got = []
+    while len(got) < count:
+        frame = consumer.recv_frame(30.0)
+        assert frame is not None and frame.command == "MESSAGE", f"{frame!r} after {len(got)}"
+        got.append(frame.text().split(" ", 1)[0])
+        consumer.send_frame("ACK", {"id": frame.headers["ack"]})
+    return consumer, got
+
+
 def send_receipted(conn, destination, bodies, window=64, timeout=30.0):
     """SENDs every body to `destination`, each with a receipt, keeping at most `window` without
     their RECEIPT; returns once every RECEIPT came. Durable (user queue) SENDs are receipted once
