@@ -74,11 +74,14 @@ void stomp_session::check_login_later(pending_login login, auth::credentials cre
     if (conn.expired()) return;  // closed while it waited: no hash for nobody
     std::error_code ec;
     auto who = authenticator->authenticate(creds, ec);
-    if (auto c = conn.lock()) {
-      c->post([self, who = std::move(who), ec] {
-        if (auto s = self.lock()) s->on_login_answer(who, ec);
-      });
-    }
+    auto c = conn.lock();
+    if (!c) return;
+    // The closure carries the connection: its last reference must never drop here, on the
+    // login thread (destroying a connection off its strand races its I/O thread).
+    connection& target = *c;
+    target.post([self, who = std::move(who), ec, keep = std::move(c)] {
+      if (auto s = self.lock()) s->on_login_answer(who, ec);
+    });
   };
   if (!core_.logins.try_submit(std::move(job))) {
     spdlog::warn("session ({}): {} password checks already wait: CONNECT refused",
