@@ -56,7 +56,10 @@ void metrics_server::stop() {
 std::uint16_t metrics_server::port() const noexcept { return listener_ ? listener_->port() : 0; }
 
 std::string render_metrics(const server& srv, const broker::broker& b) {
-  return detail::render_metrics(detail::take_snapshot(srv.statistics(), b)) + b.cluster_metrics();
+  auto snapshot = detail::take_snapshot(srv.statistics(), b);
+  snapshot.ready = ready(srv, b);
+  snapshot.connections_limit = srv.settings().max_connections;
+  return detail::render_metrics(snapshot) + b.cluster_metrics();
 }
 
 bool ready(const server& srv, const broker::broker& b) {

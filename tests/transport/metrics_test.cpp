@@ -168,10 +168,22 @@ TEST(MetricsEndpoint, HealthAndReadiness) {
   with_metrics m;
   EXPECT_EQ(http_get(m.metrics->port(), "/healthz"), std::make_pair(200u, std::string("ok\n")));
   EXPECT_EQ(http_get(m.metrics->port(), "/readyz").first, 200u);
+  EXPECT_EQ(m.scrape().at("stompbox_ready"), 1);  // the alerts' "not ready" reads this
   EXPECT_EQ(http_get(m.metrics->port(), "/nope").first, 404u);
   m.s.server().stop();
   EXPECT_EQ(http_get(m.metrics->port(), "/readyz").first, 503u);
+  EXPECT_EQ(m.scrape().at("stompbox_ready"), 0);
   EXPECT_EQ(http_get(m.metrics->port(), "/healthz").first, 200u);
+}
+
+TEST(MetricsEndpoint, ShowsTheConnectionLimitAndVersion) {
+  with_metrics m;
+  const auto scraped = m.scrape();
+  EXPECT_EQ(scraped.at("stompbox_connections_limit"),
+            static_cast<double>(m.s.server().settings().max_connections));
+  EXPECT_EQ(scraped.at(std::string("stompbox_build_info{version=\"") + transport::version() +
+                       "\"}"),
+            1);
 }
 
 TEST(MetricsEndpoint, StopClosesIdleKeepAliveConnections) {

@@ -63,8 +63,16 @@ class writer {
 };
 
 void render_transport(writer& w, const metrics_snapshot& s) {
+  // Constant 1 with the version as a label: dashboards show it, alerts join on it.
+  w.family("build_info", "gauge", "Always 1; the version in a label.");
+  w.sample("build_info", "version", transport::version(), 1);
+  w.single("ready", "gauge", "1 when /readyz answers 200 (accepting, store writable, cluster up).",
+           s.ready ? 1 : 0);
   w.labelled("connections", "gauge", "Open STOMP connections by transport.", "transport",
              s.connections, [](std::size_t i) { return transport_names[i]; });
+  w.single("connections_limit", "gauge",
+           "limits.max_connections: open sockets allowed on both listeners (0 = none).",
+           s.connections_limit);
   w.single("connections_accepted_total", "counter", "Sockets accepted on the STOMP listeners.",
            s.accepted);
   w.labelled("connections_refused_total", "counter", "Connections refused, by reason.", "reason",

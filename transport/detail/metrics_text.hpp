@@ -38,6 +38,8 @@ struct metrics_snapshot {
   std::array<std::uint64_t, broker::stats::close_reasons> closes{};  ///< by close_reason
   broker::store::store_stats store;
   bool store_writable = true;
+  bool ready = true;                     ///< what /readyz answers (200 = true)
+  std::uint64_t connections_limit = 0;   ///< server_config::max_connections (0 = none)
 };
 
 /// Copies the counters of `transport_stats`, `b` and its store. Thread-safe.
