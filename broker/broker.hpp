@@ -123,6 +123,7 @@ const char* to_string(publish_status s) noexcept;
 
 /// One publish API request (the transport fills it from `POST /api/v1/publish`).
 struct publish_request {
+  key_reused,    ///< 422: the Idempotency-Key was used for a different request (nothing sent)
   std::string destination;              ///< as a SEND's, e.g. "/user/alice/queue/notifications"
   std::vector<stomp::header> headers;   ///< extra MESSAGE headers (content-type, expires, ...)
   std::string body;
@@ -173,7 +174,8 @@ class broker {
   /// keep it short, post to your own strand). A non-empty `idempotency_key` (scoped to the
   /// authenticated user) publishes once within config::idempotency_window: a retry gets the
   /// first message id (and waits for the first attempt if it is still being stored); a failed
-  /// attempt is forgotten so a retry publishes again. Thread-safe; never blocks: a password
+  /// attempt is forgotten so a retry publishes again; the key with a different request
+  /// (destination, headers or body) gets key_reused and publishes nothing. Thread-safe; never blocks: a password
   /// check (one PBKDF2 run) runs on the broker's login threads and `done` then runs there;
   /// when their queue is full, `done` gets unavailable ("server busy") at once.
   void api_publish(const credentials& who, publish_request request, std::string idempotency_key,
