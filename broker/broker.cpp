@@ -179,6 +179,7 @@ void broker::impl::publish_as(const credentials& who, publish_request request,
   send.command = "SEND";
   send.headers = std::move(request.headers);
   send.body = std::move(request.body);
+  if (core.cfg.stamp_sender) stamp_sender(send, core.cfg.sender_header, principal->name);
   message_ptr m;
   if (make_message(std::move(send), d, core.message_ids.next(), m)) {
     return done(refused(publish_status::bad_request, "expires must be ms since the epoch"));

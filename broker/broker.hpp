@@ -86,6 +86,14 @@ struct config {
   /// Password checks waiting for those threads; past it a CONNECT gets ERROR "server busy" and
   /// the publish API 503. At least 1.
   std::size_t verify_queue = 1000;
+  /// Sender stamping: every MESSAGE of a client's SEND (topics, queues, user destinations,
+  /// transactions; the publish API too) carries `sender_header` set by the broker to the
+  /// authenticated sender's name, replacing whatever header of that name the client set; an
+  /// anonymous sender's messages carry none. Off: the header passes through as sent. Off by
+  /// default: a user name may be private. TOML `[messages] stamp_sender`, `sender_header`.
+  bool stamp_sender = false;
+  /// The header stamp_sender sets. "user-name": the header CONNECTED already names the user in.
+  std::string sender_header = "user-name";
   /// Who may subscribe or send where; null means auth::rules_authorizer with auth::default_acl().
   /// User destinations reach it resolved: "/user/{owner}/queue/x".
   std::shared_ptr<const auth::authorizer> authorizer;
@@ -115,6 +123,7 @@ enum class publish_status {
   forbidden,     ///< 403: the authorizer refused sending there (other users' destinations
                  ///<      need role `publisher` under the default rules)
   too_large,     ///< 413: body over config::frame_limits.max_body
+  key_reused,    ///< 422: the Idempotency-Key was used for a different request (nothing sent)
   unavailable,   ///< 503: queue full or the store failed; retry later (same Idempotency-Key)
 };
 
@@ -123,7 +132,6 @@ const char* to_string(publish_status s) noexcept;
 
 /// One publish API request (the transport fills it from `POST /api/v1/publish`).
 struct publish_request {
-  key_reused,    ///< 422: the Idempotency-Key was used for a different request (nothing sent)
   std::string destination;              ///< as a SEND's, e.g. "/user/alice/queue/notifications"
   std::vector<stomp::header> headers;   ///< extra MESSAGE headers (content-type, expires, ...)
   std::string body;
