@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 #include "app/config_hardening.hpp"
+#include "broker/message.hpp"
 #include "cluster/redis_url.hpp"
 
 #include <algorithm>
@@ -51,6 +52,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                  "delivery_window_bytes", "commit_delay_us"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
       {"cluster", {"redis", "queue_claim_ms"}},
+      {"messages", {"stamp_sender", "sender_header"}},
   };
   return keys;
 }
@@ -189,6 +191,13 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "store.delivery_window_bytes", b.delivery_window_bytes);
   read_seconds(root, "store.user_queue_max_age_seconds", b.user_queue_max_age);
   read_seconds(root, "store.idempotency_window_seconds", b.idempotency_window);
+  read(root, "messages.stamp_sender", b.stamp_sender);
+  read(root, "messages.sender_header", b.sender_header);
+  if (!broker::valid_sender_header(b.sender_header)) {
+    throw config_error("messages.sender_header: expected a header name of letters, digits, '-', "
+                       "'_' or '.' that the broker does not set itself, got '" +
+                       b.sender_header + "'");
+  }
 }
 
 std::string read_text(const std::string& path) {

@@ -1,5 +1,6 @@
 #include "broker/broker.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "broker/detail/broker_core.hpp"
@@ -33,6 +34,7 @@ const char* to_string(publish_status s) noexcept {
     case publish_status::unauthorized: return "unauthorized";
     case publish_status::forbidden: return "forbidden";
     case publish_status::too_large: return "too_large";
+    case publish_status::key_reused: return "key_reused";
     case publish_status::unavailable: return "unavailable";
   }
   return "unknown";
@@ -171,10 +173,13 @@ void broker::impl::publish_as(const credentials& who, publish_request request,
       r.status != publish_status::accepted) {
     return done(std::move(r));
   }
+  const std::uint64_t print =
+      idempotency_key.empty() ? 0 : detail::idempotency_cache::fingerprint(request);
   stomp::frame send;
   send.command = "SEND";
   send.headers = std::move(request.headers);
   send.body = std::move(request.body);
+  if (core.cfg.stamp_sender) stamp_sender(send, core.cfg.sender_header, principal->name);
   message_ptr m;
   if (make_message(std::move(send), d, core.message_ids.next(), m)) {
     return done(refused(publish_status::bad_request, "expires must be ms since the epoch"));
@@ -182,7 +187,16 @@ void broker::impl::publish_as(const credentials& who, publish_request request,
   std::string key;
   if (!idempotency_key.empty()) {
     key = principal->name + '\n' + idempotency_key;  // one user's keys never answer another's
-    if (!idempotency.begin(key, m->id, core.now(), done)) return;
+    switch (idempotency.begin(key, print, m->id, core.now(), done)) {
+      case detail::idempotency_cache::outcome::publish: break;
+      case detail::idempotency_cache::outcome::retry: return;
+      case detail::idempotency_cache::outcome::reused:
+        // Answering the first id here would drop this message without a word.
+        return done(refused(publish_status::key_reused,
+                            fmt::format("Idempotency-Key \"{}\" was already used for a different "
+                                        "request (destination, headers or body)",
+                                        idempotency_key)));
+    }
   }
   publish_checked(std::move(m), std::move(key), std::move(done));
 }

@@ -86,6 +86,14 @@ struct config {
   /// Password checks waiting for those threads; past it a CONNECT gets ERROR "server busy" and
   /// the publish API 503. At least 1.
   std::size_t verify_queue = 1000;
+  /// Sender stamping: every MESSAGE of a client's SEND (topics, queues, user destinations,
+  /// transactions; the publish API too) carries `sender_header` set by the broker to the
+  /// authenticated sender's name, replacing whatever header of that name the client set; an
+  /// anonymous sender's messages carry none. Off: the header passes through as sent. Off by
+  /// default: a user name may be private. TOML `[messages] stamp_sender`, `sender_header`.
+  bool stamp_sender = false;
+  /// The header stamp_sender sets. "user-name": the header CONNECTED already names the user in.
+  std::string sender_header = "user-name";
   /// Who may subscribe or send where; null means auth::rules_authorizer with auth::default_acl().
   /// User destinations reach it resolved: "/user/{owner}/queue/x".
   std::shared_ptr<const auth::authorizer> authorizer;
@@ -115,6 +123,7 @@ enum class publish_status {
   forbidden,     ///< 403: the authorizer refused sending there (other users' destinations
                  ///<      need role `publisher` under the default rules)
   too_large,     ///< 413: body over config::frame_limits.max_body
+  key_reused,    ///< 422: the Idempotency-Key was used for a different request (nothing sent)
   unavailable,   ///< 503: queue full or the store failed; retry later (same Idempotency-Key)
 };
 
@@ -173,7 +182,8 @@ class broker {
   /// keep it short, post to your own strand). A non-empty `idempotency_key` (scoped to the
   /// authenticated user) publishes once within config::idempotency_window: a retry gets the
   /// first message id (and waits for the first attempt if it is still being stored); a failed
-  /// attempt is forgotten so a retry publishes again. Thread-safe; never blocks: a password
+  /// attempt is forgotten so a retry publishes again; the key with a different request
+  /// (destination, headers or body) gets key_reused and publishes nothing. Thread-safe; never blocks: a password
   /// check (one PBKDF2 run) runs on the broker's login threads and `done` then runs there;
   /// when their queue is full, `done` gets unavailable ("server busy") at once.
   void api_publish(const credentials& who, publish_request request, std::string idempotency_key,

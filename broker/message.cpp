@@ -1,5 +1,6 @@
 #include "broker/message.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -34,6 +35,20 @@ std::error_code parse_expires(const stomp::frame& send,
 }
 
 }  // namespace
+
+void stamp_sender(stomp::frame& send, std::string_view header, std::string_view sender) {
+  send.erase(header);
+  if (!sender.empty()) send.add(std::string(header), std::string(sender));
+}
+
+bool valid_sender_header(std::string_view header) noexcept {
+  if (header.empty() || dropped_from_send(header) || header == "expires") return false;
+  // Sent unescaped as far as the names go: keep to characters that never need escaping.
+  return std::all_of(header.begin(), header.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
 
 std::error_code make_message(stomp::frame send, destination target, std::string id,
                              message_ptr& out) {

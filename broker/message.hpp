@@ -44,6 +44,14 @@ using message_ptr = std::shared_ptr<const message>;
 std::error_code make_message(stomp::frame send, destination target, std::string id,
                              message_ptr& out);
 
+/// Sets `header` of a SEND to `sender`, the authenticated name, after removing every header of
+/// that name the client set; an empty `sender` (anonymous) leaves none. config::stamp_sender.
+void stamp_sender(stomp::frame& send, std::string_view header, std::string_view sender);
+
+/// True when stamp_sender may use `header`: a legal, non-empty header name the broker does not
+/// own (not destination, message-id, subscription, ack, ...). For the start-up check.
+bool valid_sender_header(std::string_view header) noexcept;
+
 /// Bytes a held frame or message is charged to the byte budgets (queues, transactions, the
 /// server's config::max_held_bytes): body + header names and values + held_overhead for the
 /// objects around them. The one measure every budget uses. The per-version wire form built at

@@ -1,5 +1,7 @@
 #include "broker/detail/idempotency_cache.hpp"
 
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace broker::detail {
@@ -7,8 +9,38 @@ namespace broker::detail {
 idempotency_cache::idempotency_cache(std::chrono::milliseconds window, std::size_t max_keys)
     : window_(window), max_keys_(max_keys) {}
 
-bool idempotency_cache::begin(const std::string& key, const std::string& message_id,
-                              clock::time_point now, done_fn& done) {
+namespace {
+
+// splitmix64's finaliser: every input bit reaches every output bit.
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  std::uint64_t z = h + 0x9e3779b97f4a7c15ULL + v;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The length goes in too, so that ("ab", "c") and ("a", "bc") differ.
+std::uint64_t mix(std::uint64_t h, std::string_view piece) {
+  return mix(mix(h, piece.size()), std::hash<std::string_view>{}(piece));
+}
+
+}  // namespace
+
+std::uint64_t idempotency_cache::fingerprint(const publish_request& r) {
+  // A retry may list the same headers in another order (a JSON object has none).
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  headers.reserve(r.headers.size());
+  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
+  std::sort(headers.begin(), headers.end());
+  std::uint64_t h = mix(0, r.destination);
+  h = mix(h, headers.size());
+  for (const auto& [name, value] : headers) h = mix(mix(h, name), value);
+  return mix(h, r.body);
+}
+
+idempotency_cache::outcome idempotency_cache::begin(const std::string& key, std::uint64_t print,
+                                                    const std::string& message_id,
+                                                    clock::time_point now, done_fn& done) {
   publish_result ready;
   {
     std::lock_guard lock(mutex_);
@@ -17,20 +49,22 @@ bool idempotency_cache::begin(const std::string& key, const std::string& message
     if (it == entries_.end()) {
       entry e;
       e.generation = ++next_generation_;
+      e.print = print;
       e.created = now;
       e.result.message_id = message_id;
       order_.push_back(order{now, key, e.generation});
       entries_.emplace(key, std::move(e));
-      return true;
+      return outcome::publish;
     }
+    if (it->second.print != print) return outcome::reused;
     if (it->second.pending) {
       it->second.waiters.push_back(std::move(done));
-      return false;
+      return outcome::retry;
     }
     ready = it->second.result;
   }
   done(std::move(ready));  // outside the lock: `done` may do anything
-  return false;
+  return outcome::retry;
 }
 
 void idempotency_cache::finish(const std::string& key, const publish_result& r) {

@@ -55,6 +55,8 @@ void stomp_session::handle_send(stomp::frame& f) {
   cause.command = "SEND";
   cause.add("destination", d.resolved());  // for the log: whose queue
   if (auto receipt = f.get("receipt")) cause.add("receipt", std::string(*receipt));
+  // Here, not at SEND time of a transaction: a committed SEND comes back through this path.
+  if (core_.cfg.stamp_sender) stamp_sender(f, core_.cfg.sender_header, principal_.name);
   message_ptr m;
   if (auto ec = make_message(std::move(f), d, core_.message_ids.next(), m)) {
     fail(ec, &cause, "expires must be milliseconds since the epoch (0 = never)");

@@ -124,6 +124,26 @@ TEST_F(PublishApi, IdempotencyKeyPublishesOnce) {
   EXPECT_EQ(bodies(tab), strings{"once"});
 }
 
+TEST_F(PublishApi, IdempotencyKeyReusedForAnotherRequestIsRefused) {
+  client& tab = alice();
+  const publish_request r{"/user/alice/queue/inbox", {{"x-a", "1"}}, "first"};
+  const publish_result first = as_backend(r, "k1");
+  ASSERT_EQ(first.status, publish_status::accepted);
+  for (const publish_request& other :
+       {publish_request{"/user/alice/queue/inbox", {{"x-a", "1"}}, "second"},
+        publish_request{"/user/alice/queue/other", {{"x-a", "1"}}, "first"},
+        publish_request{"/user/alice/queue/inbox", {{"x-a", "2"}}, "first"},
+        publish_request{"/user/alice/queue/inbox", {}, "first"}}) {
+    const publish_result res = as_backend(other, "k1");
+    EXPECT_EQ(res.status, publish_status::key_reused) << other.destination << " " << other.body;
+    EXPECT_TRUE(res.message_id.empty());
+    EXPECT_NE(res.error.find("\"k1\""), std::string::npos) << res.error;
+  }
+  // The same request is still a retry: the first id, nothing sent again.
+  EXPECT_EQ(as_backend(r, "k1").message_id, first.message_id);
+  EXPECT_EQ(bodies(tab), strings{"first"});
+}
+
 TEST_F(PublishApi, IdempotencyKeyIsForgottenAfterTheWindow) {
   const publish_request r{"/topic/a", {}, "x"};
   const publish_result first = as_backend(r, "k");

@@ -162,7 +162,27 @@ TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(s.broker.max_transactions_per_session, d.broker.max_transactions_per_session);
   EXPECT_EQ(s.broker.max_session_held_bytes, d.broker.max_session_held_bytes);
   EXPECT_EQ(s.broker.max_held_bytes, d.broker.max_held_bytes);
+  EXPECT_EQ(s.broker.stamp_sender, d.broker.stamp_sender);
+  EXPECT_EQ(s.broker.sender_header, d.broker.sender_header);
   EXPECT_EQ(s.log_level, d.log_level);
+}
+
+TEST_F(Config, SenderStampingIsReadAndItsHeaderChecked) {
+  const app::settings d;
+  EXPECT_FALSE(d.broker.stamp_sender);
+  EXPECT_EQ(d.broker.sender_header, "user-name");
+  app::settings s;
+  app::load_config_file(write("[messages]\nstamp_sender = true\nsender_header = \"x-sender\"\n"),
+                        s);
+  EXPECT_TRUE(s.broker.stamp_sender);
+  EXPECT_EQ(s.broker.sender_header, "x-sender");
+  for (const char* bad : {"destination", "message-id", "a b", ""}) {
+    app::settings t;
+    EXPECT_THROW(app::load_config_file(
+                     write(std::string("[messages]\nsender_header = \"") + bad + "\"\n"), t),
+                 app::config_error)
+        << bad;
+  }
 }
 
 // Each byte budget holds at least one frame of limits.max_frame_bytes (or is 0): checked at

@@ -137,6 +137,7 @@ unsigned api_status_code(broker::publish_status s) noexcept {
     case publish_status::unauthorized: return 401;
     case publish_status::forbidden: return 403;
     case publish_status::too_large: return 413;
+    case publish_status::key_reused: return 422;
     case publish_status::unavailable: return 503;
   }
   return 500;

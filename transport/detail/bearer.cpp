@@ -74,6 +74,15 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
+std::string_view cookie_value(const std::vector<std::string_view>& headers,
+                              std::string_view name) noexcept {
+  if (name.empty()) return {};
+  for (auto header : headers) {
+    if (auto value = find_pair(header, ';', name); !value.empty()) return value;
+  }
+  return {};
+}
+
 std::string bearer_token(const token_sources& in) {
   if (auto token = from_authorization(in.authorization); !token.empty()) return std::string(token);
   if (auto q = in.target.find('?'); q != std::string_view::npos) {
@@ -82,12 +91,7 @@ std::string bearer_token(const token_sources& in) {
     if (auto token = find_pair(query, '&', "access_token"); !token.empty())
       return percent_decode(token);
   }
-  if (in.cookie_name.empty()) return {};
-  for (auto header : in.cookies) {
-    if (auto token = find_pair(header, ';', in.cookie_name); !token.empty())
-      return std::string(token);
-  }
-  return {};
+  return std::string(cookie_value(in.cookies, in.cookie_name));
 }
 
 }  // namespace transport::detail

@@ -19,6 +19,11 @@ struct token_sources {
 /// Empty when none. Pure; thread-safe.
 std::string bearer_token(const token_sources& in);
 
+/// The value of the cookie called `name` in the first Cookie header (of `headers`, every Cookie
+/// header value) holding one; empty when none. Pure.
+std::string_view cookie_value(const std::vector<std::string_view>& headers,
+                              std::string_view name) noexcept;
+
 /// The path part of a request target ("/ws?x=1" → "/ws"). Pure.
 std::string_view target_path(std::string_view target) noexcept;
 

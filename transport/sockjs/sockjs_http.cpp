@@ -1,18 +1,23 @@
 #include "transport/sockjs/sockjs_http.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <random>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <fmt/format.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include "broker/byte_budget.hpp"
 #include "transport/detail/bearer.hpp"
+#include "transport/detail/log_throttle.hpp"
 #include "transport/detail/origin.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/server_state.hpp"
@@ -108,25 +113,101 @@ broker::peer_info peer_of(const exchange& x) {
   return peer;
 }
 
+// The cookie a session's requests present once a browser has stored it (sockjs_table binds
+// each session to its opener). Spring names its SockJS cookie JSESSIONID, for load balancers'
+// stickiness; ours is a secret of one session and only proves who opened it.
+constexpr std::string_view session_cookie = "stompbox_sockjs";
+
+/// The client IP of `remote` ("1.2.3.4:5678", "::1:5678", "[::1]:5678", or an address alone):
+/// the port differs on every request of a session, each being a new socket.
+std::string_view client_ip(std::string_view remote) {
+  const auto colon = remote.rfind(':');
+  if (colon == std::string_view::npos) return remote;
+  auto host = remote.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  error_code ec;
+  (void)net::ip::make_address(std::string(host), ec);
+  return ec ? remote : host;
+}
+
+sockjs_client client_of(const exchange& x, std::vector<std::string_view>& cookie_headers) {
+  auto [cb, ce] = x.req.equal_range(http::field::cookie);
+  for (auto it = cb; it != ce; ++it) cookie_headers.push_back(sv(it->value()));
+  return {client_ip(x.remote), cookie_value(cookie_headers, session_cookie)};
+}
+
+/// 128 random bits, in hex: a value nobody else can guess.
+std::string new_cookie_value() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) return {};
+  std::string out;
+  for (const unsigned char b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+// Scoped to the session's own URLs ("/sockjs/000/<id>"): two sessions in one browser never
+// overwrite each other's cookie. sockjs-client sends its XHRs withCredentials, so a browser
+// keeps the cookie and sends it back on the session's later requests. Cross-site, browsers send
+// only SameSite=None cookies, which must be Secure: over plain HTTP the cookie is Lax (sent
+// same-site, e.g. another port of localhost) and a cross-site page's sessions are bound by
+// address alone.
+// A session id is the client's choice: one that would not read back as a plain cookie path
+// (';' would start an attribute) gets no cookie, its session is bound by address alone.
+std::string set_cookie_header(const exchange& x, std::string_view value) {
+  const auto full = target_path(sv(x.req.target()));
+  const auto path = full.substr(0, full.rfind('/'));
+  const bool plain = std::all_of(path.begin(), path.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '/' || c == '-' || c == '_' || c == '~' || c == '%' || c == '.';
+  });
+  if (!plain) return {};
+  return fmt::format("Set-Cookie: {}={}; Path={}; HttpOnly; {}\r\n", session_cookie, value,
+                     path, x.stream->secure() ? "SameSite=None; Secure" : "SameSite=Lax");
+}
+
+// Someone else's session id: answered as an unknown id of xhr_send is, and logged (at most a
+// line a second; no id: it is the session's secret too).
+void refuse_foreign(const exchange& x, std::string_view transport) {
+  static log_throttle throttle;
+  if (std::uint64_t suppressed = 0; throttle.allow(suppressed)) {
+    spdlog::warn("{} refused: {} for a sockjs session opened by another client ({} more since "
+                 "the last such line)",
+                 x.remote, transport, suppressed);
+  }
+  respond(x, http::status::not_found, plain_text, "Session not found\n");
+}
+
 /// xhr, xhr_streaming, eventsource: the response goes to the session (created by the first).
 void open_receiver(const exchange& x, const sockjs_route& route, sockjs_receiver::kind k) {
   const auto type = k == sockjs_receiver::kind::eventsource ? "text/event-stream; charset=UTF-8"
                                                             : javascript;
-  auto r = std::make_shared<sockjs_receiver>(k, x.stream, response_head(x.req, http::status::ok, type),
-                                             x.server->config.sockjs_stream_bytes_limit);
   const std::string id(route.session);
+  std::vector<std::string_view> cookie_headers;
+  const auto who = client_of(x, cookie_headers);
+  std::string cookie = new_cookie_value();
+  if (cookie.empty()) {
+    return respond(x, http::status::service_unavailable, plain_text, "no randomness\n");
+  }
   // A session is one place in the connection limits, for its whole life, whatever number of
   // requests carry it: the request that creates it hands its socket's place over to it, and
   // later ones give theirs back (the session's covers them).
   bool created = false;
   auto found = x.server->sockjs.find_or_create(
-      id,
+      id, who, cookie,
       [&] {
         auto s = sockjs_session::create(x.server, id, peer_of(x));
         s->hold(x.stream->take_ticket());
         return s;
       },
       created);
+  if (found.foreign) return refuse_foreign(x, route.transport);
+  auto r = std::make_shared<sockjs_receiver>(
+      k, x.stream,
+      response_head(x.req, http::status::ok, type,
+                    created ? set_cookie_header(x, cookie) : std::string()),
+      x.server->config.sockjs_stream_bytes_limit);
   if (!found.live) {  // ended lately: tell the client how
     const auto grace = x.server->config.close_timeout;
     x.stream->write(r->format(found.close_frame), x.strand,
@@ -142,7 +223,9 @@ void open_receiver(const exchange& x, const sockjs_route& route, sockjs_receiver
 }
 
 void xhr_send(const exchange& x, const sockjs_route& route) {
-  auto found = x.server->sockjs.find(std::string(route.session));
+  std::vector<std::string_view> cookie_headers;
+  auto found = x.server->sockjs.find(std::string(route.session), client_of(x, cookie_headers));
+  if (found.foreign) return refuse_foreign(x, route.transport);
   if (!found.live) return respond(x, http::status::not_found, plain_text, "Session not found\n");
   x.stream->take_ticket().release();  // the body is in: the session's place covers the rest
   if (x.req.body().empty()) {

@@ -51,6 +51,8 @@ class sockjs_stream : public std::enable_shared_from_this<sockjs_stream> {
   /// Hands over the admission place of the socket (empty once taken): a request that carries a
   /// SockJS session rides on the session's place, or becomes it.
   virtual admission_ticket take_ticket() noexcept = 0;
+  /// True over TLS (cookies set on the answer may then be `Secure`).
+  virtual bool secure() const noexcept = 0;
 };
 
 /// sockjs_stream over `Stream`: a plain socket (tcp::socket or a type derived from it) or an
@@ -83,6 +85,8 @@ class basic_sockjs_stream final : public sockjs_stream {
   }
 
   admission_ticket take_ticket() noexcept override { return std::move(ticket_); }
+
+  bool secure() const noexcept override { return is_tls; }
 
   void write(std::string bytes, boost::asio::any_io_executor ex, handler done) override {
     auto data = std::make_shared<std::string>(std::move(bytes));

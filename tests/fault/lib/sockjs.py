@@ -5,20 +5,22 @@ import socket
 HOST = "127.0.0.1"
 
 
-def http_socket(port, source_port=0, timeout=5.0):
-    """A TCP socket to 127.0.0.1:port, bound first to `source_port` (0: any)."""
+def http_socket(port, source_port=0, timeout=5.0, source_host=HOST):
+    """A TCP socket to 127.0.0.1:port, bound first to `source_host`:`source_port` (0: any);
+    another loopback address (127.0.0.2) makes another client."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, source_port))
+    sock.bind((source_host, source_port))
     sock.settimeout(timeout)
     sock.connect((HOST, port))
     return sock
 
 
-def request_bytes(method, path, body=b"", content_length=None):
+def request_bytes(method, path, body=b"", content_length=None, headers=None):
     length = len(body) if content_length is None else content_length
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: {length}\r\n\r\n")
+            f"{extra}Content-Length: {length}\r\n\r\n")
     return head.encode() + body
 
 
