@@ -291,6 +291,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   std::string cluster_redis;
   auto* cluster_opt = cli.add_option("--cluster-redis", cluster_redis,
                                      "join a cluster over Redis: redis://HOST:PORT[/DB] [none]");
+  std::vector<std::string> allowed_origins;
+  auto* origin_opt = cli.add_option("--allowed-origin", allowed_origins,
+                                    "Origin a browser page may connect from, e.g. "
+                                    "https://app.example (repeatable; replaces "
+                                    "websocket.allowed_origins) [same host only]");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -311,6 +316,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (*level_opt) out.log_level = log_level;
   if (*metrics_opt) split_host_port(metrics, out.metrics.host, out.metrics.port);
   if (*format_opt) out.log_format = log_format;
+  if (*origin_opt) out.server.allowed_origins = allowed_origins;
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.server.ws_path.empty() || out.server.ws_path.front() != '/')
     throw config_error("the WebSocket path must start with '/'");

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 #include "broker/error.hpp"
 #include "stomp/error.hpp"
 #include "stomp/serializer.hpp"

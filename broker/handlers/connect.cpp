@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 #include "stomp/negotiation.hpp"

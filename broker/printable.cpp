@@ -1,6 +1,6 @@
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 
-namespace broker::detail {
+namespace broker {
 
 std::string printable(std::string_view bytes, std::size_t max) {
   std::string out;
@@ -26,4 +26,4 @@ std::string printable(std::string_view bytes, std::size_t max) {
   return out;
 }
 
-}  // namespace broker::detail
+}  // namespace broker
