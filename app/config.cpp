@@ -40,7 +40,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
-      {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
+      {"heartbeat", {"send_ms", "receive_ms", "min_ms", "tolerance"}},
       {"queues", {"max_messages", "max_bytes", "max_pending_bytes", "slow_consumer_policy"}},
       {"sockjs", {"enabled", "path", "heartbeat_ms", "session_timeout_ms", "max_buffered_bytes",
                   "stream_bytes_limit"}},
@@ -174,6 +174,11 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "limits.max_transaction_frames", b.max_transaction_frames);
   read(root, "heartbeat.send_ms", b.heartbeat_send);
   read(root, "heartbeat.receive_ms", b.heartbeat_receive);
+  read(root, "heartbeat.min_ms", b.heartbeat_min);
+  // A client could otherwise ask for a heart-beat every millisecond.
+  if (b.heartbeat_min < std::chrono::milliseconds(1)) {
+    throw config_error("heartbeat.min_ms: expected at least 1");
+  }
   read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
   read(root, "queues.max_messages", b.queue_max_messages);
   read(root, "queues.max_bytes", b.queue_max_bytes);
