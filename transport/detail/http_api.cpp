@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/byte_budget.hpp"
+#include "broker/printable.hpp"
 #include "transport/detail/api_request.hpp"
 #include "transport/detail/bearer.hpp"
 #include "transport/detail/origin.hpp"
@@ -71,7 +72,7 @@ void respond(const exchange_ptr& x, unsigned status, std::string body,
 
 void refuse(const exchange_ptr& x, unsigned status, std::string_view message,
             std::string_view extra_headers = {}) {
-  spdlog::debug("publish api {}: {} {}", x->remote, status, message);
+  spdlog::debug("publish api {}: {} {}", x->remote, status, broker::printable(message, 200));
   respond(x, status, api_error_json(message), extra_headers);
 }
 
