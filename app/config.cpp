@@ -41,7 +41,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
-      {"heartbeat", {"send_ms", "receive_ms", "tolerance"}},
+      {"heartbeat", {"send_ms", "receive_ms", "min_ms", "tolerance"}},
       {"queues", {"max_messages", "max_bytes", "max_pending_bytes", "slow_consumer_policy"}},
       {"sockjs", {"enabled", "path", "heartbeat_ms", "session_timeout_ms", "max_buffered_bytes",
                   "stream_bytes_limit"}},
@@ -176,6 +176,11 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "limits.max_transaction_frames", b.max_transaction_frames);
   read(root, "heartbeat.send_ms", b.heartbeat_send);
   read(root, "heartbeat.receive_ms", b.heartbeat_receive);
+  read(root, "heartbeat.min_ms", b.heartbeat_min);
+  // A client could otherwise ask for a heart-beat every millisecond.
+  if (b.heartbeat_min < std::chrono::milliseconds(1)) {
+    throw config_error("heartbeat.min_ms: expected at least 1");
+  }
   read(root, "heartbeat.tolerance", b.heartbeat_tolerance);
   read(root, "queues.max_messages", b.queue_max_messages);
   read(root, "queues.max_bytes", b.queue_max_bytes);
@@ -300,6 +305,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   std::string cluster_redis;
   auto* cluster_opt = cli.add_option("--cluster-redis", cluster_redis,
                                      "join a cluster over Redis: redis://HOST:PORT[/DB] [none]");
+  std::vector<std::string> allowed_origins;
+  auto* origin_opt = cli.add_option("--allowed-origin", allowed_origins,
+                                    "Origin a browser page may connect from, e.g. "
+                                    "https://app.example (repeatable; replaces "
+                                    "websocket.allowed_origins) [same host only]");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -320,6 +330,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (*level_opt) out.log_level = log_level;
   if (*metrics_opt) split_host_port(metrics, out.metrics.host, out.metrics.port);
   if (*format_opt) out.log_format = log_format;
+  if (*origin_opt) out.server.allowed_origins = allowed_origins;
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   if (out.server.ws_path.empty() || out.server.ws_path.front() != '/')
     throw config_error("the WebSocket path must start with '/'");

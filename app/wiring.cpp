@@ -36,6 +36,8 @@ void apply_development_defaults(settings& s) {
   if (!development_mode(s)) return;
   if (!s.ws_host_given) s.server.ws_host = loopback;
   if (!s.tcp_host_given) s.server.tcp_host = loopback;
+  // The developer's page on another local port (http://localhost:3000) is another origin.
+  s.server.loopback_origins = true;
 }
 
 std::string development_warning(const settings& s) {

@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/detail/broker_core.hpp"
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 #include "broker/detail/idempotency_cache.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
@@ -78,7 +78,7 @@ std::string broker::publish(stomp::frame send) {
   if (!ec) ec = make_message(std::move(send), d, impl_->core.message_ids.next(), m);
   if (!ec) ec = impl_->core.route(m);
   if (ec) {
-    spdlog::info("publish to \"{}\" refused: {}", detail::printable(raw), ec.message());
+    spdlog::info("publish to \"{}\" refused: {}", printable(raw), ec.message());
     return {};
   }
   return m->id;
@@ -88,7 +88,7 @@ std::string broker::publish_to_user(std::string_view user, std::string_view dest
                                     std::string body, std::vector<stomp::header> headers) {
   if (!destination_suffix.starts_with("/queue/") && !destination_suffix.starts_with("/topic/")) {
     spdlog::info("publish to user \"{}\" refused: \"{}\" is not /queue/... or /topic/...",
-                 detail::printable(user), detail::printable(destination_suffix));
+                 printable(user), printable(destination_suffix));
     return {};
   }
   stomp::frame send;
@@ -106,7 +106,7 @@ std::optional<auth::principal> broker::impl::authenticate(const credentials& who
   if (!p) {
     bump(core.counters.auth_failures);
     spdlog::info("publish API: authentication of \"{}\" from {} failed: {}",
-                 detail::printable(who.login),
+                 printable(who.login),
                  who.peer_address, ec ? ec.message() : "refused");
   }
   return p;

@@ -34,6 +34,10 @@ struct config {
   /// every `heartbeat_receive`. Zero disables.
   std::chrono::milliseconds heartbeat_send{10'000};
   std::chrono::milliseconds heartbeat_receive{10'000};
+  /// A client asking for heart-beats (CONNECT `heart-beat:cx,cy`) gets the intervals it asks
+  /// for, in both directions, but never faster than this (stomp::offer_heart_beat). Intervals
+  /// configured above stay what a client asking nothing is offered.
+  std::chrono::milliseconds heartbeat_min{1'000};
   /// A peer silent for this many negotiated intervals is disconnected (browsers throttle timers
   /// in background tabs; Spring uses 3).
   double heartbeat_tolerance = 3.0;

@@ -7,6 +7,7 @@
 #include "broker/destination.hpp"
 #include "broker/error.hpp"
 #include "broker/message.hpp"
+#include "broker/printable.hpp"
 #include "cluster/channels.hpp"
 
 namespace cluster {
@@ -116,7 +117,9 @@ void redis_queues::create_group(const std::string& name) {
   redis_->command({"XGROUP", "CREATE", queue_stream(db_, name), group, "0", "MKSTREAM"},
                   [name](const redisReply* r) {
                     if (is_error(r) && !is_error(r, "BUSYGROUP")) {
-                      spdlog::warn("cluster: no consumer group for {}: {}", name, reply_text(r));
+                      spdlog::warn("cluster: no consumer group for {}: {}",
+                                   broker::printable(name, 200),
+                                   broker::printable(reply_text(r), 200));
                     }
                   });
 }
@@ -133,7 +136,7 @@ void redis_queues::enqueue(const std::string& name, std::string payload, std::si
         (ok ? self->stats_.appended : self->stats_.append_errors).fetch_add(1);
         if (ok) return done({});
         if (is_error(r, "FULL")) return done(broker::error::queue_full);
-        if (r) spdlog::warn("cluster: append refused: {}", reply_text(r));
+        if (r) spdlog::warn("cluster: append refused: {}", broker::printable(reply_text(r), 200));
         done(broker::error::message_not_stored);
       });
   if (!sent) {
@@ -287,7 +290,8 @@ std::size_t redis_queues::take(const std::string& name, const redisReply* entrie
     stats_.taken.fetch_add(1);
     broker::message_ptr restored;
     if (!broker::restore_message(payload_of(e->element[1]), target, restored)) {
-      spdlog::warn("cluster: entry {} of {} is not a message; dropped", id, name);
+      spdlog::warn("cluster: entry {} of {} is not a message; dropped", broker::printable(id),
+                   broker::printable(name, 200));
       settle(name, id, false);
       continue;
     }

@@ -73,4 +73,21 @@ heart_beat negotiate_heart_beat(heart_beat mine, heart_beat theirs) noexcept {
   return out;
 }
 
+namespace {
+
+std::chrono::milliseconds offer_one(std::chrono::milliseconds configured,
+                                    std::chrono::milliseconds asked,
+                                    std::chrono::milliseconds floor) noexcept {
+  if (configured.count() == 0 || asked.count() == 0) return configured;
+  return std::max(std::min(floor, configured), asked);
+}
+
+}  // namespace
+
+heart_beat offer_heart_beat(heart_beat configured, heart_beat theirs,
+                            std::chrono::milliseconds floor) noexcept {
+  return heart_beat{offer_one(configured.send, theirs.receive, floor),
+                    offer_one(configured.receive, theirs.send, floor)};
+}
+
 }  // namespace stomp

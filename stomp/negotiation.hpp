@@ -31,4 +31,13 @@ std::string format_heart_beat(heart_beat hb);
 /// either mine.receive or theirs.send is 0, else max of the two.
 heart_beat negotiate_heart_beat(heart_beat mine, heart_beat theirs) noexcept;
 
+/// The server's side of the negotiation for one client, so that the client gets the intervals
+/// it asks for down to `floor` (RabbitMQ gives what the client asks): per direction, when the
+/// client asks (theirs.receive for what we send, theirs.send for what we expect) we offer
+/// max(min(floor, configured), asked); when it asks 0, or `configured` is 0 (disabled), we
+/// offer `configured`. negotiate_heart_beat(result, theirs) then lands on max(floor, asked), or
+/// on `configured` itself when the operator configured an interval below the floor.
+heart_beat offer_heart_beat(heart_beat configured, heart_beat theirs,
+                            std::chrono::milliseconds floor) noexcept;
+
 }  // namespace stomp

@@ -91,6 +91,9 @@ struct server_config {
   /// from, besides the same host (Origin host:port = Host header), which is always allowed.
   /// "*" allows any; requests without Origin (not browsers) are always allowed. Refused: 403.
   std::vector<std::string> allowed_origins;
+  /// Also allow any loopback Origin (http(s)://localhost, 127.0.0.1, [::1] on any port): set
+  /// by the application in development mode, for the developer's own page on another port.
+  bool loopback_origins = false;
 };
 
 /// Why a connection was refused before its handshake.

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 #include "broker/error.hpp"
 #include "stomp/error.hpp"
 #include "stomp/serializer.hpp"
@@ -173,7 +173,9 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
                          close_reason why, std::vector<stomp::header> extra) {
   if (state_ == state::closing || state_ == state::closed) return;
   if (cause) {
-    spdlog::warn("session {} ({}): {}: {} in \"{}\"", id_, peer_.remote, ec.message(), detail,
+    // `detail` often quotes the peer's value (a destination, a transaction name).
+    spdlog::warn("session {} ({}): {}: {} in \"{}\"", id_, peer_.remote, ec.message(),
+                 printable(detail, 200),
                  frame_snippet(*cause));
   }
   stomp::frame e;

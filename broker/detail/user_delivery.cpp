@@ -8,6 +8,7 @@
 #include "broker/detail/broker_core.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
+#include "broker/printable.hpp"
 
 namespace broker::detail {
 
@@ -125,7 +126,7 @@ void stomp_session::check_expiry() {
   }
   bump(core_.counters.tokens_expired);
   spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
-               principal_.name);
+               printable(principal_.name));
   fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);
 }
 

@@ -18,6 +18,7 @@
 
 #include "broker/detail/broker_core.hpp"
 #include "broker/detail/stomp_session.hpp"
+#include "broker/printable.hpp"
 
 namespace broker::detail {
 namespace {
@@ -88,7 +89,8 @@ void stomp_session::on_user_page(std::uint64_t handle, const std::vector<stored_
   if (ec) {
     // Stays pulling: nudged at the next commit to this queue or the next tick (a second).
     // Nothing is lost, it is all stored.
-    spdlog::error("session {}: reading the stored messages of {} failed: {}", id_, feed.key,
+    spdlog::error("session {}: reading the stored messages of {} failed: {}", id_,
+                  printable(feed.key, 200),
                   ec.message());
     feed.waiting = true;
     core_.users.retry_load(feed.key, handle);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "broker/detail/stomp_session.hpp"
+#include "broker/printable.hpp"
 
 namespace broker::detail {
 
@@ -82,7 +83,8 @@ void user_router::on_appended(const std::string& key, const message_ptr& m, std:
   }
   if (ec) {
     bump(stats_.messages_dropped);
-    spdlog::error("user queue {}: message {} not stored: {}", key, m->id, ec.message());
+    spdlog::error("user queue {}: message {} not stored: {}", printable(key, 200), m->id,
+                  ec.message());
   } else {
     bump(stats_.messages_stored);
     // Committed first: another node's subscriber loading the shared store and receiving this
@@ -232,7 +234,8 @@ std::vector<stored_delivery> user_router::restore(const destination& d,
     message_ptr m;
     if (!restore_message(row.payload, d, m)) {
       // Never deliverable: removed, or every load would stop at it again.
-      spdlog::error("user queue {}: stored message {} is corrupt; removed", d.resolved(), row.seq);
+      spdlog::error("user queue {}: stored message {} is corrupt; removed",
+                    printable(d.resolved(), 200), row.seq);
       store_->remove(store_key(d.resolved()), row.seq);
       continue;
     }

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "broker/detail/broker_core.hpp"
-#include "broker/detail/printable.hpp"
+#include "broker/printable.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 #include "stomp/negotiation.hpp"
@@ -138,9 +138,11 @@ void stomp_session::on_login_checked(const pending_login& login,
 }
 
 // CONNECTED always carries heart-beat (even "0,0"): the negotiated pair from our side, which
-// makes the client's own negotiation land on the same intervals.
+// makes the client's own negotiation land on the same intervals. Our side follows the
+// client's asks down to heartbeat_min (a client asking 0,1000 gets 1000,0).
 void stomp_session::reply_connected(stomp::version v, stomp::heart_beat theirs) {
-  const stomp::heart_beat mine{core_.cfg.heartbeat_send, core_.cfg.heartbeat_receive};
+  const stomp::heart_beat mine = stomp::offer_heart_beat(
+      {core_.cfg.heartbeat_send, core_.cfg.heartbeat_receive}, theirs, core_.cfg.heartbeat_min);
   const stomp::heart_beat agreed = stomp::negotiate_heart_beat(mine, theirs);
   stomp::frame reply;
   reply.command = "CONNECTED";

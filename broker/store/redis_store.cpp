@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "broker/printable.hpp"
 #include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/redis_batch.hpp"
 #include "broker/store/detail/redis_link.hpp"
@@ -333,7 +334,8 @@ std::vector<stored_message> redis_store::impl::load_with(detail::redis_link& lin
       link, keys, q, after, max, [&](const stored_message& m) { return expired(m, current, t); },
       hidden, purge.expired, ec);
   if (ec)
-    spdlog::error("redis store: load of '{}' failed: {} ({})", q, ec.message(), link.last_error());
+    spdlog::error("redis store: load of '{}' failed: {} ({})", broker::printable(q, 200),
+                  ec.message(), broker::printable(link.last_error(), 200));
   if (!purge.expired.empty()) submit(std::move(purge));
   for (auto& m : out) m.delivered = m.delivered || marked.contains(m.seq);
   return out;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "broker/printable.hpp"
 #include "broker/store/detail/batch_writer.hpp"
 #include "broker/store/detail/pending_seqs.hpp"
 #include "broker/store/detail/sqlite_db.hpp"
@@ -281,7 +282,8 @@ std::vector<stored_message> sqlite_store::impl::load(std::string_view q, std::ui
       }
       if (rc != SQLITE_DONE) {
         ec = detail::to_error_code(rc);
-        spdlog::error("store: load of '{}' failed: {}", q, reader.last_message());
+        spdlog::error("store: load of '{}' failed: {}", broker::printable(q, 200),
+                      reader.last_message());
         break;
       }
       if (rows < want) break;

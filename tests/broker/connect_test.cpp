@@ -64,12 +64,25 @@ TEST_F(Connect, DevelopmentModeTakesLoginAsUserName) {
 
 TEST_F(Connect, NegotiatesHeartBeatsAndArmsTheConnection) {
   client c(b, q);
-  // We offer 10s,10s. Client can send every 5s, wants ours every 20s.
+  // We offer 10s,10s, down to 1s when asked. Client can send every 5s, wants ours every 20s.
   const stomp::frame reply = c.connect("1.2", {{"heart-beat", "5000,20000"}});
-  EXPECT_EQ(reply.get("heart-beat"), "20000,10000");
+  EXPECT_EQ(reply.get("heart-beat"), "20000,5000");
   ASSERT_TRUE(c.conn->heart_beats());
   EXPECT_EQ(c.conn->heart_beats()->first, 20000ms);
-  EXPECT_EQ(c.conn->heart_beats()->second, 30000ms);  // 10s x tolerance 3
+  EXPECT_EQ(c.conn->heart_beats()->second, 15000ms);  // 5s x tolerance 3
+}
+
+TEST_F(Connect, HeartBeatsFollowTheClientDownToTheFloor) {
+  client fast(b, q);
+  EXPECT_EQ(fast.connect("1.2", {{"heart-beat", "0,1000"}}).get("heart-beat"), "1000,0");
+  EXPECT_EQ(fast.conn->heart_beats(), std::make_pair(1000ms, 0ms));
+  client faster(b, q);
+  EXPECT_EQ(faster.connect("1.2", {{"heart-beat", "100,100"}}).get("heart-beat"), "1000,1000");
+  broker::config cfg;
+  cfg.heartbeat_min = 250ms;
+  broker::broker b2{cfg};
+  client floor250(b2, q);
+  EXPECT_EQ(floor250.connect("1.2", {{"heart-beat", "0,100"}}).get("heart-beat"), "250,0");
 }
 
 TEST_F(Connect, ZeroHeartBeatsStayZero) {
@@ -85,8 +98,8 @@ TEST_F(Connect, HeartBeatToleranceIsConfigurable) {
   cfg.heartbeat_tolerance = 1.5;
   broker::broker b2{cfg};
   client c(b2, q);
-  EXPECT_EQ(c.connect("1.2", {{"heart-beat", "1000,1000"}}).get("heart-beat"), "0,4000");
-  EXPECT_EQ(c.conn->heart_beats(), std::make_pair(0ms, 6000ms));
+  EXPECT_EQ(c.connect("1.2", {{"heart-beat", "5000,1000"}}).get("heart-beat"), "0,5000");
+  EXPECT_EQ(c.conn->heart_beats(), std::make_pair(0ms, 7500ms));
 }
 
 TEST_F(Connect, MalformedHeartBeatIsAnError) {

@@ -106,3 +106,55 @@ describe('Chromium with stompjs 7', () => {
     assert.equal(seen.body, 'h\u00e9llo \u2028 sockjs \ud83d\ude00');
   });
 });
+
+// The genuine @stomp/stompjs browser suite's setting (issue #15): its page is served from another
+// local port (here http://localhost:<port>) against a broker with default settings, which is
+// development mode (no users) with no allowed_origins, and its heart-beat specs ask 1,000 ms.
+describe('Chromium with stompjs 7 against a default development-mode broker', () => {
+  let broker;
+  let page;
+  let context;
+  let pageServer;
+  let userDataDir;
+  const consoleLines = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
+    pageServer = await servePage();
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-chromium-'));
+    broker = await startBroker([]);
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+    });
+    page = await context.newPage();
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    await page.goto(`http://localhost:${pageServer.address().port}/`);
+  });
+
+  after(async () => {
+    if (context) await context.close();
+    if (broker) await broker.stop();
+    if (pageServer) await new Promise((r) => pageServer.close(r));
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('connects from a page on another local port and gets 1,000 ms heart-beats', async () => {
+    const dest = `/topic/${unique('browser-hb')}`;
+    let seen;
+    try {
+      seen = await page.evaluate(([url, d]) => window.stompHeartBeats(url, d, 'beat', 3500),
+        [broker.wsUrl, dest]);
+    } catch (err) {
+      err.message += `\n--- page console ---\n${consoleLines.join('\n')}` +
+        `\n--- broker ---\n${broker.output.slice(-3000)}`;
+      throw err;
+    }
+    console.log(`CONNECTED heart-beat:${seen.heartBeat}; server heart-beats at ${seen.pongs} ms`);
+    assert.equal(seen.body, 'beat');
+    assert.equal(seen.heartBeat, '1000,1000');
+    // One a second for 3.5 s: 3 (bounds loose for a loaded machine), about a second apart.
+    assert.ok(seen.pongs.length >= 2 && seen.pongs.length <= 5, `heart-beats at ${seen.pongs}`);
+    const gaps = seen.pongs.slice(1).map((t, i) => t - seen.pongs[i]);
+    assert.ok(gaps.every((g) => g >= 500 && g <= 2000), `heart-beats at ${seen.pongs}`);
+  });
+});

@@ -71,5 +71,35 @@ TEST(Negotiation, HeartBeatTable) {
   }
 }
 
+// Issue #15 case 7: a client asking 0,1000 got 10000,0 (the configured 10 s never went lower).
+TEST(Negotiation, OfferFollowsTheClientDownToTheFloor) {
+  struct row {
+    heart_beat configured, theirs, agreed;
+  };
+  auto hb = [](int s, int r) { return heart_beat{milliseconds(s), milliseconds(r)}; };
+  const milliseconds floor(1000);
+  const row rows[] = {
+      {hb(10000, 10000), hb(0, 1000), hb(1000, 0)},      // we send as often as asked
+      {hb(10000, 10000), hb(0, 100), hb(1000, 0)},       // but not under the floor
+      {hb(10000, 10000), hb(1000, 0), hb(0, 1000)},      // we expect theirs as offered
+      {hb(10000, 10000), hb(300, 0), hb(0, 1000)},       // floor on that side too
+      {hb(10000, 10000), hb(1000, 1000), hb(1000, 1000)},
+      {hb(10000, 10000), hb(5000, 20000), hb(20000, 5000)},  // slower than ours: theirs
+      {hb(10000, 10000), hb(0, 0), hb(0, 0)},            // nothing asked, nothing agreed
+      {hb(0, 10000), hb(1000, 1000), hb(0, 1000)},       // we never send: still never
+      {hb(50, 50), hb(20, 20), hb(50, 50)},              // configured under the floor: kept
+  };
+  for (const row& r : rows) {
+    const heart_beat mine = offer_heart_beat(r.configured, r.theirs, floor);
+    EXPECT_EQ(negotiate_heart_beat(mine, r.theirs), r.agreed)
+        << format_heart_beat(r.configured) << " vs " << format_heart_beat(r.theirs);
+    // The client's side of the same negotiation lands on the same pair, mirrored.
+    EXPECT_EQ(negotiate_heart_beat(r.theirs, mine),
+              (heart_beat{r.agreed.receive, r.agreed.send}));
+  }
+  // Asking nothing in a direction: our configured default is what we offer there.
+  EXPECT_EQ(offer_heart_beat(hb(10000, 8000), hb(0, 0), floor), hb(10000, 8000));
+}
+
 }  // namespace
 }  // namespace stomp

@@ -140,6 +140,20 @@ TEST_F(Wiring, DevelopmentModeBindsLoopbackUnlessAnAddressIsGiven) {
   EXPECT_FALSE(parse({"--users", users_file()}, secured));
   app::apply_development_defaults(secured);
   EXPECT_EQ(secured.server.ws_host, "0.0.0.0");  // not development mode: defaults untouched
+  EXPECT_FALSE(secured.server.loopback_origins);
+  EXPECT_TRUE(quiet.server.loopback_origins);  // the developer's page on another local port
+}
+
+TEST_F(Wiring, AllowedOriginFlagsReplaceTheConfigList) {
+  const auto file = write("o.toml", "[websocket]\nallowed_origins = [\"https://file.example\"]\n");
+  app::settings from_file;
+  EXPECT_FALSE(parse({"--config", file}, from_file));
+  EXPECT_EQ(from_file.server.allowed_origins, std::vector<std::string>{"https://file.example"});
+  app::settings s;
+  EXPECT_FALSE(parse({"--config", file, "--allowed-origin", "https://a.example",
+                      "--allowed-origin", "https://b.example"}, s));
+  EXPECT_EQ(s.server.allowed_origins,
+            (std::vector<std::string>{"https://a.example", "https://b.example"}));
 }
 
 TEST_F(Wiring, WireBrokerBuildsAuthenticatorAuthorizerAndStore) {

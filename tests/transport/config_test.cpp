@@ -51,6 +51,7 @@ max_frame_bytes = 500
 connect_ms = 1500
 [heartbeat]
 send_ms = 2000
+min_ms = 250
 tolerance = 2.5
 [queues]
 max_pending_bytes = 65536
@@ -75,6 +76,7 @@ level = "debug"
   EXPECT_EQ(s.server.connect_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(s.broker.heartbeat_send, std::chrono::milliseconds(2000));
   EXPECT_DOUBLE_EQ(s.broker.heartbeat_tolerance, 2.5);
+  EXPECT_EQ(s.broker.heartbeat_min, std::chrono::milliseconds(250));
   EXPECT_EQ(s.server.max_pending_bytes, 65536u);
   EXPECT_EQ(s.server.slow_consumer, transport::slow_consumer_policy::drop_oldest);
   EXPECT_EQ(s.log_level, "debug");
@@ -156,6 +158,7 @@ TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(s.broker.heartbeat_send, d.broker.heartbeat_send);
   EXPECT_EQ(s.broker.heartbeat_receive, d.broker.heartbeat_receive);
   EXPECT_DOUBLE_EQ(s.broker.heartbeat_tolerance, d.broker.heartbeat_tolerance);
+  EXPECT_EQ(s.broker.heartbeat_min, std::chrono::milliseconds(1000));
   EXPECT_EQ(s.broker.queue_max_messages, d.broker.queue_max_messages);
   EXPECT_EQ(s.broker.queue_max_bytes, d.broker.queue_max_bytes);
   EXPECT_EQ(s.broker.max_transaction_bytes, d.broker.max_transaction_bytes);

@@ -70,6 +70,7 @@ reply exchange(std::uint16_t port, http::request<Body>& req, const header_list& 
 reply post(std::uint16_t port, std::string body, const header_list& headers = {},
            const std::string& target = "/api/v1/publish", http::verb verb = http::verb::post) {
   http::request<http::string_body> req(verb, target, 11);
+  req.set(http::field::content_type, "application/json");  // `headers` may replace it
   req.body() = std::move(body);
   return exchange(port, req, headers);
 }
@@ -233,6 +234,7 @@ TEST(PublishApi, OversizedBodyGets413) {
   // Announced too large: refused from the head, the body is never sent.
   {
     http::request<http::empty_body> req(http::verb::post, "/api/v1/publish", 11);
+    req.set(http::field::content_type, "application/json");
     req.content_length(100'000'000);
     net::io_context ioc;
     tcp::socket socket(ioc);
@@ -246,6 +248,7 @@ TEST(PublishApi, OversizedBodyGets413) {
   // Chunked, no length announced: the parser's body limit.
   http::request<http::string_body> req(http::verb::post, "/api/v1/publish", 11);
   req.body() = publish_json("/topic/a", std::string(2000, 'x'));
+  req.set(http::field::content_type, "application/json");
   req.chunked(true);
   http::request_serializer<http::string_body> sr(req);
   net::io_context ioc;
@@ -326,6 +329,30 @@ TEST(PublishApi, OnlyJsonContentIsAccepted) {
   }
   EXPECT_EQ(post(s.ws_port(), body, {{"Content-Type", "Application/JSON; charset=utf-8"}}).status,
             202u);
+}
+
+// `fetch(url, {mode: 'no-cors', body: blob})` sends no Content-Type, and needs no preflight.
+TEST(PublishApi, MissingContentTypeIsRefused) {
+  test_server s;
+  http::request<http::string_body> req(http::verb::post, "/api/v1/publish", 11);
+  req.body() = publish_json("/topic/a", "x");
+  const auto r = exchange(s.ws_port(), req, {});
+  EXPECT_EQ(r.status, 415u);
+  EXPECT_FALSE(r.json("error").empty());
+}
+
+// The WebSocket's Origin rule: same host, listed origins and requests without Origin pass.
+TEST(PublishApi, DisallowedOriginIsRefusedWith403) {
+  auto cfg = loopback_config();
+  cfg.allowed_origins = {"https://app.example"};
+  test_server s(cfg);
+  const auto body = publish_json("/topic/a", "x");
+  const auto evil = post(s.ws_port(), body, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(evil.status, 403u);
+  EXPECT_FALSE(evil.json("error").empty());
+  EXPECT_EQ(post(s.ws_port(), body, {{"Origin", "https://app.example"}}).status, 202u);
+  EXPECT_EQ(post(s.ws_port(), body, {{"Origin", "http://127.0.0.1"}}).status, 202u);  // same host
+  EXPECT_EQ(post(s.ws_port(), body).status, 202u);
 }
 
 TEST(PublishApi, DisabledApiIsNotFound) {

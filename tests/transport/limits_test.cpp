@@ -222,6 +222,27 @@ TEST(Origin, RulesOfTheCheck) {
   EXPECT_TRUE(origin_allowed("https://anything.example", "h", {"*"}));
 }
 
+TEST(Origin, LoopbackPagesOnlyWhenAskedFor) {
+  using transport::detail::origin_allowed;
+  const std::vector<std::string> none;
+  for (const char* page : {"http://localhost:3000", "https://LOCALHOST:3443/", "http://127.0.0.1",
+                           "http://127.0.0.1:5173", "http://[::1]:8080", "https://[::1]"}) {
+    EXPECT_TRUE(origin_allowed(page, "127.0.0.1:15674", none, true)) << page;
+    EXPECT_FALSE(origin_allowed(page, "127.0.0.1:15674", none, false)) << page;
+  }
+  for (const char* page : {"http://localhost.evil.example:3000", "http://127.0.0.1.evil.example",
+                           "ws://localhost:3000", "file://localhost", "http://localhost:3000/x",
+                           "http://localhost:30x0", "http://127.0.0.2:3000", "null"}) {
+    EXPECT_FALSE(origin_allowed(page, "127.0.0.1:15674", none, true)) << page;
+  }
+}
+
+TEST(Origin, RefusalDetailNamesOriginHostAndSettingEscaped) {
+  const auto text = transport::detail::origin_refusal_detail("http://x\x1b[2J:3000", "h\r\n");
+  EXPECT_EQ(text, "Origin \"http://x\\x1b[2J:3000\", Host \"h\\r\\n\": allow it with "
+                  "websocket.allowed_origins or --allowed-origin");
+}
+
 TEST(Origin, CrossSiteUpgradeIsRefusedWith403) {
   test_server s;
   const auto port = std::to_string(s.ws_port());

@@ -126,7 +126,7 @@ std::string api_accepted_json(std::string_view message_id) {
 
 bool is_json_content_type(std::string_view value) noexcept {
   const auto type = trim(value.substr(0, value.find(';')));
-  return type.empty() || (type.size() == 16 && iequals_prefix(type, "application/json"));
+  return type.size() == 16 && iequals_prefix(type, "application/json");
 }
 
 unsigned api_status_code(broker::publish_status s) noexcept {

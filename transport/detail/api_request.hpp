@@ -38,8 +38,9 @@ std::string api_error_json(std::string_view message);
 /// `{"message_id": "<id>"}` with JSON escaping. Pure.
 std::string api_accepted_json(std::string_view message_id);
 
-/// True for an absent Content-Type and for `application/json` (any case, parameters such as
-/// `; charset=utf-8` allowed). Pure.
+/// True for `application/json` (any case, parameters such as `; charset=utf-8` allowed); false
+/// for anything else, an absent Content-Type included (what a cross-site no-cors fetch sends).
+/// Pure.
 bool is_json_content_type(std::string_view value) noexcept;
 
 /// The HTTP status code for a publish outcome (202, 400, 401, 403, 413, 503). Pure.

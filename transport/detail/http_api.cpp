@@ -15,8 +15,11 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/byte_budget.hpp"
+#include "broker/printable.hpp"
 #include "transport/detail/api_request.hpp"
 #include "transport/detail/bearer.hpp"
+#include "transport/detail/origin.hpp"
+#include "transport/detail/refusal.hpp"
 #include "transport/detail/server_state.hpp"
 
 namespace transport::detail {
@@ -69,7 +72,7 @@ void respond(const exchange_ptr& x, unsigned status, std::string body,
 
 void refuse(const exchange_ptr& x, unsigned status, std::string_view message,
             std::string_view extra_headers = {}) {
-  spdlog::debug("publish api {}: {} {}", x->remote, status, message);
+  spdlog::debug("publish api {}: {} {}", x->remote, status, broker::printable(message, 200));
   respond(x, status, api_error_json(message), extra_headers);
 }
 
@@ -139,9 +142,16 @@ void route(const exchange_ptr& x) {
   if (req.method() != http::verb::post) {
     return refuse(x, 405, "only POST", "Allow: POST\r\n");
   }
-  // A browser can POST text/plain or a form across sites without a CORS preflight, but not
-  // application/json: refusing other types keeps pages elsewhere from publishing (above all
-  // in development mode, where no credentials are needed). No Content-Type: not a browser.
+  // A page elsewhere can POST here without a CORS preflight (`fetch` in no-cors mode, a form):
+  // its Origin is refused by the WebSocket's rule, and only application/json is read (a type
+  // no page can send across sites without a preflight we never answer). Above all in
+  // development mode, where no credentials are needed.
+  const auto origin = sv(req[http::field::origin]);
+  const auto host = sv(req[http::field::host]);
+  if (!origin_allowed(origin, host, cfg.allowed_origins, cfg.loopback_origins)) {
+    count_refusal(*x->server, refusal::origin, x->remote, origin_refusal_detail(origin, host));
+    return refuse(x, 403, "origin not allowed");
+  }
   if (!is_json_content_type(sv(req[http::field::content_type]))) {
     return refuse(x, 415, "Content-Type must be application/json");
   }

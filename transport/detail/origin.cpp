@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
+#include "broker/printable.hpp"
+
 namespace transport::detail {
 
 namespace {
@@ -49,11 +53,35 @@ bool same_host(std::string_view origin, std::string_view host_header) {
   return !oh.empty() && iequals(oh, hh) && op == hp;
 }
 
+/// A page of this machine: http(s)://localhost, 127.0.0.1 or [::1], any port, no path. What a
+/// developer's dev server (http://localhost:3000) serves.
+bool loopback_page(std::string_view origin) {
+  const auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return false;
+  const std::string_view scheme = origin.substr(0, sep);
+  if (!iequals(scheme, "http") && !iequals(scheme, "https")) return false;
+  const std::string_view authority = trim_slash(origin.substr(sep + 3));
+  if (authority.find('/') != std::string_view::npos) return false;
+  std::string_view host, port;
+  split_authority(authority, host, port);
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]";
+}
+
 }  // namespace
 
+std::string origin_refusal_detail(std::string_view origin, std::string_view host) {
+  return fmt::format(
+      "Origin \"{}\", Host \"{}\": allow it with websocket.allowed_origins or --allowed-origin",
+      broker::printable(origin, 200), broker::printable(host, 200));
+}
+
 bool origin_allowed(std::string_view origin, std::string_view host,
-                    const std::vector<std::string>& allowed) {
+                    const std::vector<std::string>& allowed, bool loopback) {
   if (origin.empty()) return true;
+  if (loopback && loopback_page(origin)) return true;
   for (const auto& entry : allowed) {
     if (entry == "*") return true;
   }

@@ -82,13 +82,14 @@ class refuser : public std::enable_shared_from_this<refuser> {
 
 }  // namespace
 
-void count_refusal(server_state& state, refusal why, const std::string& remote) {
+void count_refusal(server_state& state, refusal why, const std::string& remote,
+                   std::string_view detail) {
   const auto i = static_cast<std::size_t>(why);
   state.counters.refused[i].fetch_add(1, std::memory_order_relaxed);
   std::uint64_t suppressed = 0;
   if (state.refusal_logs[i].allow(suppressed)) {
     spdlog::warn("refused {}: {} ({}; {} more refusals for this reason since the last line)",
-                 remote, to_string(why), explanation(why), suppressed);
+                 remote, to_string(why), detail.empty() ? explanation(why) : detail, suppressed);
   }
 }
 

@@ -26,9 +26,11 @@ std::string refusal_bytes(bool websocket, refusal why);
 bool admit(boost::asio::ip::tcp::socket& socket, server_state& state, bool websocket,
            admission_ticket& ticket);
 
-/// Counts a refusal in stats::refused and logs it (at most one line a second per reason).
+/// Counts a refusal in stats::refused and logs it (at most one line a second per reason), with
+/// `detail` (escaped by the caller) in place of the reason's stock explanation when given.
 /// Thread-safe.
-void count_refusal(server_state& state, refusal why, const std::string& remote);
+void count_refusal(server_state& state, refusal why, const std::string& remote,
+                   std::string_view detail = {});
 
 /// The fd-limit path (accept failed with EMFILE, the reserve descriptor spent on `socket`):
 /// counts and answers as admit() does, synchronously and without blocking, then closes.

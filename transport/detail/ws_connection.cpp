@@ -120,7 +120,7 @@ class ws_connection final : public connection_base {
     const auto& req = parser_->get();
     const auto& cfg = server().config;
     const auto path = target_path({req.target().data(), req.target().size()});
-    if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin();
+    if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin(req);
     if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
     if (cfg.sockjs_enabled) {
       const auto route = parse_sockjs_route(path, cfg.sockjs_path);
@@ -226,11 +226,14 @@ class ws_connection final : public connection_base {
     const auto origin = req[http::field::origin];
     const auto host = req[http::field::host];
     return origin_allowed({origin.data(), origin.size()}, {host.data(), host.size()},
-                          server().config.allowed_origins);
+                          server().config.allowed_origins, server().config.loopback_origins);
   }
 
-  void refuse_origin() {
-    count_refusal(*shared_server(), refusal::origin, peer().remote);
+  void refuse_origin(const http::request<http::empty_body>& req) {
+    const auto origin = req[http::field::origin];
+    const auto host = req[http::field::host];
+    count_refusal(*shared_server(), refusal::origin, peer().remote,
+                  origin_refusal_detail({origin.data(), origin.size()}, {host.data(), host.size()}));
     respond(http::status::forbidden, "origin not allowed\n");
   }
 

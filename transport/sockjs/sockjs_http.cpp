@@ -270,12 +270,14 @@ void serve_session(const exchange& x, const sockjs_route& r) {
 // request: SockJS sends credentials, so a foreign page must not ride on the visitor's cookies.
 bool origin_ok(const exchange& x) {
   return origin_allowed(sv(x.req[http::field::origin]), sv(x.req[http::field::host]),
-                        x.server->config.allowed_origins);
+                        x.server->config.allowed_origins, x.server->config.loopback_origins);
 }
 
 void serve(const exchange& x) {
   if (!origin_ok(x)) {
-    count_refusal(*x.server, refusal::origin, x.remote);
+    count_refusal(*x.server, refusal::origin, x.remote,
+                  origin_refusal_detail(sv(x.req[http::field::origin]),
+                                        sv(x.req[http::field::host])));
     return respond(x, http::status::forbidden, plain_text, "origin not allowed\n");
   }
   const auto path = target_path(sv(x.req.target()));

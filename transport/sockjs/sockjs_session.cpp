@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
+#include "broker/printable.hpp"
 #include "transport/detail/server_state.hpp"
 #include "transport/sockjs/sockjs_frame.hpp"
 
@@ -217,7 +218,8 @@ void sockjs_session::expire() {
   if (dropped > 0) {
     shared_server()->counters.dropped_frames.fetch_add(dropped, std::memory_order_relaxed);
   }
-  spdlog::info("{} sockjs session {} timed out ({} frames dropped)", peer().remote, id_, dropped);
+  spdlog::info("{} sockjs session {} timed out ({} frames dropped)", peer().remote,
+               broker::printable(id_), dropped);
   finish(close_requested_ ? reason() : broker::close_reason::peer_gone);
 }
 

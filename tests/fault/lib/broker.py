@@ -59,10 +59,12 @@ def accepts(port):
 
 class Broker:
     """One stompbox process. `config` is TOML text written to a file in the work dir;
-    `data_dir` is passed as --data-dir when set; `wrapper` prefixes the command (prlimit)."""
+    `data_dir` is passed as --data-dir when set; `wrapper` prefixes the command (prlimit);
+    `args` are more command-line flags."""
 
-    def __init__(self, workdir, config="", data_dir=None, wrapper=(), threads=2):
+    def __init__(self, workdir, config="", data_dir=None, wrapper=(), threads=2, args=()):
         self.workdir = workdir
+        self.args = list(args)
         self.config, self.data_dir, self.wrapper, self.threads = config, data_dir, wrapper, threads
         self.proc = None
         self.killed = False      # the test sent SIGKILL on purpose
@@ -87,6 +89,7 @@ class Broker:
             args += ["--data-dir", self.data_dir or os.path.join(self.workdir, "data")]
         if "--metrics" in help_text():  # any free port: tests run in parallel
             args += ["--metrics", f"{HOST}:0"]
+        args += self.args
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT)

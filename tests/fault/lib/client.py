@@ -176,10 +176,13 @@ class TcpStomp(_Stomp):
             return b""
 
 
-def ws_handshake(sock, port, path="/ws", protocol="v12.stomp"):
-    """Sends the upgrade request; returns (status code, response head, bytes read past it)."""
+def ws_handshake(sock, port, path="/ws", protocol="v12.stomp", origin=None, host=None):
+    """Sends the upgrade request (with `Origin` when given; `Host` defaults to the address
+    dialled); returns (status code, response head, bytes read past it)."""
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\n"
+    origin_line = f"Origin: {origin}\r\n" if origin is not None else ""
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host or f'{HOST}:{port}'}\r\n"
+               f"Upgrade: websocket\r\n{origin_line}"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n")
     sock.sendall(request.encode())
@@ -211,9 +214,9 @@ def ws_frame(opcode, payload):
 class WsStomp(_Stomp):
     """STOMP over WebSocket: each frame we send is one text message."""
 
-    def __init__(self, port, path="/ws", rcvbuf=None, timeout=10.0):
+    def __init__(self, port, path="/ws", rcvbuf=None, timeout=10.0, origin=None):
         super().__init__(open_socket(port, rcvbuf, timeout))
-        status, head, self.wsbuf = ws_handshake(self.sock, port, path)
+        status, head, self.wsbuf = ws_handshake(self.sock, port, path, origin=origin)
         if status != 101:
             raise AssertionError(f"WebSocket upgrade refused: {head}")
         self.close_code = None
@@ -346,10 +349,15 @@ def api_publish(port, destination, body, auth=None, idempotency_key=None, header
         request_headers["Authorization"] = f"Basic {token}"
     if idempotency_key is not None:
         request_headers["Idempotency-Key"] = idempotency_key
+    return api_post(port, json.dumps(payload).encode(), request_headers, timeout)
+
+
+def api_post(port, body, headers, timeout=10.0):
+    """POST /api/v1/publish with exactly `headers` (no Content-Type unless given) and `body`
+    (bytes). Returns (HTTP status, decoded JSON answer or the raw text)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("POST", "/api/v1/publish", body=json.dumps(payload).encode(),
-                     headers=request_headers)
+        conn.request("POST", "/api/v1/publish", body=body, headers=headers)
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")
     finally:

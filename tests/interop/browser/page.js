@@ -67,3 +67,52 @@ window.stompOverSockJS = async (url, transport, destination, body) => {
   }, destination, body);
   return { ...seen, transport: used };
 };
+
+/**
+ * The stomp.js browser suite's heart-beat scenario: a client asking 1,000 ms heart-beats both
+ * ways (over the browser's WebSocket to `url`) connects, receives its own message, then stays
+ * `watchMs` connected. Resolves with CONNECTED's heart-beat header, the MESSAGE body and the
+ * times (ms after the MESSAGE) at which server heart-beats (stomp.js logs `<<< PONG`) came.
+ */
+window.stompHeartBeats = (url, destination, body, watchMs) => new Promise((resolve, reject) => {
+  const log = [];
+  const pongs = [];
+  let done = false;
+  let start = null;
+  const fail = (why) => {
+    if (done) return;
+    done = true;
+    client.deactivate();
+    reject(new Error(`${why}\n${log.join('\n')}`));
+  };
+  const timer = setTimeout(() => fail('no MESSAGE within 15 s'), 15000);
+  const client = new StompJs.Client({
+    webSocketFactory: () => new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
+    connectHeaders: { login: 'alice', passcode: 'any' },
+    reconnectDelay: 0,
+    heartbeatIncoming: 1000,
+    heartbeatOutgoing: 1000,
+    debug: (line) => {
+      log.push(line);
+      if (line === '<<< PONG' && start !== null) pongs.push(Math.round(performance.now() - start));
+    },
+  });
+  client.onStompError = (f) => fail(`ERROR frame: ${f.headers.message}`);
+  client.onWebSocketClose = (e) => fail(`socket closed (code ${e.code})`);
+  client.onConnect = (connected) => {
+    client.watchForReceipt('sub-1', () => client.publish({ destination, body }));
+    client.subscribe(destination, (msg) => {
+      clearTimeout(timer);
+      start = performance.now();
+      setTimeout(() => {
+        if (done) return;
+        done = true;
+        client.onWebSocketClose = () => {};
+        client.deactivate().then(() => resolve({
+          heartBeat: connected.headers['heart-beat'], body: msg.body, pongs,
+        }));
+      }, watchMs);
+    }, { receipt: 'sub-1' });
+  };
+  client.activate();
+});
