@@ -71,7 +71,9 @@ proxy_header parse_v1(std::string_view bytes) {
     if (bytes.find('\n') != std::string_view::npos) return invalid("v1 header with a bare LF");
     return need(1);  // the CRLF may be the next byte: read one at a time
   }
+  if (crlf + 2 > max_v1_bytes) return invalid("v1 header without CRLF in 107 bytes");
   const auto line = bytes.substr(v1_prefix.size(), crlf - v1_prefix.size());
+  if (line.find('\n') != std::string_view::npos) return invalid("v1 header with a bare LF");
   if (line.starts_with("UNKNOWN")) return done(crlf + 2);
   std::string_view f[5];
   if (!split_fields(line, f)) return invalid("v1 header without five fields");
