@@ -11,9 +11,9 @@ namespace {
 void read_flag(const toml::table& root, const char* path, bool& out) {
   const auto node = root.at_path(path);
   if (!node) return;
-  const auto v = node.value<bool>();
+  const auto* v = node.as_boolean();  // value<bool>() would take 1 for true
   if (!v) throw config_error(std::string(path) + ": expected true or false");
-  out = *v;
+  out = v->get();
 }
 
 }  // namespace
