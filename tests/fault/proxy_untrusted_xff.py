@@ -5,7 +5,7 @@
    (X-Forwarded-For and Forwarded naming 203.0.113.x): ignored. It is counted and logged as
    127.0.0.2: 101, 101, then 503.
 2. From the trusted address, garbage in X-Forwarded-For: the request still succeeds, under the
-   socket's own address.
+   socket's own address; the header is logged at debug, escaped (its quote as \").
 3. From the trusted address, "X-Forwarded-For: 198.51.100.1, 203.0.113.50": the rightmost hop
    not trusted is the client (203.0.113.50; 198.51.100.1 was written by the client itself).
 """
@@ -20,6 +20,8 @@ CONFIG = """
 trusted = ["127.0.0.1"]
 [limits]
 max_connections_per_ip = 2
+[log]
+level = "debug"
 """
 
 
@@ -51,11 +53,13 @@ def main():
         assert statuses == [101, 101, 503], statuses
         assert broker.wait_log("open 127.0.0.2:")
         status, sock, port = upgrade("127.0.0.1", broker.ws_port,
-                                     "X-Forwarded-For: not-an-ip, <script>\r\n")
+                                     "X-Forwarded-For: not-an-ip, \"<script>\r\n")
         held.append(sock)
         print(f"trusted peer, garbage X-Forwarded-For: {status}")
         assert status == 101, status
         assert broker.wait_log(f"open 127.0.0.1:{port} ws")
+        assert broker.wait_log('forwarding header not used (unparsable hop): '
+                               '"not-an-ip, \\"<script>"'), broker.log()[-2000:]
         status, sock, _ = upgrade("127.0.0.1", broker.ws_port,
                                   "X-Forwarded-For: 198.51.100.1, 203.0.113.50\r\n")
         held.append(sock)
