@@ -9,6 +9,7 @@ STOMP listener ([websocket] and [tcp] proxy_protocol = true, [proxies] trusted =
 3. Without a PROXY header (a direct client) the connection is closed unanswered and logged.
 4. A v2 LOCAL header from the trusted address keeps the socket's own address; a v1 header from
    an untrusted peer (127.0.0.2 directly) is ignored (logged): it cannot claim 203.0.113.9.
+5. Half a header, then silence: closed after timeouts.handshake_ms (1 s here), logged.
 """
 
 import struct
@@ -30,6 +31,8 @@ proxy_protocol = true
 proxy_protocol = true
 [limits]
 max_connections_per_ip = {PER_IP}
+[timeouts]
+handshake_ms = 1000
 """
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -122,6 +125,21 @@ def main():
         assert "open 203.0.113.9" not in broker.log()
         conn.close()
         print("v2 LOCAL keeps the socket address; an untrusted peer's v1 header is ignored")
+        # 5. half a header, then nothing
+        time.sleep(1.1)  # a new second for the throttled log line
+        sock = client_socket("127.0.0.1", broker.ws_port)
+        sock.sendall(b"PROXY TCP4 192.0.2")
+        started = time.monotonic()
+        sock.settimeout(15)
+        try:
+            answer = sock.recv(4096)
+        except ConnectionResetError:
+            answer = b""
+        waited = time.monotonic() - started
+        sock.close()
+        print(f"half a PROXY header: closed after {waited:.1f} s (handshake_ms = 1000)")
+        assert answer == b"" and 0.8 < waited < 5, (answer, waited)
+        assert broker.wait_log("no valid PROXY protocol header (none within the handshake")
 
 
 if __name__ == "__main__":

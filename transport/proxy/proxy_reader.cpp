@@ -36,6 +36,8 @@ class header_reader : public std::enable_shared_from_this<header_reader> {
 
  private:
   void step() {
+    // The deadline may have passed between two reads, with no read pending to cancel.
+    if (timed_out_) return finish(net::error::timed_out, {});
     const auto header = parse_proxy_header(bytes_);
     if (header.state != proxy_header::status::need_more) return finish({}, header);
     const auto have = bytes_.size();
