@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 #include "app/config_hardening.hpp"
 #include "broker/message.hpp"
+#include "app/config_proxies.hpp"
 #include "cluster/redis_url.hpp"
 
 #include <algorithm>
@@ -28,8 +29,10 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
       {"server", {"name", "threads"}},
       {"websocket", {"enabled", "host", "port", "path", "token_cookie", "max_handshake_bytes",
-                     "max_message_bytes", "frames_per_message", "allowed_origins"}},
-      {"tcp", {"enabled", "host", "port", "read_chunk_bytes"}},
+                     "max_message_bytes", "frames_per_message", "allowed_origins",
+                     "proxy_protocol"}},
+      {"tcp", {"enabled", "host", "port", "read_chunk_bytes", "proxy_protocol"}},
+      {"proxies", {"trusted"}},
       {"tls", {"cert", "key"}},
       {"limits", {"max_command_bytes", "max_header_line_bytes", "max_headers", "max_body_bytes",
                   "max_frame_bytes", "pre_connect", "max_subscriptions_per_session",
@@ -242,6 +245,7 @@ void load_config_file(const std::string& path, settings& out) {
   read(root, "server.threads", out.threads);
   read(root, "log.level", out.log_level);
   detail::read_hardening(root, out);
+  detail::read_proxies(root, out);
   read(root, "store.data_dir", out.data_dir);
   read(root, "store.commit_delay_us", out.commit_delay_us);
   if (out.commit_delay_us > 100'000) {

@@ -8,7 +8,7 @@ build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libboost-json1.81-dev libsqlite3-dev libhiredis-dev)
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
-  openssl python3 python3-stomp chromium redis-server prometheus)
+  openssl python3 python3-stomp chromium redis-server prometheus nginx haproxy)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -10,6 +10,7 @@
 #include "transport/detail/server_state.hpp"
 #include "transport/detail/tcp_connection.hpp"
 #include "transport/detail/ws_connection.hpp"
+#include "transport/proxy/client_address.hpp"
 
 namespace transport {
 
@@ -34,11 +35,7 @@ void server::start() {
   if (cfg.ws_enabled) {
     auto l = std::make_shared<detail::listener>(
         state_->ioc, cfg.ws_host, cfg.ws_port, cfg.listen_backlog,
-        [state](net::ip::tcp::socket s) {
-          detail::admission_ticket ticket;
-          if (detail::admit(s, *state, true, ticket))
-            detail::start_ws_connection(std::move(s), state, std::move(ticket));
-        });
+        [state](net::ip::tcp::socket s) { detail::accept_peer(std::move(s), state, true); });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, true); });
     state_->bound_ws_port = l->port();
     listeners_.push_back(std::move(l));
@@ -46,11 +43,7 @@ void server::start() {
   if (cfg.tcp_enabled) {
     auto l = std::make_shared<detail::listener>(
         state_->ioc, cfg.tcp_host, cfg.tcp_port, cfg.listen_backlog,
-        [state](net::ip::tcp::socket s) {
-          detail::admission_ticket ticket;
-          if (detail::admit(s, *state, false, ticket))
-            detail::start_tcp_connection(std::move(s), state, std::move(ticket));
-        });
+        [state](net::ip::tcp::socket s) { detail::accept_peer(std::move(s), state, false); });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, false); });
     state_->bound_tcp_port = l->port();
     listeners_.push_back(std::move(l));

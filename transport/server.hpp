@@ -94,6 +94,16 @@ struct server_config {
   /// Also allow any loopback Origin (http(s)://localhost, 127.0.0.1, [::1] on any port): set
   /// by the application in development mode, for the developer's own page on another port.
   bool loopback_origins = false;
+
+  // Proxies in front (docs/cluster.md). From a socket whose peer is in trusted_proxies, the
+  // client address is taken from Forwarded / X-Forwarded-For (HTTP on the WebSocket port) and
+  // from the PROXY protocol header; from anyone else those are ignored.
+  /// Addresses and CIDR ranges ("10.0.0.0/8", "::1"); empty (the default) trusts nobody.
+  std::vector<std::string> trusted_proxies;
+  /// Every connection on the WebSocket port starts with a PROXY v1/v2 header (before TLS).
+  bool ws_proxy_protocol = false;
+  /// Every connection on the TCP port starts with a PROXY v1/v2 header (before TLS).
+  bool tcp_proxy_protocol = false;
 };
 
 /// Why a connection was refused before its handshake.

@@ -168,6 +168,39 @@ TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(s.broker.stamp_sender, d.broker.stamp_sender);
   EXPECT_EQ(s.broker.sender_header, d.broker.sender_header);
   EXPECT_EQ(s.log_level, d.log_level);
+  EXPECT_EQ(s.server.trusted_proxies, d.server.trusted_proxies);
+  EXPECT_EQ(s.server.ws_proxy_protocol, d.server.ws_proxy_protocol);
+  EXPECT_EQ(s.server.tcp_proxy_protocol, d.server.tcp_proxy_protocol);
+}
+
+// [proxies] trusted and the proxy_protocol switches; an entry that is neither an address nor a
+// CIDR range stops start-up with the entry named.
+TEST_F(Config, ProxiesAreReadAndBadRangesRefused) {
+  app::settings s;
+  EXPECT_TRUE(s.server.trusted_proxies.empty());
+  EXPECT_FALSE(s.server.ws_proxy_protocol);
+  EXPECT_FALSE(s.server.tcp_proxy_protocol);
+  app::load_config_file(write("[proxies]\ntrusted = [\"10.0.0.0/8\", \"127.0.0.1\", \"fd00::/8\"]\n"
+                              "[websocket]\nproxy_protocol = true\n[tcp]\nproxy_protocol = true\n"),
+                        s);
+  EXPECT_EQ(s.server.trusted_proxies,
+            (std::vector<std::string>{"10.0.0.0/8", "127.0.0.1", "fd00::/8"}));
+  EXPECT_TRUE(s.server.ws_proxy_protocol);
+  EXPECT_TRUE(s.server.tcp_proxy_protocol);
+  for (const char* bad : {"10.0.0.0/33", "proxy.example.com", "10.0.0.1:80"}) {
+    try {
+      app::settings t;
+      app::load_config_file(write(std::string("[proxies]\ntrusted = [\"") + bad + "\"]\n"), t);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const app::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("proxies.trusted: '") + bad + "'"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_THROW(app::load_config_file(write("[proxies]\ntrusted = \"10.0.0.0/8\"\n"), s),
+               app::config_error);
+  EXPECT_THROW(app::load_config_file(write("[tcp]\nproxy_protocol = 1\n"), s), app::config_error);
 }
 
 TEST_F(Config, SenderStampingIsReadAndItsHeaderChecked) {

@@ -31,10 +31,12 @@ class admission_ticket {
   void release() noexcept;
   /// True while it holds a place.
   explicit operator bool() const noexcept { return from_ != nullptr; }
-  /// The client IP the place was counted for.
+  /// The client IP the place was counted for; empty while its per-IP count waits for the
+  /// real client address (a socket from a trusted proxy, see admission::rekey).
   const std::string& ip() const noexcept { return ip_; }
 
  private:
+  friend class admission;  // rekey() moves ip_
   std::shared_ptr<admission> from_;
   std::string ip_;
 };
@@ -50,14 +52,21 @@ class admission : public std::enable_shared_from_this<admission> {
       : max_total_(max_total), max_per_ip_(max_per_ip) {}
 
   /// Counts one place for `ip` into `ticket` unless a limit is reached: then returns which one,
-  /// counts nothing and leaves `ticket` empty.
+  /// counts nothing and leaves `ticket` empty. An empty `ip` counts against max_connections
+  /// only: the per-IP count waits for rekey() (a trusted proxy's socket, whose client is not
+  /// known yet).
   std::optional<refusal> try_enter(const std::string& ip, admission_ticket& ticket);
+  /// Moves the per-IP count of `ticket` (a place of this admission) to `ip`, the real client
+  /// address, unless `ip` is at max_connections_per_ip: then returns the refusal and leaves
+  /// the ticket as it was. No-op when it is already counted for `ip`.
+  std::optional<refusal> rekey(admission_ticket& ticket, const std::string& ip);
   /// Places counted now.
   std::size_t total() const;
 
  private:
   friend class admission_ticket;
   void leave(const std::string& ip) noexcept;
+  void forget_locked(const std::string& ip) noexcept;  // one place less for `ip`
 
   const std::size_t max_total_;
   const std::size_t max_per_ip_;

@@ -93,8 +93,10 @@ void count_refusal(server_state& state, refusal why, const std::string& remote,
   }
 }
 
+std::string refusal_body(refusal why) { return fmt::format("{}\n", explanation(why)); }
+
 std::string refusal_bytes(bool websocket, refusal why) {
-  const std::string body = fmt::format("{}\n", explanation(why));
+  const std::string body = refusal_body(why);
   if (websocket) {
     const int status = why == refusal::origin ? 403 : 503;
     return fmt::format(
@@ -110,7 +112,8 @@ std::string refusal_bytes(bool websocket, refusal why) {
          std::string(1, '\0');
 }
 
-bool admit(tcp::socket& socket, server_state& state, bool websocket, admission_ticket& ticket) {
+bool admit(tcp::socket& socket, server_state& state, bool websocket, admission_ticket& ticket,
+           bool defer_per_ip) {
   error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   if (ec) {  // the peer is already gone
@@ -119,15 +122,20 @@ bool admit(tcp::socket& socket, server_state& state, bool websocket, admission_t
   }
   const std::string ip = ep.address().to_string();
   const std::string remote = to_string(ep);
-  const auto refused = state.admitted->try_enter(ip, ticket);
+  const auto refused = state.admitted->try_enter(defer_per_ip ? std::string() : ip, ticket);
   if (!refused) return true;
   count_refusal(state, *refused, remote);
+  refuse(socket, state, websocket, *refused);
+  return false;
+}
+
+void refuse(tcp::socket& socket, server_state& state, bool websocket, refusal why) {
   if (state.tls) {
+    error_code ec;
     socket.close(ec);
   } else {
-    std::make_shared<refuser>(std::move(socket), refusal_bytes(websocket, *refused))->run();
+    std::make_shared<refuser>(std::move(socket), refusal_bytes(websocket, why))->run();
   }
-  return false;
 }
 
 void refuse_at_fd_limit(tcp::socket& socket, server_state& state, bool websocket) {

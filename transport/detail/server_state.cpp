@@ -1,11 +1,24 @@
 #include "transport/detail/server_state.hpp"
 
+#include <stdexcept>
+
 #include "transport/detail/connection_base.hpp"
 
 namespace transport::detail {
 
+namespace {
+
+proxy::cidr_set parse_trusted(const std::vector<std::string>& entries) {
+  std::string bad;
+  auto set = proxy::cidr_set::parse(entries, &bad);
+  if (!set) throw std::invalid_argument("trusted_proxies: not an address or CIDR range: " + bad);
+  return std::move(*set);
+}
+
+}  // namespace
+
 server_state::server_state(boost::asio::io_context& ctx, broker::broker& b, server_config cfg)
-    : ioc(ctx), broker(b), config(std::move(cfg)) {}
+    : ioc(ctx), broker(b), config(std::move(cfg)), trusted(parse_trusted(config.trusted_proxies)) {}
 
 bool server_state::add(const std::shared_ptr<connection_base>& c) {
   std::lock_guard lock(mu_);

@@ -13,6 +13,7 @@
 #include "transport/detail/admission.hpp"
 #include "transport/detail/log_throttle.hpp"
 #include "transport/detail/tls_context.hpp"
+#include "transport/proxy/cidr_set.hpp"
 #include "transport/sockjs/sockjs_table.hpp"
 #include "transport/server.hpp"
 
@@ -39,6 +40,13 @@ class server_state {
       std::make_shared<admission>(config.max_connections, config.max_connections_per_ip);
   /// One log line a second per refusal reason.
   std::array<log_throttle, refusal_count> refusal_logs;
+  /// config.trusted_proxies, parsed (throws std::invalid_argument at construction when an entry
+  /// does not parse; app/config checks it first with a clearer message).
+  const proxy::cidr_set trusted;
+  /// One log line a second for connections without a valid PROXY protocol header.
+  log_throttle bad_proxy_header_logs;
+  /// One log line a second for PROXY protocol headers from untrusted peers (ignored).
+  log_throttle untrusted_proxy_logs;
   /// True while the listeners accept (between server::start and server::stop).
   std::atomic<bool> listening{false};
   std::atomic<std::uint16_t> bound_ws_port{0};

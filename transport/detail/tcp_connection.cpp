@@ -39,8 +39,10 @@ class tcp_connection final : public connection_base {
 
  public:
   template <class... Args>
-  tcp_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server, Args&&... args)
-      : connection_base(socket.get_executor(), server, is_tls ? "tls" : "tcp", remote_of(socket)),
+  tcp_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server,
+                 std::string remote, Args&&... args)
+      : connection_base(socket.get_executor(), server, is_tls ? "tls" : "tcp",
+                        remote.empty() ? remote_of(socket) : std::move(remote)),
         stream_(std::move(socket), std::forward<Args>(args)...) {}
 
  private:
@@ -164,13 +166,14 @@ class tcp_connection final : public connection_base {
 }  // namespace
 
 void start_tcp_connection(tcp::socket socket, const std::shared_ptr<server_state>& server,
-                          admission_ticket ticket) {
+                          admission_ticket ticket, std::string remote) {
   std::shared_ptr<connection_base> c;
   if (server->tls) {
-    c = std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                                   *server->tls.current());
+    c = std::make_shared<tcp_connection<ssl::stream<tcp::socket>>>(
+        std::move(socket), server, std::move(remote), *server->tls.current());
   } else {
-    c = std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server);
+    c = std::make_shared<tcp_connection<tcp::socket>>(std::move(socket), server,
+                                                      std::move(remote));
   }
   c->hold(std::move(ticket));
   c->start();

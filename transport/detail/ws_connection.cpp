@@ -23,6 +23,7 @@
 #include "transport/sockjs/sockjs_websocket.hpp"
 #include "transport/detail/subprotocol.hpp"
 #include "transport/detail/ws_socket.hpp"
+#include "transport/proxy/client_address.hpp"
 
 namespace transport::detail {
 
@@ -70,8 +71,10 @@ class ws_connection final : public connection_base {
 
  public:
   template <class... Args>
-  ws_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server, Args&&... args)
-      : connection_base(socket.get_executor(), server, is_tls ? "wss" : "ws", remote_of(socket)),
+  ws_connection(tcp::socket&& socket, const std::shared_ptr<server_state>& server,
+                std::string remote, Args&&... args)
+      : connection_base(socket.get_executor(), server, is_tls ? "wss" : "ws",
+                        remote.empty() ? remote_of(socket) : std::move(remote)),
         ws_(make_next(std::move(socket), std::forward<Args>(args)...)) {}
 
  private:
@@ -120,6 +123,7 @@ class ws_connection final : public connection_base {
     const auto& req = parser_->get();
     const auto& cfg = server().config;
     const auto path = target_path({req.target().data(), req.target().size()});
+    if (!name_client(req)) return;
     if (websocket::is_upgrade(req) && !origin_ok(req)) return refuse_origin(req);
     if (path == cfg.ws_path && websocket::is_upgrade(req)) return accept(req);
     if (cfg.sockjs_enabled) {
@@ -136,6 +140,33 @@ class ws_connection final : public connection_base {
                                  server().bound_tcp_port.load()));
     }
     respond(http::status::not_found, "not found\n");
+  }
+
+  // From a trusted proxy (the per-IP count was deferred, proxy/client_address.hpp) the client
+  // is named by Forwarded / X-Forwarded-For: peer().remote becomes it before anything (the
+  // SockJS and API code, the session, the rate limiter, logs) reads it, and its place is
+  // counted against its own address. False when that address is over its limit (503 sent).
+  bool name_client(const http::request<http::empty_body>& req) {
+    auto ticket = take_ticket();
+    const bool deferred = ticket && ticket.ip().empty();
+    if (!deferred) {
+      hold(std::move(ticket));
+      return true;
+    }
+    auto sv = [](beast::string_view s) { return std::string_view(s.data(), s.size()); };
+    proxy::forwarding_headers headers;
+    auto [fb, fe] = req.equal_range(http::field::forwarded);
+    for (auto it = fb; it != fe; ++it) headers.forwarded.push_back(sv(it->value()));
+    auto [xb, xe] = req.equal_range("X-Forwarded-For");
+    for (auto it = xb; it != xe; ++it) headers.x_forwarded_for.push_back(sv(it->value()));
+    const auto client = client_behind_proxy(server(), peer().remote, headers);
+    if (client.found) mutable_peer().remote = client.ip;
+    const auto refused = shared_server()->admitted->rekey(ticket, client.ip);
+    hold(std::move(ticket));
+    if (!refused) return true;
+    count_refusal(*shared_server(), *refused, peer().remote);
+    respond(http::status::service_unavailable, refusal_body(*refused));
+    return false;
   }
 
   // The publish API (http_api.hpp) takes the stream over, as SockJS's HTTP transports do.
@@ -349,13 +380,13 @@ class ws_connection final : public connection_base {
 }  // namespace
 
 void start_ws_connection(tcp::socket socket, const std::shared_ptr<server_state>& server,
-                         admission_ticket ticket) {
+                         admission_ticket ticket, std::string remote) {
   std::shared_ptr<connection_base> c;
   if (server->tls) {
-    c = std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(std::move(socket), server,
-                                                                  *server->tls.current());
+    c = std::make_shared<ws_connection<ssl::stream<tcp::socket>>>(
+        std::move(socket), server, std::move(remote), *server->tls.current());
   } else {
-    c = std::make_shared<ws_connection<ws_socket>>(std::move(socket), server);
+    c = std::make_shared<ws_connection<ws_socket>>(std::move(socket), server, std::move(remote));
   }
   c->hold(std::move(ticket));
   c->start();
