@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/rate_limiter.hpp"
+#include "broker/printable.hpp"
+
 #include "transport/detail/endpoint.hpp"
 #include "transport/detail/refusal.hpp"
 #include "transport/detail/server_state.hpp"
@@ -16,12 +19,6 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
-
-/// A short escaped rendering of peer bytes for a log line: a header can never start a line.
-std::string snippet(std::string_view bytes) {
-  constexpr std::size_t max = 64;
-  return fmt::format("{:?}{}", bytes.substr(0, max), bytes.size() > max ? "..." : "");
-}
 
 void start(tcp::socket socket, const std::shared_ptr<server_state>& state, bool websocket,
            admission_ticket ticket, std::string remote) {
@@ -55,7 +52,7 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
   }
   std::string remote = socket_remote;
   if (header.has_source) {
-    if (state->trusted.contains(ip_of(socket_remote))) {
+    if (state->trusted.contains(auth::peer_ip(socket_remote))) {
       remote = proxy::printable_source(header);
       spdlog::debug("{} is a trusted proxy for {}", socket_remote, remote);
     } else {
@@ -65,7 +62,7 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
                      socket_remote, proxy::printable_source(header));
     }
   }
-  const std::string ip(ip_of(remote));
+  const std::string ip(auth::peer_ip(remote));
   // On the WebSocket port a client that is itself a trusted proxy may still be forwarding
   // for someone: its request headers will say (ws_connection).
   const bool wait_for_http = websocket && state->trusted.contains(std::string_view(ip));
@@ -80,21 +77,10 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
 
 }  // namespace
 
-std::string_view ip_of(std::string_view remote) noexcept {
-  if (remote.starts_with('[')) {
-    const auto close = remote.find(']');
-    return close == std::string_view::npos ? remote : remote.substr(1, close - 1);
-  }
-  const auto colon = remote.find(':');
-  if (colon == std::string_view::npos) return remote;
-  if (remote.find(':', colon + 1) != std::string_view::npos) return remote;  // bare IPv6
-  return remote.substr(0, colon);
-}
-
 void accept_peer(tcp::socket socket, const std::shared_ptr<server_state>& state, bool websocket) {
   const auto& cfg = state->config;
   const bool proxied = websocket ? cfg.ws_proxy_protocol : cfg.tcp_proxy_protocol;
-  const bool from_proxy = state->trusted.contains(ip_of(remote_of(socket)));
+  const bool from_proxy = state->trusted.contains(auth::peer_ip(remote_of(socket)));
   // Only a header can say who the client is: until then a proxy's socket counts in the total.
   const bool defer_per_ip = from_proxy && (proxied || websocket);
   admission_ticket ticket;
@@ -111,11 +97,11 @@ void accept_peer(tcp::socket socket, const std::shared_ptr<server_state>& state,
 
 proxy::forwarded_client client_behind_proxy(const server_state& state, std::string_view remote,
                                             const proxy::forwarding_headers& headers) {
-  auto client = proxy::pick_client(headers, ip_of(remote), state.trusted);
+  auto client = proxy::pick_client(headers, auth::peer_ip(remote), state.trusted);
   if (!client.problem.empty()) {
     const auto& lines = headers.forwarded.empty() ? headers.x_forwarded_for : headers.forwarded;
     spdlog::debug("{}: forwarding header not used ({}): {}", remote, client.problem,
-                  snippet(lines.empty() ? std::string_view() : lines.back()));
+                  broker::printable(lines.empty() ? std::string_view() : lines.back()));
   }
   return client;
 }

@@ -21,9 +21,6 @@ class server_state;
 void accept_peer(boost::asio::ip::tcp::socket socket, const std::shared_ptr<server_state>& state,
                  bool websocket);
 
-/// The address part of a peer_info::remote ("ip:port", "[v6]:port" or a bare address).
-std::string_view ip_of(std::string_view remote) noexcept;
-
 /// The client of an HTTP request on the WebSocket port whose peer (`remote`) is a trusted
 /// proxy, from its forwarding headers (proxy::pick_client). Unusable headers are logged at
 /// debug, escaped; the request then keeps `remote`'s address. Thread-safe.

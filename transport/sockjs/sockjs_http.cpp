@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -15,6 +14,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/rate_limiter.hpp"
 #include "broker/byte_budget.hpp"
 #include "transport/detail/bearer.hpp"
 #include "transport/detail/log_throttle.hpp"
@@ -118,24 +118,11 @@ broker::peer_info peer_of(const exchange& x) {
 // stickiness; ours is a secret of one session and only proves who opened it.
 constexpr std::string_view session_cookie = "stompbox_sockjs";
 
-/// The client IP of `remote` ("1.2.3.4:5678", "::1:5678", "[::1]:5678", or an address alone):
-/// the port differs on every request of a session, each being a new socket.
-std::string_view client_ip(std::string_view remote) {
-  const auto colon = remote.rfind(':');
-  if (colon == std::string_view::npos) return remote;
-  auto host = remote.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  error_code ec;
-  (void)net::ip::make_address(std::string(host), ec);
-  return ec ? remote : host;
-}
-
 sockjs_client client_of(const exchange& x, std::vector<std::string_view>& cookie_headers) {
   auto [cb, ce] = x.req.equal_range(http::field::cookie);
   for (auto it = cb; it != ce; ++it) cookie_headers.push_back(sv(it->value()));
-  return {client_ip(x.remote), cookie_value(cookie_headers, session_cookie)};
+  return {auth::peer_ip(x.remote),  // each request is a new socket: compare IPs
+          cookie_value(cookie_headers, session_cookie)};
 }
 
 /// 128 random bits, in hex: a value nobody else can guess.
