@@ -235,11 +235,11 @@ class broker {
   destination_list destinations(std::size_t max) const;
 
   /// Called once with the user inboxes (or an error: store::error::not_supported on a store
-  /// that cannot list its queues, such as Redis).
+  /// that cannot list its queues).
   using inbox_handler = std::function<void(std::vector<inbox_summary>, std::error_code)>;
 
   /// The stored messages of each user, most first, at most `max` users. `done` runs once,
-  /// inline (SQLite: one grouped read) or on the store's thread. Thread-safe.
+  /// inline (SQLite: one grouped read) or on the store's thread (Redis). Thread-safe.
   void inboxes(std::size_t max, inbox_handler done) const;
 
   /// Called once with how many messages a purge removed, and the error that stopped it.

@@ -24,6 +24,7 @@
 #include "auth/password.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
+#include "transport/console/console_json.hpp"
 #include "transport/metrics.hpp"
 
 namespace {
@@ -251,6 +252,55 @@ TEST(ConsoleApi, InboxesShowStoredMessagesPerUser) {
   EXPECT_EQ(inboxes[0].as_object().at("queues").to_number<int>(), 2);
   EXPECT_GE(inboxes[0].as_object().at("oldest_age_ms").to_number<std::int64_t>(), 0);
   EXPECT_EQ(inboxes[1].as_object().at("user").as_string(), "dave");
+}
+
+TEST(ConsoleApi, RecentCutsNameTheSilentPeer) {
+  broker::config b;
+  b.heartbeat_receive = 100ms;  // a silent peer is cut after 3 x 100 ms
+  with_console m(std::move(b));
+  auto quiet = make_tcp_client(m.s.tcp_port());
+  auto f = quiet->connect({{"heart-beat", "100,0"}}, "erin");
+  ASSERT_TRUE(f && f->command == "CONNECTED");
+  ASSERT_TRUE(quiet->wait_closed());
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  json::value o;
+  do {  // the cut is recorded as the connection finishes, just after the socket closed
+    o = m.api("overview");
+  } while (o.as_object().at("cuts").as_object().at("recent").as_array().empty() &&
+           std::chrono::steady_clock::now() < deadline);
+  const auto& cuts = o.as_object().at("cuts").as_object();
+  ASSERT_EQ(cuts.at("recent").as_array().size(), 1u);
+  const auto& cut = cuts.at("recent").as_array()[0].as_object();
+  EXPECT_EQ(cut.at("reason").as_string(), "heartbeat_timeout");
+  EXPECT_EQ(cut.at("user").as_string(), "erin");
+  EXPECT_EQ(cut.at("transport").as_string(), "tcp");
+  EXPECT_EQ(cuts.at("heartbeat_timeouts").to_number<int>(), 1);
+}
+
+TEST(ConsoleJson, ClusterGaugesAreReadFromTheClusterMetrics) {
+  EXPECT_FALSE(transport::console::parse_cluster("").enabled);
+  const auto c = transport::console::parse_cluster(
+      "# HELP stompbox_cluster_redis_up 1 when up.\n# TYPE stompbox_cluster_redis_up gauge\n"
+      "stompbox_cluster_redis_up 1\nstompbox_cluster_redis_rtt_seconds 0.00042\n");
+  EXPECT_TRUE(c.enabled);
+  EXPECT_TRUE(c.up);
+  EXPECT_DOUBLE_EQ(c.rtt_seconds, 0.00042);
+  EXPECT_FALSE(transport::console::parse_cluster("stompbox_cluster_redis_up 0\n").up);
+}
+
+TEST(ConsoleApi, InboxOwnersAreDecodedAndPurgedByName) {
+  with_console m(secured_broker());
+  m.s.broker().publish_to_user("a/b c", "/queue/x", "m");  // stored as "a%2Fb c/queue/x"
+  m.s.broker().flush();
+  const auto inboxes = m.api("inboxes").as_object().at("inboxes").as_array();
+  ASSERT_EQ(inboxes.size(), 1u);
+  EXPECT_EQ(inboxes[0].as_object().at("user").as_string(), "a/b c");
+  const auto r = call(m.port(), http::verb::post, "/api/v1/inboxes/a%2Fb%20c/purge",
+                      {{"Authorization", basic("root", "root-pw")}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(num(r.doc(), {"removed"}), 1);
+  EXPECT_EQ(call(m.port(), http::verb::post, "/api/v1/inboxes/%zz/purge",
+                 {{"Authorization", basic("root", "root-pw")}}).status, 400u);
 }
 
 TEST(ConsoleAdmin, CloseNeedsAnAdminAndTheClientSeesItClosed) {

@@ -89,7 +89,7 @@ void inboxes(const context_ptr& ctx, const metrics_answer& answer) {
   ctx->b.inboxes(max_listed, [answer](std::vector<broker::inbox_summary> list,
                                      std::error_code ec) {
     if (ec == broker::store::error::not_supported) {
-      return answer(json_reply(501, R"({"available":false,"error":"the store in use (Redis) )"
+      return answer(json_reply(501, R"({"available":false,"error":"the store in use )"
                                     R"(cannot list its queues"})"));
     }
     if (ec) return answer(error_reply(503, ec.message()));
@@ -227,6 +227,9 @@ void route(const context_ptr& ctx, metrics_request req, metrics_answer answer) {
         return answer(std::move(r));
       }
       return admin(ctx, req, std::move(*action), answer);
+    }
+    if (post && (path.starts_with("/api/v1/connections/") || path.starts_with("/api/v1/inboxes/"))) {
+      return answer(error_reply(400, "not a connection id or a percent-encoded user name"));
     }
     if (post) {
       auto r = error_reply(405, "GET only");
