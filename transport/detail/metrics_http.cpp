@@ -101,6 +101,7 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
     response_->keep_alive(req.keep_alive());
     response_->prepare_payload();
     if (req.method() == http::verb::head) response_->body().clear();
+    stream_.expires_after(request_timeout);  // the write's own time, however long the answer took
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](const error_code& e, std::size_t) {
                         self->on_write(e);
