@@ -46,7 +46,9 @@ struct broker::impl {
   explicit impl(config c)
       : core(std::move(c)), idempotency(core.cfg.idempotency_window, core.cfg.idempotency_max_keys) {}
 
-  std::optional<auth::principal> authenticate(const credentials& who);
+  /// `what` names the caller in the failure's log line ("publish API", "console").
+  std::optional<auth::principal> authenticate(const credentials& who,
+                                              const char* what = "publish API");
   void publish_as(const credentials& who, publish_request request, std::string idempotency_key,
                   std::function<void(publish_result)> done);
   publish_result check(const publish_request& r, const auth::principal& p, destination& d);
@@ -101,13 +103,14 @@ std::string broker::publish_to_user(std::string_view user, std::string_view dest
   return publish(std::move(send));
 }
 
-std::optional<auth::principal> broker::impl::authenticate(const credentials& who) {
+std::optional<auth::principal> broker::impl::authenticate(const credentials& who,
+                                                          const char* what) {
   if (!core.cfg.authenticator) return auth::principal{who.login, {"user", "publisher"}, {}};
   std::error_code ec;
   auto p = core.cfg.authenticator->authenticate(who, ec);
   if (!p) {
     bump(core.counters.auth_failures);
-    spdlog::info("publish API: authentication of \"{}\" from {} failed: {}",
+    spdlog::info("{}: authentication of \"{}\" from {} failed: {}", what,
                  detail::printable(who.login),
                  who.peer_address, ec ? ec.message() : "refused");
   }
@@ -304,9 +307,9 @@ void broker::authenticate(const credentials& who,
                           std::function<void(std::optional<auth::principal>)> done) const {
   auto& core = impl_->core;
   if (!core.cfg.authenticator || !core.cfg.authenticator->slow(who)) {
-    return done(impl_->authenticate(who));
+    return done(impl_->authenticate(who, "console"));
   }
-  auto job = [impl = impl_.get(), who, done] { done(impl->authenticate(who)); };
+  auto job = [impl = impl_.get(), who, done] { done(impl->authenticate(who, "console")); };
   if (!core.logins.try_submit(std::move(job))) {
     spdlog::warn("console: {} password checks already wait: request from {} refused",
                  core.cfg.verify_queue, who.peer_address);
