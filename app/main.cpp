@@ -116,7 +116,8 @@ int run(const app::settings& s) {
   if (s.metrics.enabled) {
     metrics = std::make_unique<transport::metrics_server>(ioc, server, broker, s.metrics);
     metrics->start();
-    spdlog::info("listening: metrics at http://{}:{}/metrics (and /healthz, /readyz)",
+    spdlog::info("listening: metrics at http://{}:{}/metrics (and /healthz, /readyz, the web "
+                 "console at /)",
                  s.metrics.host, metrics->port());
   }
 

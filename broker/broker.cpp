@@ -6,6 +6,7 @@
 #include "broker/detail/broker_core.hpp"
 #include "broker/printable.hpp"
 #include "broker/detail/idempotency_cache.hpp"
+#include "broker/detail/inboxes.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 #include "broker/store/store.hpp"
@@ -20,6 +21,9 @@ bool has_control(std::string_view s) noexcept {
   }
   return false;
 }
+
+// Queues read from the store per console request: a bound on the answer, not on the store.
+constexpr std::size_t max_store_queues = 100'000;
 
 publish_result refused(publish_status s, std::string why) {
   return publish_result{s, {}, std::move(why)};
@@ -44,7 +48,9 @@ struct broker::impl {
   explicit impl(config c)
       : core(std::move(c)), idempotency(core.cfg.idempotency_window, core.cfg.idempotency_max_keys) {}
 
-  std::optional<auth::principal> authenticate(const credentials& who);
+  /// `what` names the caller in the failure's log line ("publish API", "console").
+  std::optional<auth::principal> authenticate(const credentials& who,
+                                              const char* what = "publish API");
   void publish_as(const credentials& who, publish_request request, std::string idempotency_key,
                   std::function<void(publish_result)> done);
   publish_result check(const publish_request& r, const auth::principal& p, destination& d);
@@ -99,13 +105,14 @@ std::string broker::publish_to_user(std::string_view user, std::string_view dest
   return publish(std::move(send));
 }
 
-std::optional<auth::principal> broker::impl::authenticate(const credentials& who) {
+std::optional<auth::principal> broker::impl::authenticate(const credentials& who,
+                                                          const char* what) {
   if (!core.cfg.authenticator) return auth::principal{who.login, {"user", "publisher"}, {}};
   std::error_code ec;
   auto p = core.cfg.authenticator->authenticate(who, ec);
   if (!p) {
     bump(core.counters.auth_failures);
-    spdlog::info("publish API: authentication of \"{}\" from {} failed: {}",
+    spdlog::info("{}: authentication of \"{}\" from {} failed: {}", what,
                  printable(who.login),
                  who.peer_address, ec ? ec.message() : "refused");
   }
@@ -286,5 +293,42 @@ byte_budget& broker::held() noexcept { return impl_->core.held; }
 const byte_budget& broker::held() const noexcept { return impl_->core.held; }
 
 const store::store& broker::durable_store() const noexcept { return *impl_->core.store; }
+
+destination_list broker::destinations(std::size_t max) const {
+  return impl_->core.reg.describe(max);
+}
+
+void broker::inboxes(std::size_t max, inbox_handler done) const {
+  impl_->core.store->summarize_async(
+      max_store_queues, [max, done = std::move(done)](std::vector<store::queue_summary> queues,
+                                                      std::error_code ec) {
+        done(detail::group_inboxes(queues, max), ec);
+      });
+}
+
+// The user's queues come from the store's summary; each is purged in turn, then `done`.
+void broker::purge_inbox(std::string user, purge_handler done) {
+  auto store = impl_->core.store;
+  store->summarize_async(max_store_queues, [store, user = std::move(user), done = std::move(done)](
+                                               std::vector<store::queue_summary> queues,
+                                               std::error_code ec) {
+    if (ec) return done(0, ec);
+    std::make_shared<detail::inbox_purge>(store, detail::queues_of(queues, user), done)->next();
+  });
+}
+
+void broker::authenticate(const credentials& who,
+                          std::function<void(std::optional<auth::principal>)> done) const {
+  auto& core = impl_->core;
+  if (!core.cfg.authenticator || !core.cfg.authenticator->slow(who)) {
+    return done(impl_->authenticate(who, "console"));
+  }
+  auto job = [impl = impl_.get(), who, done] { done(impl->authenticate(who, "console")); };
+  if (!core.logins.try_submit(std::move(job))) {
+    spdlog::warn("console: {} password checks already wait: request from {} refused",
+                 core.cfg.verify_queue, who.peer_address);
+    done(std::nullopt);
+  }
+}
 
 }  // namespace broker

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "broker/message.hpp"
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
+#include "broker/summary.hpp"
 #include "stomp/frame.hpp"
 #include "stomp/parser.hpp"
 
@@ -239,6 +241,34 @@ class broker {
   const ::broker::stats& stats() const noexcept;
 
   const config& settings() const noexcept;
+
+  // The operator's console (transport/console): read-only views and two admin actions.
+
+  /// Topics with local subscribers, wildcard patterns and queues; the first `max` by
+  /// subscribers, and the total. Thread-safe; takes the registry's shared lock briefly.
+  destination_list destinations(std::size_t max) const;
+
+  /// Called once with the user inboxes (or an error: store::error::not_supported on a store
+  /// that cannot list its queues).
+  using inbox_handler = std::function<void(std::vector<inbox_summary>, std::error_code)>;
+
+  /// The stored messages of each user, most first, at most `max` users. `done` runs once,
+  /// inline (SQLite: one grouped read) or on the store's thread (Redis). Thread-safe.
+  void inboxes(std::size_t max, inbox_handler done) const;
+
+  /// Called once with how many messages a purge removed, and the error that stopped it.
+  using purge_handler = std::function<void(std::uint64_t removed, std::error_code)>;
+
+  /// Removes every stored message of `user` (all their /user/{user}/queue/ queues). `done`
+  /// runs once, inline or on the store's thread. Thread-safe.
+  void purge_inbox(std::string user, purge_handler done);
+
+  /// Who `who` is, by the same authenticator as CONNECT and the publish API (development mode:
+  /// anyone, as `login`, without role "admin"). `done` runs once: inline, or on the login
+  /// threads for a password check (nullopt with "server busy" logged when they are full).
+  /// Failures are counted and logged as the publish API's are. Thread-safe; never blocks.
+  void authenticate(const credentials& who,
+                    std::function<void(std::optional<auth::principal>)> done) const;
 
   /// The durable store in use (config::store, or the in-memory one), for metrics (its stats())
   /// and /readyz (its writable()). Thread-safe; lives as long as the broker.

@@ -217,6 +217,12 @@ std::string encode_user(std::string_view user) {
   return out;
 }
 
+std::optional<std::string> decode_user(std::string_view segment) {
+  std::string out;
+  if (!percent_decode(segment, out)) return std::nullopt;
+  return out;
+}
+
 std::string_view known_prefixes() noexcept { return "/topic/, /queue/, /user/"; }
 
 }  // namespace broker

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -57,6 +58,9 @@ void resolve_owner(destination& d, std::string_view user);
 /// A user name as one path segment: `%` and `/` percent-encoded ("a/b" -> "a%2Fb"), as Spring
 /// sends user names in `/user/{name}/...`. Thread-safe (pure).
 std::string encode_user(std::string_view user);
+/// The inverse: one round of percent-decoding of a path segment ("a%2Fb" -> "a/b"); nullopt on
+/// a bad escape. Thread-safe (pure).
+std::optional<std::string> decode_user(std::string_view segment);
 
 /// The prefixes we route, for error bodies: "/topic/, /queue/, /user/".
 std::string_view known_prefixes() noexcept;

@@ -42,6 +42,7 @@ const char* describe(error e) noexcept {
     case error::too_many_transactions: return "too many transactions";
     case error::session_held_too_large: return "session holds too much";
     case error::server_memory_full: return "server memory full";
+    case error::closed_by_admin: return "closed by an administrator";
   }
   return "unknown broker error";
 }

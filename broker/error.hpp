@@ -42,6 +42,7 @@ enum class error {
   too_many_transactions,       ///< BEGIN over config::max_transactions_per_session.
   session_held_too_large,      ///< Over config::max_session_held_bytes.
   server_memory_full,          ///< The server holds config::max_held_bytes (not flow-controlled).
+  closed_by_admin,             ///< An administrator closed the connection (web console / API).
 };
 
 /// The "broker" error category.

@@ -58,6 +58,7 @@ void queue::push_back_locked(message_ptr m) {
   waiting_bytes_ += bytes;
   held_ += bytes;
   if (budget_ != nullptr) budget_->charge(bytes);
+  ++enqueued_;
   waiting_.push_back(std::move(m));
 }
 
@@ -166,6 +167,13 @@ std::size_t queue::purge_expired() {
   });
   wake_locked(keep);
   return std::exchange(expired_, 0);
+}
+
+queue_counts queue::counts() const {
+  std::lock_guard lock(mutex_);
+  queue_counts c{consumers_.size(), waiting_.size(), 0, enqueued_, next_delivery_};
+  for (const auto& consumer : consumers_) c.in_flight += consumer.in_flight.size();
+  return c;
 }
 
 std::size_t queue::waiting() const {

@@ -36,6 +36,15 @@ struct queue_waiter {
   std::weak_ptr<detail::stomp_session> session;  ///< told on that strand (on_queue_room)
 };
 
+/// A queue's numbers at one instant, for the operator's console.
+struct queue_counts {
+  std::size_t consumers = 0;
+  std::size_t waiting = 0;     ///< messages waiting for a consumer
+  std::size_t in_flight = 0;   ///< delivered, not yet settled
+  std::uint64_t enqueued = 0;  ///< messages ever added (not counting requeues)
+  std::uint64_t delivered = 0; ///< deliveries ever posted to consumers (redeliveries included)
+};
+
 /// A point-to-point /queue/: each message goes to exactly one consumer, round-robin among those
 /// with capacity; messages wait (bounded) while none has. A message is always either waiting or
 /// in flight to exactly one consumer, so it is never lost: consumers that go away give theirs
@@ -125,6 +134,8 @@ class queue : public std::enable_shared_from_this<queue> {
   std::size_t waiting_bytes() const;
   /// held_size of every message held, waiting or in flight (what `held` is charged).
   std::size_t held_bytes() const;
+  /// Every number above at once, and the counters since the queue was created.
+  queue_counts counts() const;
 
  private:
   struct consumer_state {
@@ -163,7 +174,8 @@ class queue : public std::enable_shared_from_this<queue> {
   std::size_t held_ = 0;           // held_size of waiting_ and every in_flight: charged to budget_
   std::vector<consumer_state> consumers_;  // round-robin order
   std::size_t next_ = 0;                   // where the next round-robin search starts
-  std::uint64_t next_delivery_ = 0;
+  std::uint64_t next_delivery_ = 0;  // also the count of deliveries ever posted
+  std::uint64_t enqueued_ = 0;       // messages ever added by push_back_locked
   std::size_t expired_ = 0;  // dropped for expiry since the last purge_expired()
   std::map<std::uint64_t, queue_waiter> waiters_;  // paused publishers, by session_no
 };

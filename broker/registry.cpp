@@ -1,5 +1,6 @@
 #include "broker/registry.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -40,7 +41,7 @@ std::uint64_t registry::subscribe(const subscriber& who, const destination& d, b
   if (d.wildcard) {
     wildcards_.emplace(handle, wildcard_target{topic_matcher(d.path()), std::move(t), d.name});
   } else {
-    topics_[d.name].emplace(handle, std::move(t));
+    topics_[d.name].targets.emplace(handle, std::move(t));
   }
   by_session_[who.session_no].emplace(handle, owned{d.kind, d.wildcard, d.name, nullptr});
   if (cluster_) {  // the link counts references: one call per subscription
@@ -95,8 +96,8 @@ std::shared_ptr<queue> registry::remove_locked(std::uint64_t handle, const owned
   }
   auto t = topics_.find(o.name);
   if (t != topics_.end()) {
-    t->second.erase(handle);
-    if (t->second.empty()) topics_.erase(t);
+    t->second.targets.erase(handle);
+    if (t->second.targets.empty()) topics_.erase(t);
   }
   return nullptr;
 }
@@ -109,12 +110,19 @@ std::error_code registry::route(const message_ptr& m) {
   return queue_for(m->target.name)->enqueue(m);
 }
 
+// Relaxed atomics under the shared lock: the console reads them, nothing orders by them.
+void registry::count_locked(const topic_entry& t) {
+  t.messages.fetch_add(1, std::memory_order_relaxed);
+  t.deliveries.fetch_add(t.targets.size(), std::memory_order_relaxed);
+}
+
 std::error_code registry::route_topic(const message_ptr& m) const {
   std::vector<std::pair<std::uint64_t, topic_target>> snapshot;
   {
     std::shared_lock lock(mutex_);
     if (auto t = topics_.find(m->target.name); t != topics_.end()) {
-      snapshot.assign(t->second.begin(), t->second.end());
+      snapshot.assign(t->second.targets.begin(), t->second.targets.end());
+      count_locked(t->second);
     }
     for (const auto& [handle, w] : wildcards_) {
       if (w.matcher.matches(m->target.path())) snapshot.emplace_back(handle, w.target);
@@ -131,7 +139,8 @@ void registry::route_remote(const message_ptr& m, std::string_view pattern) cons
     std::shared_lock lock(mutex_);
     if (pattern.empty()) {
       if (auto t = topics_.find(m->target.name); t != topics_.end()) {
-        snapshot.assign(t->second.begin(), t->second.end());
+        snapshot.assign(t->second.targets.begin(), t->second.targets.end());
+        count_locked(t->second);
       }
     } else {
       // Only the subscriptions this pattern stands for: a message that came through several
@@ -191,6 +200,39 @@ std::size_t registry::subscription_count() const {
   std::size_t n = 0;
   for (const auto& [no, handles] : by_session_) n += handles.size();
   return n;
+}
+
+destination_list registry::describe(std::size_t max) const {
+  std::vector<destination_summary> all;
+  std::vector<std::shared_ptr<queue>> queues;
+  {
+    std::shared_lock lock(mutex_);
+    all.reserve(topics_.size() + queues_.size());
+    for (const auto& [name, t] : topics_) {
+      all.push_back({name, "topic", t.targets.size(),
+                     t.messages.load(std::memory_order_relaxed),
+                     t.deliveries.load(std::memory_order_relaxed), 0, 0});
+    }
+    std::unordered_map<std::string, std::size_t> patterns;
+    for (const auto& [handle, w] : wildcards_) ++patterns[w.pattern];
+    for (const auto& [name, n] : patterns) all.push_back({name, "pattern", n, 0, 0, 0, 0});
+    queues.reserve(queues_.size());
+    for (const auto& [name, q] : queues_) queues.push_back(q);
+  }
+  for (const auto& q : queues) {  // queue locks after mutex_ is released (lock order)
+    const queue_counts c = q->counts();
+    all.push_back({q->name(), "queue", c.consumers, c.enqueued, c.delivered, c.waiting,
+                   c.in_flight});
+  }
+  destination_list out;
+  out.total = all.size();
+  const auto first = all.begin() + static_cast<std::ptrdiff_t>(std::min(max, all.size()));
+  std::partial_sort(all.begin(), first, all.end(), [](const auto& a, const auto& b) {
+    return a.subscribers != b.subscribers ? a.subscribers > b.subscribers : a.name < b.name;
+  });
+  all.erase(first, all.end());
+  out.destinations = std::move(all);
+  return out;
 }
 
 }  // namespace broker

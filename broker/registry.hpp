@@ -16,6 +16,7 @@
 #include "broker/destination.hpp"
 #include "broker/message.hpp"
 #include "broker/queue.hpp"
+#include "broker/summary.hpp"
 #include "broker/topic_matcher.hpp"
 
 namespace broker {
@@ -85,10 +86,21 @@ class registry {
   /// Number of subscriptions (for tests and metrics).
   std::size_t subscription_count() const;
 
+  /// The destinations for the operator's console: topics with local subscribers, wildcard
+  /// patterns, queues; the first `max` by subscribers. Takes the shared lock, then each
+  /// queue's lock after releasing it.
+  destination_list describe(std::size_t max) const;
+
  private:
   struct topic_target {
     std::weak_ptr<connection> conn;
     std::weak_ptr<detail::stomp_session> session;
+  };
+  /// One topic with local subscribers. The counters are bumped under the shared lock.
+  struct topic_entry {
+    std::unordered_map<std::uint64_t, topic_target> targets;
+    mutable std::atomic<std::uint64_t> messages{0};    // routed to it (local or remote)
+    mutable std::atomic<std::uint64_t> deliveries{0};  // copies posted to its subscribers
   };
   struct wildcard_target {
     topic_matcher matcher;
@@ -105,6 +117,7 @@ class registry {
 
   std::shared_ptr<queue> remove_locked(std::uint64_t handle, const owned& o);
   std::error_code route_topic(const message_ptr& m) const;
+  static void count_locked(const topic_entry& t);
   void post_all(const message_ptr& m,
                 const std::vector<std::pair<std::uint64_t, topic_target>>& targets) const;
 
@@ -114,7 +127,7 @@ class registry {
   cluster_link* cluster_ = nullptr;
   std::atomic<std::uint64_t> next_handle_{0};
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::unordered_map<std::uint64_t, topic_target>> topics_;
+  std::unordered_map<std::string, topic_entry> topics_;
   // Scanned on every topic SEND; fine for tens of patterns. TODO: a segment trie if it shows up.
   std::unordered_map<std::uint64_t, wildcard_target> wildcards_;
   std::unordered_map<std::string, std::shared_ptr<queue>> queues_;

@@ -1,12 +1,22 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "broker/connection.hpp"
 
 namespace broker {
+
+/// What an operator's console shows of one session (see session::summary).
+struct session_summary {
+  std::string id;                  ///< the CONNECTED `session` header; empty before CONNECTED
+  std::string user;                ///< the principal's name; empty: anonymous or not connected
+  std::size_t subscriptions = 0;   ///< active SUBSCRIBEs
+  bool connected = false;          ///< CONNECTED was sent and the session is not closing
+};
 
 /// One STOMP session: parses what its connection reads, runs the frames, writes replies through
 /// the connection. Created by broker::open_session. Every member is called on the connection's
@@ -32,6 +42,13 @@ class session {
   /// The connection has ended (any reason, exactly once): subscriptions are removed, unacked queue
   /// messages go back to their queues, open transactions are aborted.
   virtual void on_closed(close_reason why) = 0;
+
+  /// What the session is now, for the operator's console. Default: nothing known.
+  virtual session_summary summary() const { return {}; }
+
+  /// An administrator ends the session: ERROR "closed by an administrator", then the
+  /// connection closes (close_reason::shutdown). Default: nothing (the transport then closes).
+  virtual void close_by_admin() {}
 };
 
 }  // namespace broker

@@ -1,5 +1,6 @@
 #include "transport/metrics.hpp"
 
+#include "transport/console/console_routes.hpp"
 #include "transport/detail/listener.hpp"
 #include "transport/detail/metrics_http.hpp"
 #include "transport/detail/metrics_text.hpp"
@@ -18,7 +19,7 @@ std::string_view path_of(std::string_view target) {
 }  // namespace
 
 metrics_server::metrics_server(boost::asio::io_context& ioc, const server& srv,
-                               const broker::broker& b, metrics_config cfg)
+                               broker::broker& b, metrics_config cfg)
     : ioc_(ioc), server_(srv), broker_(b), cfg_(std::move(cfg)) {}
 
 metrics_server::~metrics_server() { stop(); }
@@ -26,18 +27,24 @@ metrics_server::~metrics_server() { stop(); }
 void metrics_server::start() {
   const server* srv = &server_;
   const broker::broker* b = &broker_;
-  detail::metrics_route route = [srv, b](std::string_view target) -> detail::metrics_reply {
-    const auto path = path_of(target);
-    if (path == "/metrics") return {200, prometheus_type, render_metrics(*srv, *b)};
-    if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
+  auto console = std::make_shared<const console::context>(console::context{server_, broker_});
+  detail::metrics_route route = [srv, b, console](detail::metrics_request req,
+                                                  detail::metrics_answer answer) {
+    const auto path = path_of(req.target);
+    if (console::handles(path)) return console::route(console, std::move(req), std::move(answer));
+    if (req.method == "POST") {
+      return answer({405, "text/plain; charset=utf-8", "GET only\n", {{"Allow", "GET, HEAD"}}});
+    }
+    if (path == "/metrics") return answer({200, prometheus_type, render_metrics(*srv, *b), {}});
+    if (path == "/healthz") return answer({200, "text/plain; charset=utf-8", "ok\n", {}});
     if (path == "/readyz") {
-      if (ready(*srv, *b)) return {200, "text/plain; charset=utf-8", "ready\n"};
+      if (ready(*srv, *b)) return answer({200, "text/plain; charset=utf-8", "ready\n", {}});
       const char* why = !srv->accepting()                  ? "not accepting connections\n"
                         : !b->durable_store().writable() ? "store not writable\n"
                                                          : "cluster link down\n";
-      return {503, "text/plain; charset=utf-8", why};
+      return answer({503, "text/plain; charset=utf-8", why, {}});
     }
-    return {404, "text/plain; charset=utf-8", "not found\n"};
+    answer({404, "text/plain; charset=utf-8", "not found\n", {}});
   };
   connections_ = std::make_shared<detail::metrics_connections>();
   listener_ = std::make_shared<detail::listener>(

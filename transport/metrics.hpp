@@ -30,12 +30,14 @@ struct metrics_config {
 ///  - `GET /healthz`: 200 "ok" while the process serves HTTP (liveness);
 ///  - `GET /readyz`: 200 when the STOMP listeners accept and broker::ready() (the durable store
 ///    is writable, the cluster link if any is up), else 503 (readiness: take the instance out
-///    of the load balancer).
+///    of the load balancer);
+///  - the web console at `/` and its JSON API under `/api/v1/` (transport/console,
+///    docs/console.md): read-only views, and admin actions for role "admin".
 /// Runs on the caller's io_context. `srv` and `b` must outlive it. start()/stop() from one
 /// thread; the rest is thread-safe.
 class metrics_server {
  public:
-  metrics_server(boost::asio::io_context& ioc, const server& srv, const broker::broker& b,
+  metrics_server(boost::asio::io_context& ioc, const server& srv, broker::broker& b,
                  metrics_config cfg);
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;
@@ -51,7 +53,7 @@ class metrics_server {
  private:
   boost::asio::io_context& ioc_;
   const server& server_;
-  const broker::broker& broker_;
+  broker::broker& broker_;  // the console's admin actions purge inboxes
   metrics_config cfg_;
   std::shared_ptr<detail::listener> listener_;
   std::shared_ptr<detail::metrics_connections> connections_;

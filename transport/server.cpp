@@ -1,5 +1,7 @@
 #include "transport/server.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -78,6 +80,54 @@ bool server::reload_tls() noexcept {
   spdlog::info("TLS certificate reloaded from {}", cfg.tls_cert);
   return true;
 }
+
+namespace {
+
+/// One describe_connections call: the summaries arrive from the strands; whoever drops the
+/// last reference (the last strand to answer) calls `done`.
+struct connection_gather {
+  std::mutex mu;
+  connection_list list;
+  std::function<void(connection_list)> done;
+
+  ~connection_gather() {
+    std::sort(list.connections.begin(), list.connections.end(),
+              [](const auto& a, const auto& b) { return a.age > b.age; });
+    done(std::move(list));
+  }
+};
+
+}  // namespace
+
+void server::describe_connections(std::size_t max,
+                                  std::function<void(connection_list)> done) const {
+  auto all = state_->live();
+  const auto first = all.begin() + static_cast<std::ptrdiff_t>(std::min(max, all.size()));
+  std::partial_sort(all.begin(), first, all.end(),
+                    [](const auto& a, const auto& b) { return a->opened() < b->opened(); });
+  auto gather = std::make_shared<connection_gather>();
+  gather->list.total = all.size();
+  gather->list.connections.reserve(static_cast<std::size_t>(first - all.begin()));
+  gather->done = std::move(done);
+  for (auto it = all.begin(); it != first; ++it) {
+    (*it)->describe([gather](connection_summary s) {
+      std::lock_guard lock(gather->mu);
+      gather->list.connections.push_back(std::move(s));
+    });
+  }
+}
+
+bool server::close_connection(std::uint64_t id) const {
+  for (const auto& c : state_->live()) {
+    if (c->id() == id) {
+      c->close_by_admin();
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<connection_cut> server::recent_cuts() const { return state_->recent_cuts(); }
 
 bool server::accepting() const noexcept {
   return state_->listening.load(std::memory_order_acquire);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -135,6 +136,37 @@ struct stats {
   std::array<std::atomic<std::int64_t>, transport_names.size()> open_by_transport{};
 };
 
+/// One connection as the operator's console shows it (see server::describe_connections).
+struct connection_summary {
+  std::uint64_t id = 0;             ///< unique in this process; names it in close_connection
+  std::string transport;            ///< "ws", "wss", "tcp", "tls", "sockjs"
+  std::string remote;               ///< client "ip:port" as the transport saw it
+  std::string session;              ///< CONNECTED `session` header; empty before CONNECTED
+  std::string user;                 ///< principal's name; empty: anonymous or not connected
+  std::chrono::milliseconds age{0};  ///< since the socket was accepted
+  std::size_t subscriptions = 0;
+  std::size_t pending_bytes = 0;    ///< queued for the socket, not yet written
+  std::chrono::milliseconds heartbeat_send{0};    ///< we send a heart-beat after this idle
+  std::chrono::milliseconds heartbeat_expect{0};  ///< we expect to read within this
+  bool connected = false;           ///< CONNECTED sent, not closing
+};
+
+/// A connection cut by the server for a slow reader or a silent peer (see server::recent_cuts).
+struct connection_cut {
+  std::chrono::system_clock::time_point when;
+  std::string remote;
+  std::string user;
+  std::string transport;
+  broker::close_reason reason = broker::close_reason::slow_consumer;
+};
+
+/// Connections summarised by describe_connections (the first `max` by age) and how many are
+/// open in all.
+struct connection_list {
+  std::vector<connection_summary> connections;
+  std::size_t total = 0;
+};
+
 namespace detail {
 class server_state;
 class listener;
@@ -183,6 +215,21 @@ class server {
 
   /// True between start() and stop(): the listeners accept. Thread-safe.
   bool accepting() const noexcept;
+
+  /// Gathers the oldest `max` open connections' summaries, each read on its own strand (no
+  /// lock, no waiting), and calls `done` once when all have answered, on the thread of the last
+  /// one (or wherever the last unrun request is dropped, when the io_context stops). Thread-safe.
+  void describe_connections(std::size_t max, std::function<void(connection_list)> done) const;
+
+  /// Ends connection `id` as an administrator: its session gets ERROR "closed by an
+  /// administrator", then it closes (WebSocket 1001). False when no open connection has that
+  /// id. Returns at once (the close runs on the connection's strand). Thread-safe.
+  bool close_connection(std::uint64_t id) const;
+
+  /// The last cuts for slow consumers and heart-beat timeouts, newest first (at most
+  /// max_recent_cuts). Thread-safe.
+  std::vector<connection_cut> recent_cuts() const;
+  static constexpr std::size_t max_recent_cuts = 50;
 
  private:
   std::shared_ptr<detail::server_state> state_;

@@ -207,6 +207,18 @@ void stomp_session::on_slow_consumer() {
        close_reason::slow_consumer);
 }
 
+// The id and user stay after the session starts closing: a cut is recorded with them.
+session_summary stomp_session::summary() const {
+  return {id_, principal_.name, subscriptions_.size(), state_ == state::connected};
+}
+
+// shutdown (WebSocket 1001 "going away"): the server ends this session on purpose, not for
+// anything the peer did; the ERROR frame says why.
+void stomp_session::close_by_admin() {
+  fail(error::closed_by_admin, nullptr, "an administrator closed this connection",
+       close_reason::shutdown);
+}
+
 void stomp_session::on_closed(close_reason why) {
   if (state_ == state::closed) return;
   state_ = state::closed;

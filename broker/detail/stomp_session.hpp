@@ -104,6 +104,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void on_slow_consumer() override;
   void on_written(std::uint64_t mark) override;
   void on_closed(close_reason why) override;
+  session_summary summary() const override;
+  void close_by_admin() override;
 
   /// A topic message for the subscription registered as `handle`. Strand only.
   void deliver(std::uint64_t handle, const message_ptr& m);

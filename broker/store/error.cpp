@@ -19,6 +19,7 @@ class store_category final : public std::error_category {
       case error::failed: return "store: operation failed";
       case error::unavailable: return "store: server unreachable";
       case error::timed_out: return "store: no reply within the command timeout";
+      case error::not_supported: return "store: not available with this store";
     }
     return "store: unknown error";
   }

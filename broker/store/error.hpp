@@ -15,6 +15,7 @@ enum class error {
   unavailable,    ///< The store server (Redis) cannot be reached or the connection dropped.
   timed_out,      ///< No reply within the command timeout: the outcome is unknown, so the
                   ///< operation is reported failed (a retry may duplicate, never lose).
+  not_supported,  ///< This store does not offer the operation (e.g. summarize on Redis).
 };
 
 /// The "broker.store" error category.

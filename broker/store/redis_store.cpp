@@ -41,7 +41,10 @@ bool expired(const stored_message& m, const retention& policy, std::int64_t now)
 
 bool has_writes(const std::vector<redis_op>& ops) {
   return std::any_of(ops.begin(), ops.end(),
-                     [](const redis_op& op) { return op.what != redis_op::kind::load; });
+                     [](const redis_op& op) {
+                       return op.what != redis_op::kind::load &&
+                              op.what != redis_op::kind::summarize;
+                     });
 }
 
 }  // namespace
@@ -85,6 +88,7 @@ struct redis_store::impl {
     }
     if (op.done) op.done(error::closed, 0);
     if (op.loaded) op.loaded({}, error::closed);
+    if (op.summarized) op.summarized({}, error::closed);
   }
 
   // A remove or a mark: seen by load from now on (through `removing` / `marking`), sent with
@@ -260,6 +264,14 @@ struct redis_store::impl {
           else
             ec = down_ec ? down_ec : make_error_code(error::unavailable);
           op.loaded(std::move(messages), ec);
+        } else if (op.what == redis_op::kind::summarize && op.summarized) {
+          std::error_code ec;
+          std::vector<queue_summary> queues;
+          if (ensure_connected(stopping))
+            queues = detail::summarize_queues(writer, keys, op.max, ec);
+          else
+            ec = down_ec ? down_ec : make_error_code(error::unavailable);
+          op.summarized(std::move(queues), ec);
         }
       } catch (const std::exception& e) {
         spdlog::error("redis store: completion threw: {}", e.what());
@@ -406,6 +418,16 @@ void redis_store::load_async(std::string queue, std::uint64_t after_seq, std::si
   op.seq = after_seq;
   op.max = max;
   op.loaded = std::move(done);
+  impl_->submit(std::move(op));
+}
+
+// On the worker, like load_async: one SSCAN of the known queues and two reads per queue, so a
+// console's request delays the appends behind it by that much.
+void redis_store::summarize_async(std::size_t max, summary_handler done) {
+  redis_op op;
+  op.what = redis_op::kind::summarize;
+  op.max = max;
+  op.summarized = std::move(done);
   impl_->submit(std::move(op));
 }
 

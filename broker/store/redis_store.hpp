@@ -114,6 +114,8 @@ class redis_store final : public store {
   /// Runs on the worker thread after the appends submitted before it: `done` runs there.
   void load_async(std::string queue, std::uint64_t after_seq, std::size_t max,
                   load_handler done) override;
+  /// Queued to the worker: SSCAN of the known queues, XLEN and the oldest entry of each.
+  void summarize_async(std::size_t max, summary_handler done) override;
   void remove(std::string queue, std::uint64_t seq) override;
   void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;

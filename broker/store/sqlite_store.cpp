@@ -25,6 +25,11 @@ constexpr const char* load_sql =
     "SELECT seq, message_id, payload, stored_at, expires_at, delivered FROM messages"
     " WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
 
+// The `messages_by_queue` index gives the groups; the console asks rarely (every few seconds).
+constexpr const char* summary_sql =
+    "SELECT queue, count(*), min(stored_at) FROM messages GROUP BY queue"
+    " ORDER BY count(*) DESC, queue LIMIT ?1";
+
 std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -333,6 +338,26 @@ void sqlite_store::mark_delivered(std::string queue, std::uint64_t seq) {
 void sqlite_store::set_retention(retention r) {
   std::lock_guard lk(impl_->mu);
   impl_->policy = r;
+}
+
+void sqlite_store::summarize_async(std::size_t max, summary_handler done) {
+  std::vector<queue_summary> out;
+  std::error_code ec;
+  {
+    std::lock_guard lk(impl_->read_mu);
+    detail::sqlite_stmt stmt(impl_->reader, summary_sql);
+    stmt.bind(1, static_cast<std::int64_t>(max));
+    int rc = SQLITE_ROW;
+    while ((rc = stmt.step()) == SQLITE_ROW) {
+      out.push_back({stmt.column_bytes(0), static_cast<std::uint64_t>(stmt.column_int(1)),
+                     stmt.column_int(2)});
+    }
+    if (rc != SQLITE_DONE) {
+      ec = detail::to_error_code(rc);
+      spdlog::error("store: summary failed: {}", impl_->reader.last_message());
+    }
+  }
+  done(std::move(out), ec);
 }
 
 store_stats sqlite_store::stats() const {

@@ -83,6 +83,8 @@ class sqlite_store final : public store {
   void remove(std::string queue, std::uint64_t seq) override;
   void mark_delivered(std::string queue, std::uint64_t seq) override;
   void set_retention(retention r) override;
+  /// One grouped read of the table (through the reader connection), inline.
+  void summarize_async(std::size_t max, summary_handler done) override;
   store_stats stats() const override;
   void flush() override;
   bool writable() const override;

@@ -70,6 +70,13 @@ struct store_stats {
   std::chrono::microseconds last_commit_latency{0};  ///< BEGIN to COMMIT (fsync included)
 };
 
+/// The committed messages of one queue, for an operator's console.
+struct queue_summary {
+  std::string queue;
+  std::uint64_t messages = 0;            ///< expired ones not yet deleted included
+  std::int64_t oldest_stored_at_ms = 0;  ///< stored_at of the oldest
+};
+
 /// Called once per append: `ec` empty and the message's `seq` when durably committed (or
 /// cancelled by a `remove` in the same commit); an error (see error.hpp) and seq 0 otherwise. May
 /// run on the store's writer thread: keep it short, never call `flush()` from it.
@@ -130,6 +137,25 @@ class store {
   /// it with `delivered = true` (also after a restart), so the broker marks it redelivered.
   /// Batched and committed asynchronously like remove; unknown seqs are ignored.
   virtual void mark_delivered(std::string queue, std::uint64_t seq) = 0;
+
+  /// Called once per summarize_async: the queues holding messages, or an error.
+  using summary_handler = std::function<void(std::vector<queue_summary> queues,
+                                             std::error_code ec)>;
+
+  /// Every queue holding committed messages (at most `max` of them, most messages first), for
+  /// an operator's console; removes not yet committed are still counted. `done` runs exactly
+  /// once, inline or on the store's thread. The default answers error::not_supported.
+  virtual void summarize_async(std::size_t max, summary_handler done);
+
+  /// Called once per purge_async: how many messages were removed, and the error that stopped
+  /// it early (messages removed before it stay removed).
+  using purge_handler = std::function<void(std::uint64_t removed, std::error_code ec)>;
+
+  /// Removes every message stored for `queue` now (an administrator's purge): pages through
+  /// load_async and removes each message, so it works on any store and needs no lock of its
+  /// own. Messages appended meanwhile may survive. `done` runs exactly once, inline or on the
+  /// store's thread (keep it short).
+  void purge_async(std::string queue, purge_handler done);
 
   /// Changes the retention of every queue; takes effect on the next append / expiry purge.
   virtual void set_retention(retention r) = 0;

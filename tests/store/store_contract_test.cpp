@@ -351,3 +351,63 @@ TYPED_TEST(RedisStoreContract, ABurstSharesOneCommitAndCompletesInSubmissionOrde
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<broker::store::queue_summary> summarize_sync(store& s, std::size_t max) {
+  std::promise<std::vector<broker::store::queue_summary>> got;
+  s.summarize_async(max, [&](std::vector<broker::store::queue_summary> queues,
+                             std::error_code ec) {
+    EXPECT_FALSE(ec) << ec.message();
+    got.set_value(std::move(queues));
+  });
+  return got.get_future().get();
+}
+
+std::uint64_t purge_sync(store& s, std::string queue) {
+  std::promise<std::uint64_t> got;
+  s.purge_async(std::move(queue), [&](std::uint64_t n, std::error_code ec) {
+    EXPECT_FALSE(ec) << ec.message();
+    got.set_value(n);
+  });
+  return got.get_future().get();
+}
+
+}  // namespace
+
+// The web console's inbox list (broker::inboxes): committed messages per queue, oldest first.
+TYPED_TEST(RedisStoreContract, SummarizeCountsEachQueueAndItsOldestMessage) {
+  manual_wall_clock clock;
+  auto s = this->open({}, &clock);
+  const std::int64_t first = clock.now_ms->load();
+  append_sync(*s, "carol/queue/a", "m0", "x");
+  clock.advance(1000ms);
+  append_sync(*s, "carol/queue/a", "m1", "x");
+  append_sync(*s, "carol/queue/a", "m2", "x");
+  append_sync(*s, "dave/queue/b", "m3", "x");
+  s->flush();
+  const auto queues = summarize_sync(*s, 10);
+  ASSERT_EQ(queues.size(), 2u);
+  EXPECT_EQ(queues[0].queue, "carol/queue/a");
+  EXPECT_EQ(queues[0].messages, 3u);
+  EXPECT_EQ(queues[0].oldest_stored_at_ms, first);
+  EXPECT_EQ(queues[1].queue, "dave/queue/b");
+  EXPECT_EQ(queues[1].messages, 1u);
+  EXPECT_EQ(summarize_sync(*s, 1).size(), 1u);  // capped, the biggest kept
+}
+
+// An administrator's purge: every message of the queue goes, other queues stay.
+TYPED_TEST(RedisStoreContract, PurgeRemovesEveryMessageOfOneQueue) {
+  auto s = this->open(retention{0, 0ms});  // keep all 1500
+  for (int i = 0; i < 1500; ++i) {  // group-committed: one flush, not 1500 commits
+    s->append("carol/queue/a", "m" + std::to_string(i), "x", 0, [](std::error_code, std::uint64_t) {});
+  }
+  append_sync(*s, "dave/queue/b", "keep", "x");
+  EXPECT_EQ(purge_sync(*s, "carol/queue/a"), 1500u);  // more than one page of 1000
+  EXPECT_TRUE(s->load("carol/queue/a", 0, 10).empty());
+  s->flush();
+  EXPECT_EQ(ids_of(s->load("dave/queue/b", 0, 10)), (std::vector<std::string>{"keep"}));
+  const auto queues = summarize_sync(*s, 10);
+  ASSERT_EQ(queues.size(), 1u);
+  EXPECT_EQ(queues[0].queue, "dave/queue/b");
+}

@@ -1,6 +1,7 @@
 #include "transport/detail/connection_base.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
@@ -16,11 +17,21 @@ namespace transport::detail {
 namespace net = boost::asio;
 using broker::close_reason;
 
+namespace {
+
+std::uint64_t next_connection_id() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+}  // namespace
+
 connection_base::connection_base(net::any_io_executor strand, std::shared_ptr<server_state> server,
                                  std::string transport_name, std::string remote)
     : strand_(std::move(strand)),
       server_(std::move(server)),
       timer_(strand_),
+      id_(next_connection_id()),
       opened_(clock::now()) {
   peer_.transport = std::move(transport_name);
   peer_.remote = std::move(remote);
@@ -42,6 +53,34 @@ void connection_base::start() {
 
 void connection_base::stop() {
   net::post(strand_, [self = shared_from_this()] { self->close(close_reason::shutdown); });
+}
+
+void connection_base::describe(std::function<void(transport::connection_summary)> done) {
+  net::post(strand_, [self = shared_from_this(), done = std::move(done)] {
+    transport::connection_summary s;
+    s.id = self->id_;
+    s.transport = self->peer_.transport;
+    s.remote = self->peer_.remote;
+    s.age = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - self->opened_);
+    s.pending_bytes = self->pending_bytes_;
+    s.heartbeat_send = self->send_every_;
+    s.heartbeat_expect = self->expect_within_;
+    if (self->session_ && self->phase_ == phase::open) {
+      auto view = self->session_->summary();
+      s.session = std::move(view.id);
+      s.user = std::move(view.user);
+      s.subscriptions = view.subscriptions;
+      s.connected = view.connected;
+    }
+    done(std::move(s));
+  });
+}
+
+void connection_base::close_by_admin() {
+  net::post(strand_, [self = shared_from_this()] {
+    if (self->session_ && self->phase_ == phase::open) self->session_->close_by_admin();
+    self->close(close_reason::shutdown);  // ignored when the session already closed it
+  });
 }
 
 void connection_base::post(std::function<void()> fn) {
@@ -273,6 +312,11 @@ void connection_base::finish(close_reason why) {
   count_by_transport(-1);
   spdlog::info("close {} {}{}{} {}", peer_.remote, peer_.transport,
                peer_.subprotocol.empty() ? "" : " ", peer_.subprotocol, broker::to_string(why));
+  if (why == close_reason::slow_consumer || why == close_reason::heartbeat_timeout) {
+    server_->record_cut({std::chrono::system_clock::now(), peer_.remote,
+                         session_ ? session_->summary().user : std::string(), peer_.transport,
+                         why});
+  }
   if (auto s = std::move(session_)) s->on_closed(why);
 }
 

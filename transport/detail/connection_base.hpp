@@ -14,6 +14,7 @@
 #include "broker/session.hpp"
 #include "transport/detail/admission.hpp"
 #include "transport/detail/frame_queue.hpp"
+#include "transport/server.hpp"
 
 namespace transport::detail {
 
@@ -49,6 +50,17 @@ class connection_base : public broker::connection,
 
   /// Closes with close_reason::shutdown (WebSocket 1001) on the strand. Any thread.
   void stop();
+
+  /// Unique in the process: the console's connection id. Any thread.
+  std::uint64_t id() const noexcept { return id_; }
+  /// When the socket was accepted. Any thread.
+  std::chrono::steady_clock::time_point opened() const noexcept { return opened_; }
+  /// Calls `done` on the strand with what the console shows of this connection. Any thread;
+  /// `done` is destroyed unrun if the io_context stops first.
+  void describe(std::function<void(transport::connection_summary)> done);
+  /// On the strand: the session sends ERROR "closed by an administrator", then the connection
+  /// closes (close_reason::shutdown). Any thread.
+  void close_by_admin();
 
  protected:
   enum class phase : std::uint8_t { handshaking, open, closing, shutting, closed };
@@ -116,7 +128,8 @@ class connection_base : public broker::connection,
   admission_ticket ticket_;  ///< the place counted for this connection, released by finish()
   broker::peer_info peer_;
   boost::asio::steady_timer timer_;
-  clock::time_point opened_;
+  const std::uint64_t id_;
+  const clock::time_point opened_;
   clock::time_point close_deadline_;
   clock::time_point last_read_;
   clock::time_point last_write_;

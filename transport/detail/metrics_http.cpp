@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "transport/detail/endpoint.hpp"
 #include "transport/detail/fail.hpp"
 #include "transport/server.hpp"
 
@@ -33,6 +34,7 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
   ~metrics_session() { all_->remove(key_); }
 
   void start() {
+    remote_ = remote_of(stream_.socket());
     key_ = all_->add([weak = weak_from_this()] {
       if (auto self = weak.lock()) {
         boost::asio::post(self->stream_.get_executor(), [self] {
@@ -64,23 +66,42 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
       return;
     }
     const auto& req = parser_->get();
+    const auto method = req.method();
+    if (method != http::verb::get && method != http::verb::head && method != http::verb::post) {
+      metrics_reply r{405, "text/plain; charset=utf-8", "GET, HEAD or POST only\n", {}};
+      r.headers.emplace_back("Allow", "GET, HEAD, POST");
+      return respond(std::move(r));
+    }
+    // The answer may come from another thread (a gather over connection strands): back to ours.
+    route_(request_of(req), [self = shared_from_this()](metrics_reply r) {
+      boost::asio::post(self->stream_.get_executor(),
+                        [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
+    });
+  }
+
+  metrics_request request_of(const http::request<http::empty_body>& req) const {
+    auto text = [&](http::field f) {
+      const auto v = req[f];
+      return std::string(v.data(), v.size());
+    };
+    return {std::string(req.method_string()), std::string(req.target()),
+            text(http::field::authorization), text(http::field::origin), text(http::field::host),
+            text(http::field::content_type), remote_};
+  }
+
+  void respond(metrics_reply r) {
+    const auto& req = parser_->get();
     response_.emplace();
     response_->version(req.version());
     response_->set(http::field::server, std::string("stompbox/") + transport::version());
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      response_->result(http::status::method_not_allowed);
-      response_->set(http::field::allow, "GET, HEAD");
-      response_->set(http::field::content_type, "text/plain; charset=utf-8");
-      response_->body() = "GET only\n";
-    } else {
-      metrics_reply r = route_({req.target().data(), req.target().size()});
-      response_->result(r.status);
-      response_->set(http::field::content_type, r.content_type);
-      response_->body() = std::move(r.body);
-    }
+    response_->result(r.status);
+    response_->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) response_->set(name, value);
+    response_->body() = std::move(r.body);
     response_->keep_alive(req.keep_alive());
     response_->prepare_payload();
     if (req.method() == http::verb::head) response_->body().clear();
+    stream_.expires_after(request_timeout);  // the write's own time, however long the answer took
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](const error_code& e, std::size_t) {
                         self->on_write(e);
@@ -103,6 +124,7 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
   std::optional<http::response<http::string_body>> response_;
   std::shared_ptr<metrics_connections> all_;
   std::uint64_t key_ = 0;
+  std::string remote_;
 };
 
 }  // namespace

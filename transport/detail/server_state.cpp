@@ -48,6 +48,27 @@ std::vector<std::shared_ptr<connection_base>> server_state::begin_stop() {
   return out;
 }
 
+std::vector<std::shared_ptr<connection_base>> server_state::live() {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<connection_base>> out;
+  out.reserve(live_.size());
+  for (auto& [key, weak] : live_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void server_state::record_cut(connection_cut c) {
+  std::lock_guard lock(cuts_mu_);
+  cuts_.push_front(std::move(c));
+  if (cuts_.size() > server::max_recent_cuts) cuts_.pop_back();
+}
+
+std::vector<connection_cut> server_state::recent_cuts() const {
+  std::lock_guard lock(cuts_mu_);
+  return {cuts_.begin(), cuts_.end()};
+}
+
 bool server_state::may_log_slow_consumer() noexcept {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now().time_since_epoch())

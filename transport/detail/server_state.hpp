@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,6 +67,13 @@ class server_state {
   /// True after begin_stop(). Thread-safe.
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
 
+  /// Every live connection (strong references taken under the lock). Thread-safe.
+  std::vector<std::shared_ptr<connection_base>> live();
+  /// Keeps `c` among the recent cuts (bounded: server::max_recent_cuts). Thread-safe.
+  void record_cut(connection_cut c);
+  /// The recent cuts, newest first. Thread-safe.
+  std::vector<connection_cut> recent_cuts() const;
+
   /// True at most once a second per caller kind, so floods of slow consumers log a few lines.
   bool may_log_slow_consumer() noexcept;
 
@@ -74,6 +82,8 @@ class server_state {
   std::unordered_map<const connection_base*, std::weak_ptr<connection_base>> live_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> last_slow_log_{0};
+  mutable std::mutex cuts_mu_;
+  std::deque<connection_cut> cuts_;  // newest at the front
 };
 
 }  // namespace transport::detail

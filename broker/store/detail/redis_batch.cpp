@@ -111,6 +111,7 @@ void record_reply(redis_op& op, const redisReply& r, redis_batch_result& out) {
       out.dropped_expired += static_cast<std::uint64_t>(r.integer);
       break;
     case redis_op::kind::load:
+    case redis_op::kind::summarize:
       break;
   }
 }
@@ -221,7 +222,9 @@ redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::stri
   const std::string max = std::to_string(max_count);
   std::vector<redis_op*> writes;
   for (auto& op : ops) {
-    if (op.what != redis_op::kind::load) writes.push_back(&op);
+    if (op.what != redis_op::kind::load && op.what != redis_op::kind::summarize) {
+      writes.push_back(&op);
+    }
   }
   std::vector<redis_op*> noscript;
   if (!writes.empty()) transact(link, keys, sha, max, writes, &noscript, out);
@@ -337,6 +340,31 @@ std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys, s
   cursor = std::string(text_of(*r->element[0]));
   const redisReply& names = *r->element[1];
   for (std::size_t i = 0; i < names.elements; ++i) out.emplace_back(text_of(*names.element[i]));
+  return out;
+}
+
+std::vector<queue_summary> summarize_queues(redis_link& link, const redis_keys& keys,
+                                            std::size_t max, std::error_code& ec) {
+  constexpr std::size_t page = 100;
+  std::vector<queue_summary> out;
+  std::unordered_set<std::string> seen;  // SSCAN may return a name twice
+  std::string cursor = "0";
+  do {
+    for (auto& name : scan_queues(link, keys, cursor, page, ec)) {
+      if (ec) return out;
+      if (!seen.insert(name).second) continue;
+      auto len = link.command({"XLEN", keys.stream(name)}, ec);
+      if (ec || (ec = error_of_reply(*len))) return out;
+      if (len->type != REDIS_REPLY_INTEGER || len->integer <= 0) continue;
+      const auto oldest = read_range(link, keys, name, 0, 1, ec);
+      if (ec) return out;
+      out.push_back({name, static_cast<std::uint64_t>(len->integer),
+                     oldest.empty() ? 0 : oldest.front().stored_at_ms});
+    }
+  } while (!ec && cursor != "0");
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.messages > b.messages; });
+  if (out.size() > max) out.resize(max);
   return out;
 }
 

@@ -43,7 +43,7 @@ struct redis_keys {
 
 /// One unit of work for the store's worker thread.
 struct redis_op {
-  enum class kind { append, remove, mark, expire, load };
+  enum class kind { append, remove, mark, expire, load, summarize };
   kind what = kind::append;
   std::string queue;
   std::string message_id;              ///< append
@@ -52,9 +52,10 @@ struct redis_op {
   std::int64_t expires_at_ms = 0;      ///< append
   std::uint64_t seq = 0;               ///< remove/mark: the target; append: the result
   std::vector<std::uint64_t> expired;  ///< expire: entries to delete
-  std::size_t max = 0;                 ///< load
+  std::size_t max = 0;                 ///< load, summarize
   append_handler done;                 ///< append
   store::load_handler loaded;          ///< load
+  store::summary_handler summarized;   ///< summarize
   std::error_code ec;                  ///< append/remove/mark/expire: the outcome
 };
 
@@ -103,6 +104,12 @@ std::vector<stored_message> read_live(redis_link& link, const redis_keys& keys,
 /// One SSCAN step over the known queues: the names, and `cursor` moved on ("0" = wrapped).
 std::vector<std::string> scan_queues(redis_link& link, const redis_keys& keys, std::string& cursor,
                                      std::size_t count, std::error_code& ec);
+
+/// Every known queue whose stream holds entries (a whole SSCAN of the set, then XLEN and the
+/// oldest entry of each), at most `max`, most entries first. Entries not yet swept for age are
+/// counted. Stops at `ec` with what was read.
+std::vector<queue_summary> summarize_queues(redis_link& link, const redis_keys& keys,
+                                            std::size_t max, std::error_code& ec);
 
 /// Where the periodic expiry sweep stands between two runs.
 struct sweep_position {
