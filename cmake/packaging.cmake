@@ -8,6 +8,7 @@
 #   /lib/systemd/system/stompbox.service    the service (user stompbox, sandboxed)
 #   /usr/share/man/man1/stompbox.1.gz       the man page (packaging/stompbox.1)
 #   /usr/share/doc/stompbox/copyright, changelog.gz
+#   /usr/share/lintian/overrides/stompbox   why users.toml is 0640
 # Maintainer scripts (packaging/postinst, prerm, postrm) add the system user and enable and
 # start the service where systemd runs. The version is the project's (project(VERSION)).
 option(STOMPBOX_PACKAGE_TESTS "Register the tests of the .deb (ctest -L package)" OFF)
@@ -41,6 +42,8 @@ install(FILES ${packaging_dir}/stompbox.service DESTINATION /lib/systemd/system 
         PERMISSIONS ${read_write} GROUP_READ WORLD_READ)
 install(FILES ${generated_dir}/stompbox.1.gz DESTINATION share/man/man1 ${component}
         PERMISSIONS ${read_write} GROUP_READ WORLD_READ)
+install(FILES ${packaging_dir}/lintian-overrides DESTINATION share/lintian/overrides
+        RENAME stompbox ${component} PERMISSIONS ${read_write} GROUP_READ WORLD_READ)
 install(FILES ${packaging_dir}/copyright ${generated_dir}/changelog.gz
         DESTINATION share/doc/stompbox ${component}
         PERMISSIONS ${read_write} GROUP_READ WORLD_READ)

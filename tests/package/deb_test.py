@@ -78,15 +78,22 @@ def exists(path):
     return os.path.lexists(path)
 
 
+def paths_named_stompbox():
+    """Every path outside /proc, /sys, /tmp and the homes whose name holds "stompbox"."""
+    out = subprocess.run(["find", "/etc", "/lib", "/usr", "/var", "/run", "/opt", "/srv",
+                          "-xdev", "-name", "*stompbox*"], capture_output=True, text=True)
+    return set(out.stdout.split())
+
+
 # ---------------------------------------------------------------------------------- lintian
 
 def lintian(deb):
     # --fail-on error: errors fail, warnings and info are listed (the report names them).
-    out = run("lintian", "--info", "--display-experimental", "--fail-on", "error", deb,
+    out = run("lintian", "--display-info", "--display-experimental", "--fail-on", "error", deb,
               check=False)
     check(out.returncode == 0, f"lintian finds no error in {os.path.basename(deb)}")
     tags = [line for line in out.stdout.splitlines() if line[:2] in ("E:", "W:")]
-    print(f"{len(tags)} warnings or errors", flush=True)
+    print(f"{len(tags)} errors or warnings", flush=True)
 
 
 # ---------------------------------------------------------------------------------- install
@@ -173,8 +180,10 @@ def check_installed():
           f"{STATE} is {USER}'s, 0750")
     check(exists("/etc/systemd/system/multi-user.target.wants/stompbox.service"),
           "the service is enabled (deb-systemd-helper)")
-    # Maintainer scripts run again (dpkg-reconfigure, an interrupted upgrade) change nothing.
-    run("/var/lib/dpkg/info/stompbox.postinst", "configure", "")
+    # postinst run again (dpkg-reconfigure, a reinstall) changes nothing; as dpkg runs it.
+    version = run("dpkg-query", "-W", "-f=${Version}", PACKAGE).stdout
+    env = dict(os.environ, DPKG_MAINTSCRIPT_PACKAGE=PACKAGE, DPKG_MAINTSCRIPT_NAME="postinst")
+    run("/var/lib/dpkg/info/stompbox.postinst", "configure", version, env=env)
     check(pwd.getpwnam(USER).pw_uid == user.pw_uid, "postinst run twice keeps the user")
 
 
@@ -214,8 +223,7 @@ def check_service_run(workdir):
         connected = ws.connect(login="alice", passcode="s3cret", timeout=15)
         check(connected.headers.get("user-name") == "alice",
               "WebSocket upgrade, then CONNECT -> CONNECTED as alice")
-        ws.subscribe("/topic/package", receipt="sub")
-        ws.expect("RECEIPT")
+        ws.subscribe("/topic/package", receipt="sub")  # returns once its RECEIPT came
         tcp = TcpStomp(broker.tcp_port)
         tcp.connect(login="alice", passcode="s3cret", timeout=15)
         print("ok: STOMP over TCP: CONNECT -> CONNECTED as alice", flush=True)
@@ -229,7 +237,7 @@ def check_service_run(workdir):
     check(status == 0, f"SIGTERM: the broker exits 0 (got {status})")
 
 
-def check_remove_and_purge():
+def check_remove_and_purge(before):
     run("dpkg", "-r", PACKAGE)
     check(package_status() == "config-files", "dpkg -r: only the configuration stays")
     for path in REMOVED_BY_R:
@@ -240,6 +248,8 @@ def check_remove_and_purge():
     check(package_status() == "", "dpkg -P: dpkg knows the package no more")
     left = [path for path in PACKAGE_PATHS if exists(path)]
     check(not left, f"dpkg -P left none of the package's paths ({left})")
+    left = sorted(paths_named_stompbox() - before)
+    check(not left, f"dpkg -P left no new path named *stompbox* ({left})")
 
 
 def install(deb, workdir):
@@ -253,18 +263,19 @@ def install(deb, workdir):
         user_existed = True
     except KeyError:
         user_existed = False
+    before = paths_named_stompbox()
     try:
         run("dpkg", "-i", deb)
         check_installed()
         check_unit()
         check_service_run(workdir)
-        check_remove_and_purge()
+        check_remove_and_purge(before)
     finally:
         # Leave the machine as it was, whatever failed above.
         if package_status():
             run("dpkg", "-P", PACKAGE, check=False)
         if not user_existed:
-            run("deluser", "--system", "--quiet", USER, check=False)
+            run("deluser", "--system", "--quiet", USER, check=False)  # says no cron: fine
             if grp_exists(USER):
                 run("delgroup", "--system", "--quiet", USER, check=False)
     check(user_existed or not grp_exists(USER), f"the user and group {USER} the test added are gone")
