@@ -3,14 +3,14 @@
 #   scripts/deps.sh build   what building and running the broker needs
 #   scripts/deps.sh package that, plus what scripts/package.sh needs (dpkg-shlibdeps, file)
 #   scripts/deps.sh test    build, package, plus what the tests, fuzzers, interop clients and
-#                           the package's tests (lintian, systemd-analyze, adduser) need
+#                           the package's tests (lintian, systemd-analyze, what it depends on) need
 set -euo pipefail
 
 build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libboost-json1.81-dev libsqlite3-dev libhiredis-dev)
 package_packages=(dpkg-dev file)
-test_packages=(lintian systemd adduser
+test_packages=(lintian systemd adduser procps
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   openssl python3 python3-stomp chromium redis-server)
 

@@ -18,6 +18,7 @@ Exit status 77 (ctest: skipped) when the check cannot run here; the reason is pr
 import grp
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import sys
@@ -274,6 +275,9 @@ def install(deb, workdir):
         # Leave the machine as it was, whatever failed above.
         if package_status():
             run("dpkg", "-P", PACKAGE, check=False)
+        for path in (STATE, "/etc/stompbox"):  # what a broken postrm would leave
+            if path not in before and os.path.isdir(path):
+                shutil.rmtree(path)
         if not user_existed:
             run("deluser", "--system", "--quiet", USER, check=False)  # says no cron: fine
             if grp_exists(USER):
