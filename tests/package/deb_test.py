@@ -282,7 +282,8 @@ def install(deb, workdir):
             run("deluser", "--system", "--quiet", USER, check=False)  # says no cron: fine
             if grp_exists(USER):
                 run("delgroup", "--system", "--quiet", USER, check=False)
-    check(user_existed or not grp_exists(USER), f"the user and group {USER} the test added are gone")
+    check(user_existed or not grp_exists(USER),
+          f"the user and group {USER} the test added are gone")
 
 
 def grp_exists(name):
