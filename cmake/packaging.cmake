@@ -91,7 +91,7 @@ if(STOMPBOX_PACKAGE_TESTS)
   enable_testing()
   find_package(Python3 REQUIRED COMPONENTS Interpreter)
   set(deb ${PROJECT_BINARY_DIR}/${deb_file_name})
-  foreach(check lintian install)
+  foreach(check lintian unit install)
     add_test(NAME package.${check}
              COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tests/package/deb_test.py
                      ${check} ${deb})

@@ -2,6 +2,8 @@
 """Tests of the Debian package that scripts/package.sh builds (ctest -L package in its build dir):
 
   deb_test.py lintian DEB   lintian finds no error in the package (its other tags are printed)
+  deb_test.py unit DEB      the unit in the package: the settings the service relies on, and
+                            systemd-analyze security's exposure at most 2.0 (today 1.8)
   deb_test.py install DEB   as root: dpkg -i; systemd-analyze verify on the installed unit; the
                             packaged binary, started with the packaged config as user stompbox,
                             refuses every login (no users yet), then, once a user is added as the
@@ -95,6 +97,36 @@ def lintian(deb):
     check(out.returncode == 0, f"lintian finds no error in {os.path.basename(deb)}")
     tags = [line for line in out.stdout.splitlines() if line[:2] in ("E:", "W:")]
     print(f"{len(tags)} errors or warnings", flush=True)
+
+
+# ---------------------------------------------------------------------------------- unit
+
+# Lines the unit must hold: what the package's promises rest on.
+UNIT_LINES = ["User=stompbox", "StateDirectory=stompbox", "Restart=on-failure",
+              "ExecReload=/bin/kill -HUP $MAINPID",
+              "ExecStart=/usr/bin/stompbox --config /etc/stompbox/stompbox.toml",
+              "CapabilityBoundingSet=", "NoNewPrivileges=yes", "ProtectSystem=strict",
+              "ProtectHome=yes", "PrivateTmp=yes",
+              "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX"]
+DEFAULT_MAX_CONNECTIONS = 50000  # [limits] max_connections: a descriptor each
+
+
+def unit(deb):
+    with tempfile.TemporaryDirectory(prefix="stompbox-unit-") as root:
+        run("dpkg-deb", "-x", deb, root)
+        path = os.path.join(root, UNIT.lstrip("/"))
+        with open(path) as f:
+            lines = [line.strip() for line in f]
+        for wanted in UNIT_LINES:
+            check(wanted in lines, f"the unit says {wanted}")
+        nofile = [int(line.split("=", 1)[1]) for line in lines if line.startswith("LimitNOFILE=")]
+        check(nofile and nofile[0] >= DEFAULT_MAX_CONNECTIONS + 1000,
+              f"LimitNOFILE={nofile} leaves room above {DEFAULT_MAX_CONNECTIONS} connections")
+        # Offline: no running systemd needed. --threshold: exits non-zero above 2.0 ("OK").
+        out = run("systemd-analyze", "security", "--offline=yes", "--threshold=20", path,
+                  check=False)
+        exposure = [line for line in out.stdout.splitlines() if "Overall exposure" in line]
+        check(out.returncode == 0, f"systemd-analyze security: {exposure}, at most 2.0")
 
 
 # ---------------------------------------------------------------------------------- install
@@ -295,13 +327,15 @@ def grp_exists(name):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("lintian", "install"):
-        sys.exit(f"usage: {sys.argv[0]} lintian|install DEB")
+    if len(sys.argv) != 3 or sys.argv[1] not in ("lintian", "unit", "install"):
+        sys.exit(f"usage: {sys.argv[0]} lintian|unit|install DEB")
     deb = os.path.abspath(sys.argv[2])
     if not os.path.isfile(deb):
         sys.exit(f"{deb}: no such package; scripts/package.sh builds it")
     if sys.argv[1] == "lintian":
         lintian(deb)
+    elif sys.argv[1] == "unit":
+        unit(deb)
     else:
         with tempfile.TemporaryDirectory(prefix="stompbox-deb-") as workdir:
             install(deb, workdir)
