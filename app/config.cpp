@@ -278,7 +278,7 @@ void split_host_port(const std::string& text, std::string& host, std::uint16_t& 
 
 std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   CLI::App cli{"stompbox: a STOMP 1.0/1.1/1.2 broker over WebSocket and TCP"};
-  cli.set_version_flag("--version", "stompbox 0.1.0");
+  cli.set_version_flag("--version", std::string("stompbox ") + transport::version());
   std::string config_file, ws, ws_path, tcp, tls_cert, tls_key, log_level;
   unsigned threads = 0;
   cli.add_option("--config", config_file, "TOML config file (flags override it)")

@@ -17,6 +17,7 @@
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
 #include "broker/summary.hpp"
+#include "broker/version.hpp"
 #include "stomp/frame.hpp"
 #include "stomp/parser.hpp"
 
@@ -29,7 +30,7 @@ class store;
 /// Every broker-level setting, with its default. Transport-level ones (ports, TLS, pending-bytes
 /// cap, timeouts) live in transport::server_config.
 struct config {
-  std::string server = "stompbox/0.1.0";  ///< CONNECTED `server` header
+  std::string server = std::string("stompbox/") + version();  ///< CONNECTED `server` header
   stomp::limits frame_limits;             ///< after CONNECT (4 MiB frames)
   stomp::limits pre_connect_limits = stomp::pre_connect_limits();  ///< before CONNECT (64 KiB)
   /// Heart-beats we offer in CONNECTED: we can send every `heartbeat_send`, want to receive

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages stompbox needs, skipping what is already there.
 #   scripts/deps.sh build   what building and running the broker needs
-#   scripts/deps.sh test    that, plus what the tests, fuzzers and interop clients need
+#   scripts/deps.sh package that, plus what scripts/package.sh needs (dpkg-shlibdeps, file)
+#   scripts/deps.sh test    build, package, plus what the tests, fuzzers, interop clients and
+#                           the package's tests (lintian, systemd-analyze, what it depends on) need
 set -euo pipefail
 
 build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libboost-json1.81-dev libsqlite3-dev libhiredis-dev)
-test_packages=(libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+package_packages=(dpkg-dev file)
+test_packages=(lintian systemd adduser procps
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   openssl python3 python3-stomp chromium redis-server prometheus nginx haproxy)
 
+mode="${1:-build}"
 wanted=("${build_packages[@]}")
-if [[ "${1:-build}" == "test" ]]; then
+[[ "$mode" == "package" || "$mode" == "test" ]] && wanted+=("${package_packages[@]}")
+if [[ "$mode" == "test" ]]; then
   wanted+=("${test_packages[@]}")
   # Node (with npm) runs the interop clients; any Node >= 18 does, so keep one already installed.
   command -v node >/dev/null && command -v npm >/dev/null || wanted+=(nodejs npm)

@@ -5,17 +5,21 @@
 #      sockets, interop with real clients, fault tests with real processes, examples, bench smoke;
 #   2. builds the multi-threaded suites (broker, store, transport: the server's io threads)
 #      under ThreadSanitizer and runs them;
-#   3. builds the libFuzzer targets (clang-14, ASan + UBSan) and runs each on a copy of its seed
+#   3. builds the Debian package (scripts/package.sh: a Release build of the binary alone) and
+#      runs its tests (ctest -L package: lintian, then, as root, install, run, remove, purge);
+#   4. builds the libFuzzer targets (clang-14, ASan + UBSan) and runs each on a copy of its seed
 #      corpus with its dictionary, two at a time (CI machines have 2 cores).
 # Every stage prints one line with its duration; a sanitizer report fails the test that made it.
 # Knobs (CI uses the defaults):
 #   FUZZ_SECONDS=60  seconds per fuzzer (0 skips the fuzzers)
 #   SANITIZE=1       0 skips stages 1 and 2 and runs the whole suite once on a plain
 #                    RelWithDebInfo -Werror build instead (quicker locally)
+#   PACKAGE=1        0 skips stage 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds="${FUZZ_SECONDS:-60}"
 sanitize="${SANITIZE:-1}"
+package="${PACKAGE:-1}"
 jobs="$(nproc)"
 supp="$PWD/scripts/sanitizers"  # suppressions: each entry says why it is not a bug of ours
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
@@ -66,6 +70,9 @@ build_fuzzers() {
     -DSTOMPBOX_BUILD_FUZZERS=ON -DSTOMPBOX_BUILD_TESTS=OFF -DSTOMPBOX_BUILD_BENCH=OFF \
     -DSTOMPBOX_BUILD_EXAMPLES=OFF
   cmake --build build-fuzz -j "$jobs" --target fuzzers
+}
+package_tests() {  # the .deb's own tests, registered in scripts/package.sh's build dir
+  ctest --test-dir build-package -L package --output-on-failure --timeout 300
 }
 suite() {  # suite <build dir> [ctest args...]
   local dir="$1"
@@ -122,6 +129,11 @@ if [[ "$sanitize" == 1 ]]; then
 else
   stage "build (-Werror)" build_plain
   stage "whole suite" suite build
+fi
+
+if [[ "$package" == 1 ]]; then
+  stage "package build (.deb)" scripts/package.sh
+  stage "package tests" package_tests
 fi
 
 if ((fuzz_seconds > 0)); then

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/version.hpp"
 #include "transport/detail/connection_base.hpp"
 #include "transport/detail/listener.hpp"
 #include "transport/detail/refusal.hpp"
@@ -150,6 +151,6 @@ std::size_t transport_index(std::string_view name) noexcept {
   return transport_names.size();
 }
 
-const char* version() noexcept { return "0.1.0"; }
+const char* version() noexcept { return broker::version(); }
 
 }  // namespace transport

@@ -236,7 +236,7 @@ class server {
   std::vector<std::shared_ptr<detail::listener>> listeners_;
 };
 
-/// "0.1.0": shown on the HTTP page.
+/// The project version (broker::version(), e.g. "0.1.0"): shown on the HTTP page.
 const char* version() noexcept;
 
 }  // namespace transport

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/authenticator.hpp"
+#include "broker/version.hpp"
 #include "fake_connection.hpp"
 
 namespace {
@@ -38,7 +39,7 @@ TEST_F(Connect, ConnectedCarriesVersionSessionServerHeartBeat) {
   const stomp::frame reply = c.connect("1.2", {{"host", "example.org"}});
   EXPECT_EQ(reply.command, "CONNECTED");
   EXPECT_EQ(reply.get("version"), "1.2");
-  EXPECT_EQ(reply.get("server"), "stompbox/0.1.0");
+  EXPECT_EQ(reply.get("server"), std::string("stompbox/") + broker::version());
   ASSERT_TRUE(reply.has("session"));
   EXPECT_FALSE(reply.get("session")->empty());
   EXPECT_EQ(reply.get("heart-beat"), "0,0");  // client offered none

@@ -7,6 +7,7 @@
 
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
+#include "transport/server.hpp"
 
 namespace {
 
@@ -204,7 +205,7 @@ TEST(Http, RootServesTextPage) {
   test_server s;
   auto [status, body] = http_get(s.ws_port(), "/");
   EXPECT_EQ(status, 200u);
-  EXPECT_NE(body.find("stompbox 0.1.0"), std::string::npos);
+  EXPECT_NE(body.find(std::string("stompbox ") + transport::version()), std::string::npos);
   EXPECT_NE(body.find("/ws"), std::string::npos);
   EXPECT_NE(body.find(std::to_string(s.tcp_port())), std::string::npos);
 }
