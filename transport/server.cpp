@@ -93,7 +93,9 @@ struct connection_gather {
 
   ~connection_gather() {
     std::sort(list.connections.begin(), list.connections.end(),
-              [](const auto& a, const auto& b) { return a.age > b.age; });
+              [](const auto& a, const auto& b) {  // oldest first; ids count up at accept
+                return a.age != b.age ? a.age > b.age : a.id < b.id;
+              });
     done(std::move(list));
   }
 };

@@ -195,9 +195,10 @@ TEST(ConsoleApi, ConnectionsShowUserAddressSubscriptionsAndHeartBeats) {
   EXPECT_EQ(a.at("subscriptions").to_number<int>(), 2);
   EXPECT_TRUE(a.at("connected").as_bool());
   EXPECT_TRUE(std::string(a.at("remote").as_string()).starts_with("127.0.0.1:"));
-  // Agreed: max(5000, our 10000) each way; we wait heartbeat_tolerance (3) intervals.
-  EXPECT_EQ(a.at("heartbeat").as_object().at("send_ms").to_number<int>(), 10'000);
-  EXPECT_EQ(a.at("heartbeat").as_object().at("expect_ms").to_number<int>(), 30'000);
+  // Agreed: the client's 5000 each way (we follow it down to heartbeat.min_ms); we wait
+  // heartbeat_tolerance (3) intervals.
+  EXPECT_EQ(a.at("heartbeat").as_object().at("send_ms").to_number<int>(), 5'000);
+  EXPECT_EQ(a.at("heartbeat").as_object().at("expect_ms").to_number<int>(), 15'000);
   EXPECT_GT(a.at("id").to_number<std::int64_t>(), 0);
   EXPECT_EQ(by_user.at("bob").at("transport").as_string(), "ws");
   EXPECT_EQ(by_user.at("bob").at("subscriptions").to_number<int>(), 0);

@@ -152,7 +152,8 @@ void admin(const context_ptr& ctx, const metrics_request& req, admin_action acti
                  quoted(req.origin));
     return answer(error_reply(403, "origin not allowed"));
   }
-  if (!detail::is_json_content_type(req.content_type)) {
+  // The admin POSTs carry no body: no Content-Type is fine, a form's or text/plain's is not.
+  if (!req.content_type.empty() && !detail::is_json_content_type(req.content_type)) {
     return answer(error_reply(415, "Content-Type must be application/json or absent"));
   }
   const auto creds = detail::parse_api_credentials(req.authorization, req.remote);

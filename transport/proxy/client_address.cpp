@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "auth/rate_limiter.hpp"
 #include "broker/printable.hpp"
 
 #include "transport/detail/endpoint.hpp"
@@ -52,7 +51,7 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
   }
   std::string remote = socket_remote;
   if (header.has_source) {
-    if (state->trusted.contains(auth::peer_ip(socket_remote))) {
+    if (state->trusted.contains(ip_of(socket_remote))) {
       remote = proxy::printable_source(header);
       spdlog::debug("{} is a trusted proxy for {}", socket_remote, remote);
     } else {
@@ -62,7 +61,7 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
                      socket_remote, proxy::printable_source(header));
     }
   }
-  const std::string ip(auth::peer_ip(remote));
+  const std::string ip(ip_of(remote));
   // On the WebSocket port a client that is itself a trusted proxy may still be forwarding
   // for someone: its request headers will say (ws_connection).
   const bool wait_for_http = websocket && state->trusted.contains(std::string_view(ip));
@@ -80,7 +79,7 @@ void on_header(const std::shared_ptr<server_state>& state, bool websocket, admis
 void accept_peer(tcp::socket socket, const std::shared_ptr<server_state>& state, bool websocket) {
   const auto& cfg = state->config;
   const bool proxied = websocket ? cfg.ws_proxy_protocol : cfg.tcp_proxy_protocol;
-  const bool from_proxy = state->trusted.contains(auth::peer_ip(remote_of(socket)));
+  const bool from_proxy = state->trusted.contains(ip_of(remote_of(socket)));
   // Only a header can say who the client is: until then a proxy's socket counts in the total.
   const bool defer_per_ip = from_proxy && (proxied || websocket);
   admission_ticket ticket;
@@ -97,7 +96,7 @@ void accept_peer(tcp::socket socket, const std::shared_ptr<server_state>& state,
 
 proxy::forwarded_client client_behind_proxy(const server_state& state, std::string_view remote,
                                             const proxy::forwarding_headers& headers) {
-  auto client = proxy::pick_client(headers, auth::peer_ip(remote), state.trusted);
+  auto client = proxy::pick_client(headers, ip_of(remote), state.trusted);
   if (!client.problem.empty()) {
     const auto& lines = headers.forwarded.empty() ? headers.x_forwarded_for : headers.forwarded;
     spdlog::debug("{}: forwarding header not used ({}): {}", remote, client.problem,

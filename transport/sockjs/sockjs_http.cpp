@@ -14,8 +14,8 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include "auth/rate_limiter.hpp"
 #include "broker/byte_budget.hpp"
+#include "transport/detail/endpoint.hpp"
 #include "transport/detail/bearer.hpp"
 #include "transport/detail/log_throttle.hpp"
 #include "transport/detail/origin.hpp"
@@ -121,7 +121,7 @@ constexpr std::string_view session_cookie = "stompbox_sockjs";
 sockjs_client client_of(const exchange& x, std::vector<std::string_view>& cookie_headers) {
   auto [cb, ce] = x.req.equal_range(http::field::cookie);
   for (auto it = cb; it != ce; ++it) cookie_headers.push_back(sv(it->value()));
-  return {auth::peer_ip(x.remote),  // each request is a new socket: compare IPs
+  return {ip_of(x.remote),  // each request is a new socket: compare IPs
           cookie_value(cookie_headers, session_cookie)};
 }
 
