@@ -13,7 +13,7 @@
 import sys
 
 from lib.broker import Broker, WorkDir
-from lib.edge import client_socket
+from lib.edge import ws_upgrade
 
 CONFIG = """
 [proxies]
@@ -26,18 +26,9 @@ level = "debug"
 
 
 def upgrade(source_ip, port, extra):
-    sock = client_socket(source_ip, port)
-    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        data = sock.recv(4096)
-        if not data:
-            break
-        head += data
-    parts = head.split(b" ", 2)
-    return (int(parts[1]) if len(parts) > 1 else None), sock, sock.getsockname()[1]
+    """(status, socket, its local port) of one upgrade with `extra` headers."""
+    status, sock = ws_upgrade(source_ip, port, extra)
+    return status, sock, sock.getsockname()[1]
 
 
 def main():

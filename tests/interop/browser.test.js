@@ -42,37 +42,56 @@ function servePage() {
   return new Promise((resolve) => server.listen(0, HOST, () => resolve(server)));
 }
 
-describe('Chromium with stompjs 7', () => {
-  let broker;
-  let page;
-  let context;
-  let pageServer;
-  let userDataDir;
-  const consoleLines = [];
-
-  before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
-    pageServer = await servePage();
-    const pageOrigin = `http://${HOST}:${pageServer.address().port}`;
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-chromium-'));
-    // The page is on another origin: the broker must list it (websocket.allowed_origins), as a
-    // web app served from its own host would be configured.
-    const config = path.join(userDataDir, 'stompbox.toml');
-    fs.writeFileSync(config, `[websocket]\nallowed_origins = ["${pageOrigin}"]\n`);
-    broker = await startBroker(['--config', config]);
-    context = await chromium.launchPersistentContext(userDataDir, {
+/**
+ * A broker started with `brokerArgs(pageOrigin, dir)`, headless Chromium and the page served
+ * from `http://${pageHost}:<free port>/`; `close()` stops all three.
+ */
+async function openPage(pageHost, brokerArgs) {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
+  const s = { consoleLines: [] };
+  s.pageServer = await servePage();
+  s.pageOrigin = `http://${pageHost}:${s.pageServer.address().port}`;
+  s.userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-chromium-'));
+  s.close = async () => {
+    if (s.context) await s.context.close();
+    if (s.broker) await s.broker.stop();
+    await new Promise((r) => s.pageServer.close(r));
+    fs.rmSync(s.userDataDir, { recursive: true, force: true });
+  };
+  try {
+    s.broker = await startBroker(brokerArgs(s.pageOrigin, s.userDataDir));
+    s.context = await chromium.launchPersistentContext(s.userDataDir, {
       executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
     });
-    page = await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    await page.goto(`${pageOrigin}/`);
+    s.page = await s.context.newPage();
+    s.page.on('console', (m) => s.consoleLines.push(`${m.type()}: ${m.text()}`));
+    await s.page.goto(`${s.pageOrigin}/`);
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+  return s;
+}
+
+describe('Chromium with stompjs 7', () => {
+  let s;
+  let broker;
+  let page;
+  let consoleLines;
+
+  before(async () => {
+    // The page is on another origin: the broker must list it (websocket.allowed_origins), as a
+    // web app served from its own host would be configured.
+    s = await openPage(HOST, (pageOrigin, dir) => {
+      const config = path.join(dir, 'stompbox.toml');
+      fs.writeFileSync(config, `[websocket]\nallowed_origins = ["${pageOrigin}"]\n`);
+      return ['--config', config];
+    });
+    ({ broker, page, consoleLines } = s);
   });
 
   after(async () => {
-    if (context) await context.close();
-    if (broker) await broker.stop();
-    if (pageServer) await new Promise((r) => pageServer.close(r));
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (s) await s.close();
   });
 
   /** Runs `fn` in the page; a failure carries the page's console output. */
@@ -111,31 +130,18 @@ describe('Chromium with stompjs 7', () => {
 // local port (here http://localhost:<port>) against a broker with default settings, which is
 // development mode (no users) with no allowed_origins, and its heart-beat specs ask 1,000 ms.
 describe('Chromium with stompjs 7 against a default development-mode broker', () => {
+  let s;
   let broker;
   let page;
-  let context;
-  let pageServer;
-  let userDataDir;
-  const consoleLines = [];
+  let consoleLines;
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
-    pageServer = await servePage();
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-chromium-'));
-    broker = await startBroker([]);
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-    });
-    page = await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    await page.goto(`http://localhost:${pageServer.address().port}/`);
+    s = await openPage('localhost', () => []);
+    ({ broker, page, consoleLines } = s);
   });
 
   after(async () => {
-    if (context) await context.close();
-    if (broker) await broker.stop();
-    if (pageServer) await new Promise((r) => pageServer.close(r));
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (s) await s.close();
   });
 
   it('connects from a page on another local port and gets 1,000 ms heart-beats', async () => {

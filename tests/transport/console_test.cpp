@@ -22,6 +22,7 @@
 
 #include "auth/config.hpp"
 #include "auth/password.hpp"
+#include "tests/support/http_auth.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
 #include "transport/console/console_json.hpp"
@@ -71,16 +72,6 @@ reply call(std::uint16_t port, http::verb method, const std::string& target,
 
 reply get(std::uint16_t port, const std::string& target) {
   return call(port, http::verb::get, target);
-}
-
-std::string basic(const std::string& login, const std::string& password) {
-  const std::string plain = login + ":" + password;
-  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(plain.data()),
-                                static_cast<int>(plain.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return "Basic " + out;
 }
 
 /// Users root (role admin) and alice (role user).

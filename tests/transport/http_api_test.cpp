@@ -18,6 +18,7 @@
 
 #include "auth/config.hpp"
 #include "auth/password.hpp"
+#include "tests/support/http_auth.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -128,16 +129,6 @@ std::string token_for(const std::string& user, const std::string& roles_json) {
   HMAC(EVP_sha256(), jwt_secret.data(), static_cast<int>(jwt_secret.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
   return input + "." + b64url(std::string_view(reinterpret_cast<char*>(mac), len));
-}
-
-std::string basic(const std::string& login, const std::string& password) {
-  const std::string plain = login + ":" + password;
-  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(plain.data()),
-                                static_cast<int>(plain.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return "Basic " + out;
 }
 
 /// Users alice (role user) and backend (role publisher), and JWT HS256; default rules.

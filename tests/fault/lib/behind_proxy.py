@@ -18,7 +18,7 @@ import time
 
 from lib.broker import Broker, WorkDir, write_users
 from lib.client import Closed, WsStomp, _Stomp, ws_frame
-from lib.edge import client_socket
+from lib.edge import client_socket, ws_upgrade
 from lib.frames import FrameReader
 
 A, B = "127.0.0.2", "127.0.0.3"
@@ -39,21 +39,8 @@ connect_ms = 120000
 
 
 def upgrade(source_ip, port):
-    """One WebSocket upgrade from `source_ip`; returns (status, socket)."""
-    sock = client_socket(source_ip, port)
-    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n")
-                 .encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        data = sock.recv(4096)
-        if not data:
-            break
-        head += data
-    parts = head.split(b" ", 2)
-    status = int(parts[1]) if len(parts) > 1 else None
-    return status, sock
+    """One WebSocket upgrade (v12.stomp) from `source_ip`; returns (status, socket)."""
+    return ws_upgrade(source_ip, port, "Sec-WebSocket-Protocol: v12.stomp\r\n")
 
 
 class ProxiedWs(WsStomp):

@@ -185,3 +185,20 @@ def client_socket(source_ip, port, timeout=10.0):
     sock.settimeout(timeout)
     sock.connect((HOST, port))
     return sock
+
+
+def ws_upgrade(source_ip, port, extra_headers=""):
+    """One WebSocket upgrade to 127.0.0.1:`port` from `source_ip`, with `extra_headers`
+    ("Name: value\r\n" lines); returns (HTTP status or None, the socket)."""
+    sock = client_socket(source_ip, port)
+    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  f"Sec-WebSocket-Version: 13\r\n{extra_headers}\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = sock.recv(4096)
+        if not data:
+            break
+        head += data
+    parts = head.split(b" ", 2)
+    return (int(parts[1]) if len(parts) > 1 else None), sock
