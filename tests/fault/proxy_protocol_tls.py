@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from lib.broker import Broker, WorkDir, skip
-from lib.edge import client_socket
+from lib.edge import client_socket, read_to_eof
 from lib.frames import FrameReader, encode
 
 
@@ -69,13 +69,7 @@ proxy_protocol = true
                   bytes([198, 51, 100, 8, 127, 0, 0, 1]) + struct.pack("!HH", 6666, 15674))
             tls = tls_after(v2, broker.ws_port)
             tls.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while True:
-                data = tls.recv(4096)
-                if not data:
-                    break
-                answer += data
-            tls.close()
+            answer = read_to_eof(tls)
             status_line = answer.split(b"\r\n")[0]
             print(f"WebSocket port: v2 header, then TLS and HTTP: {status_line!r}")
             assert answer.startswith(b"HTTP/1.1 200"), answer[:200]

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fault"))
-from lib.broker import accepts, free_port, skip  # noqa: E402
+from lib.broker import free_port, skip, wait_listening  # noqa: E402
 from lib.client import TcpStomp, WsStomp  # noqa: E402
 
 PACKAGE = "stompbox"
@@ -149,15 +149,7 @@ class PackagedBroker:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, cwd=STATE, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        for port in (self.tcp_port, self.ws_port):
-            while not accepts(port):
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"stompbox exited with {self.proc.returncode}:\n"
-                                         f"{self.log()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"stompbox did not listen on {port}:\n{self.log()}")
-                time.sleep(0.05)
+        wait_listening(self.proc, (self.tcp_port, self.ws_port), self.log)
 
     def log(self):
         with open(self.log_path, errors="replace") as f:

@@ -18,7 +18,7 @@ import time
 
 from lib.broker import Broker, WorkDir, write_users
 from lib.client import Closed, WsStomp, _Stomp, ws_frame
-from lib.edge import client_socket, ws_upgrade
+from lib.edge import client_socket, read_to_eof, ws_upgrade
 from lib.frames import FrameReader
 
 A, B = "127.0.0.2", "127.0.0.3"
@@ -132,13 +132,7 @@ def check_sockjs_and_api(broker, proxy_port):
     sock.sendall(b"POST /sockjs/000/s1/xhr HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  b"Content-Length: 0\r\nConnection: close\r\n\r\n")
     sock.settimeout(10)
-    answer = b""
-    while True:
-        data = sock.recv(4096)
-        if not data:
-            break
-        answer += data
-    sock.close()
+    answer = read_to_eof(sock)
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"o\n"), answer
     assert broker.wait_log(f"open {B} sockjs"), broker.log()[-2000:]
     from_a, from_b = api_publish_from(A, proxy_port, "right-pw"), api_publish_from(B, proxy_port, "right-pw")

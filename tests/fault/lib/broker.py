@@ -57,6 +57,19 @@ def accepts(port):
         return False
 
 
+def wait_listening(proc, ports, log, timeout=READY_TIMEOUT_S):
+    """Returns once every port of `ports` accepts; raises with the tail of `log()` if `proc`
+    exits first or the ports stay closed for `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while not accepts(port):
+            if proc.poll() is not None:
+                raise RuntimeError(f"stompbox exited with {proc.returncode}:\n{log()[-4000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stompbox did not listen on {port}:\n{log()[-4000:]}")
+            time.sleep(0.05)
+
+
 class Broker:
     """One stompbox process. `config` is TOML text written to a file in the work dir;
     `data_dir` is passed as --data-dir when set; `wrapper` prefixes the command (prlimit);
@@ -94,15 +107,7 @@ class Broker:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        for port in (self.tcp_port, self.ws_port):
-            while not accepts(port):
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"stompbox exited with {self.proc.returncode}:\n"
-                                       f"{self.log()[-4000:]}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"stompbox did not listen on {port}")
-                time.sleep(0.05)
+        wait_listening(self.proc, (self.tcp_port, self.ws_port), self.log)
         return self
 
     def alive(self):

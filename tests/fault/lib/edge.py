@@ -202,3 +202,15 @@ def ws_upgrade(source_ip, port, extra_headers=""):
         head += data
     parts = head.split(b" ", 2)
     return (int(parts[1]) if len(parts) > 1 else None), sock
+
+
+def read_to_eof(sock):
+    """Every byte `sock` receives until the peer closes; then closes it."""
+    answer = b""
+    while True:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    sock.close()
+    return answer
