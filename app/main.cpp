@@ -151,6 +151,8 @@ int run(const app::settings& s) {
   for (unsigned i = 1; i < s.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  // Login threads post their answers to connection strands of `ioc`: they end before it does.
+  broker.stop_logins();
   // The link's timers and strand belong to `ioc`: it must go before `ioc` does, and the broker
   // (which outlives both) must not keep it.
   if (cluster) broker.attach_cluster(nullptr);

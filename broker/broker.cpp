@@ -66,7 +66,7 @@ broker::broker(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 // Login jobs reach the whole impl: they go first. Every append completion captures the
 // router: let them all run before it goes.
 broker::~broker() {
-  impl_->core.logins.stop();
+  stop_logins();
   impl_->core.store->flush();
 }
 
@@ -252,6 +252,8 @@ void broker::tick() {
 }
 
 void broker::flush() { impl_->core.store->flush(); }
+
+void broker::stop_logins() { impl_->core.logins.stop(); }
 
 void broker::attach_cluster(std::shared_ptr<cluster_link> link) {
   auto& core = impl_->core;

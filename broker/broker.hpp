@@ -202,6 +202,12 @@ class broker {
   /// whether they may read again (resumed once it is back under 90%).
   void tick();
 
+  /// Stops the password-check threads: drops the checks not started, waits for those running.
+  /// Call before destroying the io_context the connections run on: a check finishing later
+  /// posts its answer to a connection's strand, which must still exist. Later logins that need
+  /// a check are answered "server busy". Idempotent; the destructor calls it too.
+  void stop_logins();
+
   /// Blocks until every durable append submitted so far is committed and its RECEIPT posted.
   /// For tests and shutdown; never from a connection's strand.
   void flush();
