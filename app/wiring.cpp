@@ -10,7 +10,7 @@
 #include "auth/config.hpp"
 #include "auth/rules_authorizer.hpp"
 #include "auth/users_file.hpp"
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/redis_store.hpp"
 #include "broker/store/sqlite_store.hpp"
 
 namespace app {
@@ -67,11 +67,11 @@ void wire_broker(settings& s) {
     throw config_error(e.what());
   }
   if (!s.cluster_redis.empty()) {  // every node must see every user queue: they live in Redis
-    broker::store::redis_store_options options;
+    cluster::redis_store_options options;
     options.url = s.cluster_redis;
     options.keep = broker::store::retention{s.broker.user_queue_max_messages,
                                             s.broker.user_queue_max_age};
-    s.broker.store = std::make_shared<broker::store::redis_store>(std::move(options));
+    s.broker.store = std::make_shared<cluster::redis_store>(std::move(options));
     return;
   }
   broker::store::sqlite_options options;

@@ -4,7 +4,7 @@
 #
 #   stomp/      standard library only: <name> without '/' or '.', and "stomp/..."
 #   auth/       no Asio/Beast, nothing of broker/ or transport/
-#   broker/     no Asio/Beast, nothing of transport/ or app/
+#   broker/     no Asio/Beast, no Redis client (hiredis), nothing of transport/, cluster/ or app/
 #   transport/  broker's public headers only (no broker/detail, broker/handlers), no stomp/ or auth/
 #   cluster/    Asio and hiredis, broker's public headers only; no Beast, nothing of transport/ or app/
 if(NOT ROOT)
@@ -37,7 +37,8 @@ function(check_module module)
           set(bad TRUE)
         endif()
       elseif(module STREQUAL "broker")
-        if(path MATCHES "^boost/(asio|beast)" OR path MATCHES "^(transport|app)/")
+        if(path MATCHES "^boost/(asio|beast)" OR path MATCHES "^(transport|cluster|app)/"
+           OR path MATCHES "hiredis")
           set(bad TRUE)
         endif()
       elseif(module STREQUAL "cluster")

@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "broker/store/detail/redis_link.hpp"
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/detail/redis_link.hpp"
+#include "cluster/store/redis_store.hpp"
 #include "redis_fixture.hpp"
 
 namespace {
 
-using broker::store::redis_store;
-using broker::store::detail::redis_link;
+using cluster::redis_store;
+using cluster::detail::redis_link;
 using store_test::append_sync;
 using store_test::delivered_of;
 using store_test::eventually;
@@ -31,7 +31,7 @@ class RedisStoreDelivered : public store_test::redis_suite {
     if (IsSkipped()) return;
     std::string why;
     admin_ = std::make_unique<redis_link>(
-        *broker::store::detail::parse_redis_url(server().url(), why), 2s);
+        *cluster::detail::parse_redis_url(server().url(), why), 2s);
     ASSERT_FALSE(admin_->connect());
   }
 
@@ -41,7 +41,7 @@ class RedisStoreDelivered : public store_test::redis_suite {
     auto r = admin_->command(args, ec);
     return ec ? -1 : r->integer;
   }
-  long long marks_of(const broker::store::redis_store_options& o, const std::string& queue) {
+  long long marks_of(const cluster::redis_store_options& o, const std::string& queue) {
     return integer({"ZCARD", o.key_prefix + "dl:" + queue});
   }
 

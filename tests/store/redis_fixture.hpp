@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/redis_store.hpp"
 #include "store_fixture.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -60,8 +60,8 @@ class redis_suite : public ::testing::Test {
   }
 
   /// Options for this test's own keys on the suite's server; quick reconnects.
-  static broker::store::redis_store_options options() {
-    broker::store::redis_store_options o;
+  static cluster::redis_store_options options() {
+    cluster::redis_store_options o;
     o.url = server_->url();
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     o.key_prefix = std::string("t:") + info->test_suite_name() + "." + info->name() + ":";

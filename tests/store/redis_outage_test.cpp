@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "broker/store/detail/redis_link.hpp"
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/detail/redis_link.hpp"
+#include "cluster/store/redis_store.hpp"
 #include "redis_fixture.hpp"
 
 namespace {
 
-using broker::store::redis_store;
-using broker::store::redis_store_options;
+using cluster::redis_store;
+using cluster::redis_store_options;
 using store_test::append_sync;
 using store_test::eventually;
 using store_test::ids_of;
@@ -121,8 +121,8 @@ TEST_F(RedisStoreOutage, FullRedisRefusesAppendsWithDiskFullThenAcceptsThemAgain
   redis_store s(options());
   ASSERT_FALSE(append_sync(s, "q", "before", "x").ec);
   std::string why;
-  broker::store::detail::redis_link admin(
-      *broker::store::detail::parse_redis_url(server_->url(), why), 2s);
+  cluster::detail::redis_link admin(
+      *cluster::detail::parse_redis_url(server_->url(), why), 2s);
   ASSERT_FALSE(admin.connect());
   std::error_code ec;
   admin.command({"CONFIG", "SET", "maxmemory", "1"}, ec);

@@ -3,7 +3,7 @@
 // killed, hung or full: redis_outage_test.cpp.)
 // (Order, paging, retention, remove, binary payloads, load_async and reopening are the typed
 // RedisStoreContract tests, run on both engines.)
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/redis_store.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
@@ -17,13 +17,13 @@
 #include <thread>
 #include <vector>
 
-#include "broker/store/detail/redis_link.hpp"
+#include "cluster/store/detail/redis_link.hpp"
 #include "redis_fixture.hpp"
 
 namespace {
 
-using broker::store::redis_store;
-using broker::store::redis_store_options;
+using cluster::redis_store;
+using cluster::redis_store_options;
 using store_test::append_sync;
 using store_test::eventually;
 using store_test::ids_of;
@@ -148,8 +148,8 @@ TEST_F(RedisStore, ReloadsTheScriptAfterScriptFlush) {
   const auto first = append_sync(s, "q", "a", "x");
   ASSERT_FALSE(first.ec);
   std::string why;
-  broker::store::detail::redis_link admin(
-      *broker::store::detail::parse_redis_url(server().url(), why), 2s);
+  cluster::detail::redis_link admin(
+      *cluster::detail::parse_redis_url(server().url(), why), 2s);
   ASSERT_FALSE(admin.connect());
   std::error_code ec;
   admin.command({"SCRIPT", "FLUSH"}, ec);
@@ -175,7 +175,7 @@ TEST_F(RedisStore, UrlSelectsTheDatabase) {
 }
 
 TEST(RedisStoreUrl, ParsesHostPortDatabaseAndCredentials) {
-  using broker::store::detail::parse_redis_url;
+  using cluster::detail::parse_redis_url;
   std::string why;
   auto plain = parse_redis_url("redis://10.0.0.7:6380", why);
   ASSERT_TRUE(plain);
@@ -210,8 +210,8 @@ TEST_F(RedisStore, SweepDeletesEmptiedStreamsAndTheQueueLivesOn) {
   s.remove("alice/queue/a", first.seq);
   s.flush();
   std::string why;
-  broker::store::detail::redis_link admin(
-      *broker::store::detail::parse_redis_url(server().url(), why), 2s);
+  cluster::detail::redis_link admin(
+      *cluster::detail::parse_redis_url(server().url(), why), 2s);
   ASSERT_FALSE(admin.connect());
   auto exists = [&](const std::string& key) {
     std::error_code ec;

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/redis_store.hpp"
 #include "broker/store/sqlite_store.hpp"
 #include "redis_fixture.hpp"
 
@@ -43,12 +43,12 @@ struct sqlite_engine {
 struct redis_engine {
   static constexpr bool needs_redis = true;
   static constexpr bool seq_at_submission = false;  // append returns 0
-  broker::store::redis_store_options base;
+  cluster::redis_store_options base;
   std::unique_ptr<store> open(const retention& keep, const manual_wall_clock* clock) {
     auto o = base;
     o.keep = keep;
     if (clock != nullptr) o.clock = clock->fn();
-    return std::make_unique<broker::store::redis_store>(o);
+    return std::make_unique<cluster::redis_store>(o);
   }
 };
 

@@ -71,7 +71,8 @@
 #include "broker/store/error.hpp"
 #include "broker/store/store.hpp"
 
-namespace broker::store {
+namespace cluster {
+using namespace broker::store;  // the interface this adapter implements
 
 /// Settings of redis_store, with their defaults.
 struct redis_store_options {
@@ -130,4 +131,4 @@ class redis_store final : public store {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace broker::store
+}  // namespace cluster

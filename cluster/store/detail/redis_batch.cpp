@@ -1,4 +1,4 @@
-#include "broker/store/detail/redis_batch.hpp"
+#include "cluster/store/detail/redis_batch.hpp"
 
 #include <hiredis.h>
 
@@ -7,7 +7,8 @@
 
 #include "broker/store/error.hpp"
 
-namespace broker::store::detail {
+namespace cluster::detail {
+using namespace broker::store;  // the interface this adapter implements
 namespace {
 
 // INCR and XADD in one script: Redis runs a script atomically, so two nodes appending to the
@@ -414,4 +415,4 @@ bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::st
   return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
-}  // namespace broker::store::detail
+}  // namespace cluster::detail

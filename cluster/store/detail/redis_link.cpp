@@ -1,4 +1,4 @@
-#include "broker/store/detail/redis_link.hpp"
+#include "cluster/store/detail/redis_link.hpp"
 
 #include <hiredis.h>
 #include <pthread.h>
@@ -11,7 +11,8 @@
 
 #include "broker/store/error.hpp"
 
-namespace broker::store::detail {
+namespace cluster::detail {
+using namespace broker::store;  // the interface this adapter implements
 namespace {
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -221,4 +222,4 @@ reply_ptr redis_link::command(const std::vector<std::string_view>& args, std::er
   return read_reply(ec);
 }
 
-}  // namespace broker::store::detail
+}  // namespace cluster::detail

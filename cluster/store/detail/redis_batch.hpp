@@ -23,10 +23,11 @@
 #include <unordered_set>
 #include <vector>
 
-#include "broker/store/detail/redis_link.hpp"
+#include "cluster/store/detail/redis_link.hpp"
 #include "broker/store/store.hpp"
 
-namespace broker::store::detail {
+namespace cluster::detail {
+using namespace broker::store;  // the interface this adapter implements
 
 /// Key names under one prefix.
 struct redis_keys {
@@ -135,4 +136,4 @@ sweep_result find_expired(redis_link& link, const redis_keys& keys, sweep_positi
 bool drop_queue_if_empty(redis_link& link, const redis_keys& keys, const std::string& queue,
                          std::error_code& ec);
 
-}  // namespace broker::store::detail
+}  // namespace cluster::detail

@@ -1,4 +1,4 @@
-#include "broker/store/redis_store.hpp"
+#include "cluster/store/redis_store.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,10 +13,11 @@
 
 #include "broker/printable.hpp"
 #include "broker/store/detail/pending_seqs.hpp"
-#include "broker/store/detail/redis_batch.hpp"
-#include "broker/store/detail/redis_link.hpp"
+#include "cluster/store/detail/redis_batch.hpp"
+#include "cluster/store/detail/redis_link.hpp"
 
-namespace broker::store {
+namespace cluster {
+using namespace broker::store;  // the interface this adapter implements
 namespace {
 
 using detail::redis_op;
@@ -315,8 +316,8 @@ struct redis_store::impl {
   bool stop = false;
   retention policy;
 
-  detail::pending_seqs removing;  // removes not yet confirmed by Redis: hidden from load
-  detail::pending_seqs marking;   // marks not yet confirmed by Redis: loaded as delivered
+  broker::store::detail::pending_seqs removing;  // removes not yet confirmed by Redis: hidden from load
+  broker::store::detail::pending_seqs marking;   // marks not yet confirmed by Redis: loaded as delivered
 
   mutable std::mutex stats_mu;
   store_stats counters;
@@ -457,4 +458,4 @@ void redis_store::flush() {
 
 bool redis_store::writable() const { return impl_->healthy.load(); }
 
-}  // namespace broker::store
+}  // namespace cluster

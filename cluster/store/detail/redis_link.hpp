@@ -14,7 +14,7 @@
 struct redisContext;
 struct redisReply;
 
-namespace broker::store::detail {
+namespace cluster::detail {
 
 /// Where Redis is: parsed from `redis://[[user]:password@]host[:port][/db]`.
 struct redis_endpoint {
@@ -74,4 +74,4 @@ class redis_link {
   std::string last_error_;
 };
 
-}  // namespace broker::store::detail
+}  // namespace cluster::detail
