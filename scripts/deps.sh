@@ -12,7 +12,7 @@ build_packages=(build-essential cmake ninja-build pkg-config
 package_packages=(dpkg-dev file)
 test_packages=(lintian systemd adduser procps
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
-  openssl python3 python3-stomp chromium redis-server prometheus nginx haproxy)
+  openssl python3 python3-stomp chromium redis-server redis-sentinel prometheus nginx haproxy)
 
 mode="${1:-build}"
 wanted=("${build_packages[@]}")
