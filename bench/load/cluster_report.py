@@ -4,8 +4,10 @@
     cluster_report.py RESULTS.jsonl DOC META-JSON
 
 RESULTS has one JSON line per run: stompbox-bench's output plus case, nodes, rep, run_s,
-nodes_cpu_pct and redis_cpu_pct. Writes medians between <!-- cluster-bench:start --> and
-<!-- cluster-bench:end --> in DOC (appended at the end when the markers are missing).
+redis_kind, nodes_cpu_pct and redis_cpu_pct. Writes medians between <!-- cluster-bench:start -->
+and <!-- cluster-bench:end --> in DOC (appended at the end when the markers are missing); with
+meta "mode": "tls" (MODE=tls bench/cluster.sh: plain Redis against TLS+AUTH, same node count),
+between <!-- cluster-tls-bench:start --> and <!-- cluster-tls-bench:end --> instead.
 """
 import json
 import sys
@@ -14,6 +16,8 @@ from collections import defaultdict
 from compare_report import fmt, median, write_block
 
 START, END = "<!-- cluster-bench:start -->", "<!-- cluster-bench:end -->"
+TLS_START, TLS_END = "<!-- cluster-tls-bench:start -->", "<!-- cluster-tls-bench:end -->"
+KINDS = {"plain": "plain", "tls": "TLS + AUTH"}
 CASES = {
     "fanout": "fan-out, max rate",
     "latency": "fan-out, fixed rate",
@@ -39,7 +43,7 @@ def verdict(rows):
 def row(case, n, rows):
     cpu = [fmt(median(rows, k), "%") for k in ("nodes_cpu_pct", "redis_cpu_pct", "gen_cpu_pct")]
     lat = [fmt(median(rows, k), " us") for k in ("lat_p50_us", "lat_p99_us")]
-    return (f"| {CASES[case]} | {n} | {fmt(median(rows, 'delivered_per_s'))} | "
+    return (f"| {CASES[case]} | {KINDS.get(n, n)} | {fmt(median(rows, 'delivered_per_s'))} | "
             + " | ".join(lat + cpu) + f" | {verdict(rows)} |")
 
 
@@ -73,8 +77,53 @@ def notes(meta):
     return out
 
 
+def tls_ratio_lines(groups):
+    out = []
+    for case in CASES:
+        key = "lat_p99_us" if "latency" in case else "delivered_per_s"
+        what = "p99" if "latency" in case else "deliveries/s"
+        plain, tls = median(groups[(case, "plain")], key), median(groups[(case, "tls")], key)
+        cpu = [median(groups[(case, k)], "redis_cpu_pct") for k in ("plain", "tls")]
+        ncpu = [median(groups[(case, k)], "nodes_cpu_pct") for k in ("plain", "tls")]
+        if plain and tls:
+            out.append(f"- {CASES[case]}: {what} TLS+AUTH / plain = {tls / plain:.2f}"
+                       + (f"; CPU of the nodes {ncpu[1] / ncpu[0]:.2f}x" if all(ncpu) else "")
+                       + (f", of redis-server {cpu[1] / cpu[0]:.2f}x" if all(cpu) else ""))
+    return out
+
+
+def report_tls(rows, doc, meta):
+    """MODE=tls: the same NODES nodes on a plain Redis and on one with TLS and AUTH."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["case"], r.get("redis_kind", "plain"))].append(r)
+    n = meta["nodes"]
+    out = [TLS_START, "", f"Command: `{meta['command']}`", "",
+           f"Machine: {meta['machine']}. Run {meta['date']}, {meta['elapsed']}. "
+           f"Load average at start: {meta['load']}. redis-server {meta['redis']} (Debian).", "",
+           f"Medians of {meta['reps']} repetition(s), interleaved: each case on {n} nodes over a "
+           "plain redis-server, then on fresh nodes over a second redis-server on TLS only "
+           "(`--port 0 --tls-port`, a CA and certificate made by the script, `requirepass`, no "
+           "client certificate), the nodes on `rediss://` with `redis_tls_ca_file` and "
+           f"`redis_password_file`. Same load as the table above ({meta['duration']} s, "
+           f"{meta['size']}-byte bodies, S = {meta['fanout_s']}, U = {meta['notify_u']}, "
+           f"{meta['queue_c']} queue consumers).", "",
+           "| Case | Redis | deliveries/s | p50 | p99 | CPU of the nodes | CPU of redis-server | "
+           "generator CPU | exactly once |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for case in CASES:
+        for kind in ("plain", "tls"):
+            if groups.get((case, kind)):
+                out.append(row(case, kind, groups[(case, kind)]))
+    out += ["", *tls_ratio_lines(groups), "", TLS_END]
+    write_block(doc, out, TLS_START, TLS_END)
+
+
 def report(results, doc, meta):
     rows = [json.loads(line) for line in open(results) if line.strip()]
+    if meta.get("mode") == "tls":
+        report_tls(rows, doc, meta)
+        return
     groups = defaultdict(list)
     for r in rows:
         groups[(r["case"], r["nodes"])].append(r)
