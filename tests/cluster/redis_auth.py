@@ -41,7 +41,11 @@ def start_nodes(path, redis):
     return [Node(path, name, url, extra).start() for name, url, extra in specs]
 
 
-def route_between_nodes(nodes):
+def numsub(redis, channel):
+    return int(redis.command("PUBSUB", "NUMSUB", channel)[1])
+
+
+def route_between_nodes(redis, nodes):
     subs = []
     for n in nodes:
         s = n.client(f"reader-{n.name}")
@@ -49,7 +53,9 @@ def route_between_nodes(nodes):
         subs.append(s)
     alice = nodes[0].client("alice")
     alice.subscribe("/user/queue/n", "q", receipt="r")
-    time.sleep(0.5)  # every node's SUBSCRIBE reached Redis (topic channels, alice's channel)
+    wait_until(lambda: numsub(redis, "stompbox:0:t:/topic/auth") == len(nodes), 10.0,
+               "every node subscribed to the topic's channel")
+    wait_until(lambda: numsub(redis, "stompbox:0:u:alice") == 1, 10.0, "alice's channel")
     for n in nodes:
         pub = n.client(f"pub-{n.name}")
         pub.send("/topic/auth", f"from-{n.name}", receipt="t")
@@ -121,7 +127,7 @@ def main():
             nodes = start_nodes(path, redis)
             for n in nodes:
                 wait_until(n.ready, 20.0, f"node {n.name} ready")
-            route_between_nodes(nodes)
+            route_between_nodes(redis, nodes)
             for n in nodes:
                 n.stop()
             for n in nodes:

@@ -12,7 +12,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import time
 
 from cluster_lib import HOST, REDIS_SERVER, Resp, free_port, skip, wait_until
 
@@ -301,14 +300,3 @@ class Sentinels:
         for p in self.sentinels + [self.replica, self.master]:
             p.stop()
 
-
-def wait_log_count(node, pattern_fn, at_least=1, timeout=15.0):
-    """Polls node's log until `pattern_fn(line)` holds for `at_least` lines; returns them."""
-    def lines():
-        hits = [ln for ln in node.broker.log().splitlines() if pattern_fn(ln)]
-        return hits if len(hits) >= at_least else None
-    return wait_until(lines, timeout, f"{node.name}: a log line")
-
-
-def elapsed(start):
-    return time.monotonic() - start

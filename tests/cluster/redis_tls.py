@@ -30,10 +30,11 @@ def tls_keys(pki, ca="ca.pem", server_name=None):
     return "\n".join(lines) + "\n"
 
 
-def route_over_tls(a, b):
+def route_over_tls(redis, a, b):
     reader = b.client("reader")
     reader.subscribe("/topic/tls", "t", receipt="r")
-    time.sleep(0.5)  # node b's SUBSCRIBE reached Redis
+    wait_until(lambda: int(redis.command("PUBSUB", "NUMSUB", "stompbox:0:t:/topic/tls")[1]) == 1,
+               10.0, "node b subscribed to the topic's channel")
     pub = a.client("backend")
     pub.send("/topic/tls", "live over TLS", receipt="t")
     pub.expect("RECEIPT")
@@ -91,7 +92,7 @@ def main():
                               + f'redis_password_file = "{pw_file}"\n').start())
             for n in nodes:
                 wait_until(n.ready, 20.0, f"node {n.name} ready over TLS")
-            route_over_tls(*nodes)
+            route_over_tls(redis, *nodes)
             for n in nodes:
                 n.stop()
             for n in nodes:
