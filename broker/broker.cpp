@@ -276,6 +276,10 @@ std::size_t broker::queue_room(const std::string& name) {
   return impl_->core.reg.queue_for(name)->room();
 }
 
+void broker::shared_queue_room(const std::string& name) {
+  impl_->core.reg.queue_for(name)->wake_shared_waiters();
+}
+
 bool broker::ready() const {
   const auto& core = impl_->core;
   return core.store->writable() && (!core.cluster || core.cluster->ready());

@@ -232,6 +232,10 @@ class broker {
   /// consumer); the cluster link takes at most that many. Any thread.
   std::size_t queue_room(const std::string& name);
 
+  /// The shared queue `name` drained to its low watermark (cluster_link::watch_room): the
+  /// publishers paused on it resume. Any thread.
+  void shared_queue_room(const std::string& name);
+
   /// For /readyz: the durable store is writable and the cluster link (if any) is ready.
   /// Thread-safe.
   bool ready() const;

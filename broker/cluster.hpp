@@ -39,10 +39,16 @@ class cluster_link {
 
   /// Clustered /queue/ (competing consumers across nodes): with a link attached, a message sent
   /// to a /queue/ on any node goes to the shared queue, never straight to local consumers.
-  /// Appends `m`; `done` runs once, on any thread: {} when the shared queue holds it, else
-  /// error::queue_full (at `max_messages`) or error::message_not_stored.
-  virtual void enqueue(const message_ptr& m, std::size_t max_messages,
-                       std::function<void(std::error_code)> done) = 0;
+  /// Appends `m`; `done` runs once, on any thread: {} when the shared queue holds it (`full`:
+  /// it holds `max_messages` or more now, the publisher should pause), else error::queue_full
+  /// (it held `refuse_at` already, `m` was not added) or error::message_not_stored.
+  virtual void enqueue(const message_ptr& m, std::size_t max_messages, std::size_t refuse_at,
+                       std::function<void(std::error_code, bool full)> done) = 0;
+
+  /// Publisher flow control: call broker::shared_queue_room(name) once the shared queue `name`
+  /// holds `low_watermark` entries or fewer (at once if it does already). Repeated calls for
+  /// one name before that are one.
+  virtual void watch_room(const std::string& name, std::size_t low_watermark) = 0;
 
   /// A message this node took from the shared queue (`m->cluster_ref` set, handed over through
   /// broker::deliver_remote_queued) has left the local queue: consumed (acknowledged, auto-acked

@@ -105,11 +105,23 @@ void queue::tell_room_locked() {
 void queue::forget_waiter(std::uint64_t session_no) {
   std::lock_guard lock(mutex_);
   waiters_.erase(session_no);
+  shared_waiters_.erase(session_no);
 }
 
-std::size_t queue::hard_max() const noexcept {
+void queue::wait_shared(const queue_waiter& w) {
+  std::lock_guard lock(mutex_);
+  shared_waiters_.insert_or_assign(w.session_no, w);
+}
+
+void queue::wake_shared_waiters() {
+  keep_alive keep;
+  std::lock_guard lock(mutex_);
+  tell_waiters_locked(shared_waiters_, keep);
+}
+
+std::size_t queue::hard_max_for(std::size_t max_waiting) noexcept {
   constexpr std::size_t min_slack = 4096;
-  return max_waiting_ + std::max(max_waiting_, min_slack);
+  return max_waiting + std::max(max_waiting, min_slack);
 }
 
 void queue::add_consumer(queue_consumer c) {
@@ -233,7 +245,12 @@ void queue::wake_locked(keep_alive& keep) {
       (max_bytes_ != 0 && waiting_bytes_ > max_bytes_ - max_bytes_ / 10)) {
     return;
   }
-  for (auto& [no, w] : waiters_) {
+  tell_waiters_locked(waiters_, keep);
+}
+
+void queue::tell_waiters_locked(std::map<std::uint64_t, queue_waiter>& waiters,
+                                keep_alive& keep) {
+  for (auto& [no, w] : waiters) {
     auto conn = w.conn.lock();
     if (!conn) continue;
     keep.push_back(conn);
@@ -241,7 +258,7 @@ void queue::wake_locked(keep_alive& keep) {
       if (auto target = s.lock()) target->on_queue_room(q);
     });
   }
-  waiters_.clear();
+  waiters.clear();
 }
 
 // Hands waiting messages to consumers with capacity until either runs out. Expired messages are

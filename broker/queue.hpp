@@ -94,12 +94,21 @@ class queue : public std::enable_shared_from_this<queue> {
   /// Forgets the waiter of session `session_no` (it is closing). Idempotent.
   void forget_waiter(std::uint64_t session_no);
 
+  /// Clustered: `w` paused on the shared queue (it reached max_waiting); told (posted to its
+  /// strand, on_queue_room) at the next wake_shared_waiters. Apart from the local waiters: the
+  /// local queue's own fill says nothing about the shared queue's.
+  void wait_shared(const queue_waiter& w);
+  /// Clustered: the shared queue drained to its low watermark: every wait_shared waiter is told.
+  void wake_shared_waiters();
+
   /// Paused publishers resume when waiting messages drop to this (90% of max_waiting), and
   /// waiting bytes to 90% of max_bytes.
   std::size_t low_watermark() const noexcept { return max_waiting_ - max_waiting_ / 10; }
   /// Waiting messages past which even a flow-controlled SEND is refused: twice max_waiting, at
   /// least max_waiting + 4096. Paused publishers add at most one read each, far less than this.
-  std::size_t hard_max() const noexcept;
+  std::size_t hard_max() const noexcept { return hard_max_for(max_waiting_); }
+  /// hard_max() of a queue bounded at `max_waiting` (the clustered queue refuses there too).
+  static std::size_t hard_max_for(std::size_t max_waiting) noexcept;
   /// The same for bytes: twice max_bytes (0 = none).
   std::size_t hard_max_bytes() const noexcept { return 2 * max_bytes_; }
   std::size_t max_bytes() const noexcept { return max_bytes_; }
@@ -147,6 +156,7 @@ class queue : public std::enable_shared_from_this<queue> {
   void dispatch_locked(keep_alive& keep);
   void hand_out_locked(keep_alive& keep);
   void wake_locked(keep_alive& keep);
+  void tell_waiters_locked(std::map<std::uint64_t, queue_waiter>& waiters, keep_alive& keep);
   std::size_t pick_locked();
   void requeue_locked(std::map<std::uint64_t, message_ptr>& msgs);
   void erase_consumer_locked(std::size_t index);
@@ -178,6 +188,7 @@ class queue : public std::enable_shared_from_this<queue> {
   std::uint64_t enqueued_ = 0;       // messages ever added by push_back_locked
   std::size_t expired_ = 0;  // dropped for expiry since the last purge_expired()
   std::map<std::uint64_t, queue_waiter> waiters_;  // paused publishers, by session_no
+  std::map<std::uint64_t, queue_waiter> shared_waiters_;  // paused on the shared queue (cluster)
 };
 
 }  // namespace broker

@@ -39,7 +39,8 @@ redis_link::redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::
       broker_(b),
       node_id_(random_node_id()),
       queues_(std::make_shared<redis_queues>(ep_.db, node_id_, b, o.queue_claim_after)),
-      ping_timer_(strand_) {}
+      ping_timer_(strand_),
+      room_timer_(strand_) {}
 
 redis_link::~redis_link() = default;
 
@@ -66,12 +67,14 @@ void redis_link::start() {
     self->commands_->start();
     self->subscriber_->start();
     self->schedule_ping();
+    self->schedule_room_poll();
   });
 }
 
 void redis_link::stop() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     self->ping_timer_.cancel();
+    self->room_timer_.cancel();
     self->stop_when_settled(std::chrono::steady_clock::now() + stop_grace);
   });
 }
@@ -168,11 +171,28 @@ void redis_link::publish(const broker::message_ptr& m, std::uint64_t seq) {
 }
 
 void redis_link::enqueue(const broker::message_ptr& m, std::size_t max_messages,
-                         std::function<void(std::error_code)> done) {
+                         std::size_t refuse_at, std::function<void(std::error_code, bool)> done) {
   boost::asio::post(strand_, [self = shared_from_this(), name = m->target.name,
-                              payload = broker::stored_form(m), max_messages,
+                              payload = broker::stored_form(m), max_messages, refuse_at,
                               done = std::move(done)]() mutable {
-    self->queues_->enqueue(name, std::move(payload), max_messages, std::move(done));
+    self->queues_->enqueue(name, std::move(payload), max_messages, refuse_at, std::move(done));
+  });
+}
+
+void redis_link::watch_room(const std::string& name, std::size_t low_watermark) {
+  boost::asio::post(strand_, [self = shared_from_this(), name, low_watermark] {
+    self->queues_->watch_room(name, low_watermark);
+  });
+}
+
+// 100 ms: a paused publisher resumes soon after the consumers (on any node) made room, at the
+// cost of one XLEN per 100 ms per queue with paused publishers (none otherwise).
+void redis_link::schedule_room_poll() {
+  room_timer_.expires_after(std::chrono::milliseconds(100));
+  room_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    self->queues_->poll_room();
+    self->schedule_room_poll();
   });
 }
 

@@ -59,8 +59,9 @@ class redis_link final : public broker::cluster_link,
 
   void interest(broker::interest_kind kind, const std::string& key, bool on) override;
   void publish(const broker::message_ptr& m, std::uint64_t seq) override;
-  void enqueue(const broker::message_ptr& m, std::size_t max_messages,
-               std::function<void(std::error_code)> done) override;
+  void enqueue(const broker::message_ptr& m, std::size_t max_messages, std::size_t refuse_at,
+               std::function<void(std::error_code, bool)> done) override;
+  void watch_room(const std::string& name, std::size_t low_watermark) override;
   void settle(const broker::message_ptr& m, bool give_back) override;
   void queue_room(const std::string& name) override;
   bool ready() const override;
@@ -76,6 +77,7 @@ class redis_link final : public broker::cluster_link,
   void on_push(const struct redisReply* reply);
   void deliver(std::string_view payload, const std::string* glob);
   void schedule_ping();
+  void schedule_room_poll();
   void stop_when_settled(std::chrono::steady_clock::time_point deadline);
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -86,6 +88,7 @@ class redis_link final : public broker::cluster_link,
   std::shared_ptr<redis_connection> subscriber_;
   std::shared_ptr<redis_queues> queues_;
   boost::asio::steady_timer ping_timer_;
+  boost::asio::steady_timer room_timer_;  // flow control: polls the queues publishers wait on
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point ping_sent_;
   // Strand only: references per exact channel, and per glob the STOMP patterns it stands for.

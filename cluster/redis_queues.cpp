@@ -9,6 +9,7 @@
 #include "broker/message.hpp"
 #include "broker/printable.hpp"
 #include "cluster/channels.hpp"
+#include "cluster/lua_script.hpp"
 
 namespace cluster {
 namespace {
@@ -18,19 +19,23 @@ constexpr std::string_view group = "stompbox";
 constexpr std::string_view returned_owner = "stompbox-returned";
 constexpr std::string_view parked_idle_ms = "86400000";  // a day: older than any claim_after
 
-// Bounded append and its announcement, atomically. FULL: the queue holds `max` entries
+// Bounded append and its announcement, atomically; answers the entries the stream holds now
+// (flow control: the publisher pauses at the bound). FULL: the queue holds ARGV[2] entries
 // (waiting and in flight: consumed entries are deleted).
 constexpr std::string_view append_script = R"(
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+local n = redis.call('XLEN', KEYS[1])
+if n >= tonumber(ARGV[2]) then
   return redis.error_reply('FULL the queue holds its maximum number of messages')
 end
-local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
 redis.call('PUBLISH', ARGV[3], 'new')
-return id)";
+return n + 1)";
 
+// Answers the entries left (flow control: paused publishers of this node may resume).
 constexpr std::string_view consume_script = R"(
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-return redis.call('XDEL', KEYS[1], ARGV[2]))";
+redis.call('XDEL', KEYS[1], ARGV[2])
+return redis.call('XLEN', KEYS[1]))";
 
 // Whether entry ARGV[i] is pending with consumer ARGV[2] (group ARGV[1]): only its holder may
 // renew or park an entry, so a node never takes back what another node claimed meanwhile.
@@ -61,13 +66,40 @@ if owned(3) then
 end
 return 1)";
 
-// The scripts that need owned(), put together once.
-const std::string& renew_lua() {
-  static const std::string s = std::string(owned_fn) + std::string(renew_script);
+// Each script with its SHA1, made once (static: the callbacks of run() refer to them).
+const lua_script& append_lua() {
+  static const lua_script s{std::string(append_script)};
   return s;
 }
-const std::string& give_back_lua() {
-  static const std::string s = std::string(owned_fn) + std::string(give_back_script);
+const lua_script& consume_lua() {
+  static const lua_script s{std::string(consume_script)};
+  return s;
+}
+const lua_script& renew_lua() {
+  static const lua_script s{std::string(owned_fn) + std::string(renew_script)};
+  return s;
+}
+const lua_script& give_back_lua() {
+  static const lua_script s{std::string(owned_fn) + std::string(give_back_script)};
+  return s;
+}
+
+// `verb` (EVALSHA or EVAL), `first` (the SHA or the text), then `args`.
+std::vector<std::string_view> script_command(std::string_view verb, std::string_view first,
+                                             const std::vector<std::string>& args) {
+  std::vector<std::string_view> out{verb, first};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+// Removes consumer ARGV[2] from group ARGV[1] if it holds no pending entry: in one step, so an
+// entry it was just given is never orphaned (a deleted consumer's pending entries are gone).
+constexpr std::string_view prune_script = R"(
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]))";
+
+const lua_script& prune_lua() {
+  static const lua_script s{std::string(prune_script)};
   return s;
 }
 
@@ -84,6 +116,26 @@ std::string_view payload_of(const redisReply* fields) {
     if (reply_text(fields->element[i]) == "m") return reply_text(fields->element[i + 1]);
   }
   return {};
+}
+
+struct consumer_info {
+  std::string name;
+  long long pending = 0;
+  long long idle_ms = 0;
+};
+
+// One entry of XINFO CONSUMERS: a flat list of field, value pairs (name, pending, idle...).
+consumer_info consumer_of(const redisReply* fields) {
+  consumer_info c;
+  if (!fields || fields->type != REDIS_REPLY_ARRAY) return c;
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    const std::string_view key = reply_text(fields->element[i]);
+    const redisReply* v = fields->element[i + 1];
+    if (key == "name") c.name = std::string(reply_text(v));
+    if (key == "pending" && v->type == REDIS_REPLY_INTEGER) c.pending = v->integer;
+    if (key == "idle" && v->type == REDIS_REPLY_INTEGER) c.idle_ms = v->integer;
+  }
+  return c;
 }
 
 void family(std::string& out, std::string_view name, std::string_view help, std::uint64_t v) {
@@ -125,24 +177,55 @@ void redis_queues::create_group(const std::string& name) {
 }
 
 void redis_queues::enqueue(const std::string& name, std::string payload, std::size_t max,
-                           std::function<void(std::error_code)> done) {
-  const std::string max_text = std::to_string(max);
+                           std::size_t refuse_at, append_done done) {
+  const std::string refuse_text = std::to_string(refuse_at);
   auto self = shared_from_this();
-  const bool sent = redis_->command(
-      {"EVAL", append_script, "1", queue_stream(db_, name), payload, max_text,
-       queue_channel(db_, name)},
-      [self, done](const redisReply* r) {
-        const bool ok = r && r->type != REDIS_REPLY_ERROR;
+  const bool sent = run(
+      append_lua(),
+      {"1", queue_stream(db_, name), std::move(payload), refuse_text, queue_channel(db_, name)},
+      [self, max, done](const redisReply* r) {
+        const bool ok = r && r->type == REDIS_REPLY_INTEGER;
         (ok ? self->stats_.appended : self->stats_.append_errors).fetch_add(1);
-        if (ok) return done({});
-        if (is_error(r, "FULL")) return done(broker::error::queue_full);
+        if (ok) return done({}, static_cast<std::size_t>(r->integer) >= max);
+        if (is_error(r, "FULL")) return done(broker::error::queue_full, false);
         if (r) spdlog::warn("cluster: append refused: {}", broker::printable(reply_text(r), 200));
-        done(broker::error::message_not_stored);
+        done(broker::error::message_not_stored, false);
       });
   if (!sent) {
     stats_.append_errors.fetch_add(1);
-    done(broker::error::message_not_stored);
+    done(broker::error::message_not_stored, false);
   }
+}
+
+void redis_queues::watch_room(const std::string& name, std::size_t low_watermark) {
+  watched_.try_emplace(name, watch{low_watermark, false});
+  poll_room();
+}
+
+// Paused publishers of this node wait on the stream's length, whichever node consumes: asked
+// for every 100 ms (redis_link) while any waits, and learnt from this node's own consumes.
+void redis_queues::poll_room() {
+  if (!redis_->up()) return;
+  auto self = shared_from_this();
+  for (auto& [name, w] : watched_) {
+    if (w.asking) continue;
+    w.asking = redis_->command({"XLEN", queue_stream(db_, name)},
+                               [self, name](const redisReply* r) {
+                                 auto it = self->watched_.find(name);
+                                 if (it == self->watched_.end()) return;
+                                 it->second.asking = false;
+                                 self->room_seen(name, r);
+                               });
+  }
+}
+
+// `r`, the stream's length, at or under the low watermark: the publishers paused on it resume.
+void redis_queues::room_seen(const std::string& name, const redisReply* r) {
+  auto it = watched_.find(name);
+  if (it == watched_.end() || !r || r->type != REDIS_REPLY_INTEGER) return;
+  if (static_cast<std::size_t>(r->integer) > it->second.low_watermark) return;
+  watched_.erase(it);
+  broker_.shared_queue_room(name);
 }
 
 // The entry stays in held_ (renewed, never claimed from us) until Redis has applied the
@@ -156,19 +239,42 @@ void redis_queues::settle(const std::string& name, const std::string& id, bool g
       self->unsettled_.emplace_back(name, id, give_back);
       return;
     }
+    if (!give_back) self->room_seen(name, r);
     self->forget(name, id);
     (give_back ? self->stats_.given_back : self->stats_.consumed).fetch_add(1);
   };
   const bool sent =
-      give_back ? redis_->command({"EVAL", give_back_lua(), "1", stream, group, node_id_, id,
-                                   returned_owner, parked_idle_ms, queue_channel(db_, name)},
-                                  applied)
-                : redis_->command({"EVAL", consume_script, "1", stream, group, id}, applied);
+      give_back ? run(give_back_lua(),
+                      {"1", stream, std::string(group), node_id_, id, std::string(returned_owner),
+                       std::string(parked_idle_ms), queue_channel(db_, name)},
+                      applied)
+                : run(consume_lua(), {"1", stream, std::string(group), id}, applied);
   if (sent) {
     ++settling_;
   } else {
     unsettled_.emplace_back(name, id, give_back);
   }
+}
+
+// EVALSHA first; the text only when Redis answers NOSCRIPT (it forgot the script: restarted,
+// failed over, SCRIPT FLUSH). A NOSCRIPT script did not run, so running it now is safe; the EVAL
+// goes after commands sent meanwhile, which no script of ours depends on the order of.
+bool redis_queues::run(const lua_script& script, std::vector<std::string> args,
+                       redis_connection::reply_fn done) {
+  auto owned = std::make_shared<const std::vector<std::string>>(std::move(args));
+  auto self = shared_from_this();
+  return redis_->command(
+      script_command("EVALSHA", script.sha(), *owned),
+      [self, &script, owned, done](const redisReply* r) {
+        if (!is_error(r, "NOSCRIPT")) {
+          if (done) done(r);
+          return;
+        }
+        self->stats_.script_loads.fetch_add(1);
+        const bool sent =
+            self->redis_->command(script_command("EVAL", script.text(), *owned), done);
+        if (!sent && done) done(nullptr);
+      });
 }
 
 void redis_queues::forget(const std::string& name, const std::string& id) {
@@ -307,21 +413,48 @@ void redis_queues::tick() {
   if (!redis_->up()) return;
   if (!unsettled_.empty()) retry_unsettled();
   for (const auto& [name, q] : queues_) pull(name, true);
-  if (std::chrono::steady_clock::now() - last_refresh_ >= claim_after_ / 3) refresh_leases();
+  if (std::chrono::steady_clock::now() - last_refresh_ >= claim_after_ / 3) {
+    refresh_leases();
+    for (const auto& [name, q] : queues_) prune(name);
+  }
+}
+
+// Consumers of the group idle longer than claim_after are nodes gone (a live node that holds
+// entries renews them, which touches its consumer): each is removed once its pending entries
+// were claimed (XAUTOCLAIM in pull, by this node or another). A live node idle on this queue
+// and holding nothing may be removed too; its next XREADGROUP creates it again.
+void redis_queues::prune(const std::string& name) {
+  auto self = shared_from_this();
+  const std::string stream = queue_stream(db_, name);
+  redis_->command({"XINFO", "CONSUMERS", stream, group}, [self, stream](const redisReply* r) {
+    if (!r || r->type != REDIS_REPLY_ARRAY) return;
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const consumer_info c = consumer_of(r->element[i]);
+      if (c.name.empty() || c.name == self->node_id_ || c.name == returned_owner) continue;
+      if (c.pending > 0 || c.idle_ms <= self->claim_after_.count()) continue;
+      self->run(prune_lua(), {"1", stream, std::string(group), c.name},
+                [self, stream, name = c.name](const redisReply* done) {
+                  if (done && done->type == REDIS_REPLY_INTEGER && done->integer > 0) {
+                    self->stats_.pruned.fetch_add(1);
+                    spdlog::info("cluster: consumer {} of {} removed (idle longer than the "
+                                 "claim time, nothing pending): a node gone",
+                                 broker::printable(name, 64), broker::printable(stream, 200));
+                  }
+                });
+    }
+  });
 }
 
 // Renews exactly the entries this node holds; an entry it read but lost the reply of is not
 // among them, so it is claimed (by any node, this one included) after claim_after.
 void redis_queues::refresh_leases() {
   last_refresh_ = std::chrono::steady_clock::now();
-  const std::string& script = renew_lua();
   for (const auto& [name, ids] : held_) {
     const std::string stream = queue_stream(db_, name);
-    std::vector<std::string_view> args;
     for (auto it = ids.begin(); it != ids.end();) {
-      args = {"EVAL", script, "1", stream, group, node_id_};
+      std::vector<std::string> args{"1", stream, std::string(group), node_id_};
       for (std::size_t n = 0; n < renew_batch && it != ids.end(); ++n, ++it) args.push_back(*it);
-      redis_->command(args, nullptr);
+      run(renew_lua(), std::move(args), nullptr);
     }
   }
 }
@@ -354,6 +487,13 @@ void redis_queues::metrics_text(std::string& out) const {
          stats_.claimed.load());
   family(out, "cluster_queue_consumed_total", "Queue entries acknowledged and deleted.",
          stats_.consumed.load());
+  family(out, "cluster_queue_consumers_pruned_total",
+         "Consumers of gone nodes removed from the queues' consumer group.",
+         stats_.pruned.load());
+  family(out, "cluster_queue_script_loads_total",
+         "Queue scripts Redis did not know (NOSCRIPT: restarted, failed over, SCRIPT FLUSH), "
+         "sent again as text.",
+         stats_.script_loads.load());
   family(out, "cluster_queue_given_back_total",
          "Queue entries returned for other nodes (the last local consumer left).",
          stats_.given_back.load());

@@ -20,6 +20,8 @@ struct redisReply;
 
 namespace cluster {
 
+class lua_script;
+
 /// Counters for /metrics. Any thread.
 struct queue_stats {
   std::atomic<std::uint64_t> appended{0};       ///< SENDs the shared queues accepted
@@ -28,6 +30,8 @@ struct queue_stats {
   std::atomic<std::uint64_t> claimed{0};        ///< entries taken over (a dead node's, returned)
   std::atomic<std::uint64_t> consumed{0};       ///< entries acknowledged and deleted
   std::atomic<std::uint64_t> given_back{0};     ///< entries returned for other nodes
+  std::atomic<std::uint64_t> pruned{0};         ///< consumers of gone nodes removed
+  std::atomic<std::uint64_t> script_loads{0};   ///< NOSCRIPT replies: script text sent again
 };
 
 /// Clustered /queue/ destinations over Redis streams (docs/cluster.md, "Queues"): one stream
@@ -55,9 +59,17 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
 
   /// One more or one fewer local consumer of /queue/ `name` (reference-counted).
   void interest(const std::string& name, bool on);
-  /// Appends `payload` (a stored_form MESSAGE) to `name`, refused at `max` entries.
+  /// As cluster_link::enqueue: {} and whether `name` holds `max` entries or more with it; refused
+  /// (queue_full) when it held `refuse_at` entries already.
+  using append_done = std::function<void(std::error_code, bool full)>;
+  /// Appends `payload` (a stored_form MESSAGE) to `name`.
   void enqueue(const std::string& name, std::string payload, std::size_t max,
-               std::function<void(std::error_code)> done);
+               std::size_t refuse_at, append_done done);
+  /// As cluster_link::watch_room: broker::shared_queue_room(name) once the stream holds
+  /// `low_watermark` entries or fewer.
+  void watch_room(const std::string& name, std::size_t low_watermark);
+  /// Asks the length of every watched stream (a question at a time per stream).
+  void poll_room();
   /// Entry `id` of `name` left the local queue: consumed, or `give_back` for other nodes (only
   /// while this node still owns it).
   void settle(const std::string& name, const std::string& id, bool give_back);
@@ -99,8 +111,12 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   void finish(const std::string& name, bool more);
   std::size_t take(const std::string& name, const redisReply* entries, bool redelivered);
   void refresh_leases();
+  void prune(const std::string& name);
   void forget(const std::string& name, const std::string& id);
   void retry_unsettled();
+  bool run(const lua_script& script, std::vector<std::string> args,
+           redis_connection::reply_fn done);
+  void room_seen(const std::string& name, const redisReply* length);
 
   const int db_;
   const std::string node_id_;
@@ -110,6 +126,11 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   std::map<std::string, queue_state> queues_;   // with local consumers
   // Entry ids taken and not yet settled in Redis, per queue: renewed, skipped when claimed again.
   std::map<std::string, std::set<std::string>> held_;
+  struct watch {
+    std::size_t low_watermark;
+    bool asking;  // an XLEN in flight
+  };
+  std::map<std::string, watch> watched_;  // queues with publishers paused on them (this node)
   std::vector<entry_list> unsettled_;  // settles Redis did not apply: sent again every second
   std::size_t settling_ = 0;           // settles sent, reply not yet in
   std::chrono::steady_clock::time_point last_refresh_;

@@ -33,16 +33,22 @@ std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on
     return {};
   }
   if (cluster && m->target.kind == destination_kind::queue) {
-    bump(counters.messages_published);
-    cluster->enqueue(m, cfg.queue_max_messages,
-                     [done = std::move(on_stored)](std::error_code ec) {
-                       if (done) done(ec, 0);
-                     });
+    // No publisher to pause here (the publish API): refused at the bound.
+    enqueue_shared(m, false, [done = std::move(on_stored)](std::error_code ec, bool) {
+      if (done) done(ec, 0);
+    });
     return {};
   }
   const std::error_code ec = reg.route(m);
   bump(ec ? counters.messages_dropped : counters.messages_published);
   return ec;
+}
+
+void broker_core::enqueue_shared(const message_ptr& m, bool flow_control,
+                                 std::function<void(std::error_code, bool)> done) {
+  bump(counters.messages_published);
+  const std::size_t bound = cfg.queue_max_messages;
+  cluster->enqueue(m, bound, flow_control ? queue::hard_max_for(bound) : bound, std::move(done));
 }
 
 bool broker_core::allowed(const auth::principal& who, auth::action what,

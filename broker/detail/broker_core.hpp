@@ -86,6 +86,12 @@ struct broker_core {
   /// commit or failure, on the store's (the cluster link's) thread.
   std::error_code route(const message_ptr& m, user_router::done_fn on_stored = {});
 
+  /// Clustered /queue/: appends `m` to the shared queue and counts it; `done` runs as
+  /// cluster_link::enqueue's. With `flow_control` the append is refused only past
+  /// queue::hard_max_for (the publisher pauses at the bound, `full`), else at the bound.
+  void enqueue_shared(const message_ptr& m, bool flow_control,
+                      std::function<void(std::error_code, bool full)> done);
+
   /// Whether `m` is stored before it counts as accepted (route's `on_stored` reports it): user
   /// queues, and /queue/ when clustered (the shared queue in Redis).
   bool stored_first(const message_ptr& m) const {

@@ -180,11 +180,13 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void settled_user(const pending_ack& p, bool positive);
   void release_unwritten();
   void send_durable(const message_ptr& m, stomp::frame cause);
-  void on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket);
+  void on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket,
+                 const message_ptr& shared_full = nullptr);
   void receipt_after_stores(const stomp::frame& cause);
   // Publisher flow control (handlers/send.cpp): reading is paused while any cause holds.
   enum pause_cause : unsigned { pause_queue = 1, pause_store = 2, pause_budget = 4 };
   void send_to_queue(const message_ptr& m, const stomp::frame& cause);
+  void wait_shared_room(const std::string& queue_name);
   void hold(pause_cause c);
   void release(pause_cause c);
   void on_store_settled();

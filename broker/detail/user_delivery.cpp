@@ -63,18 +63,26 @@ void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
   const std::size_t bytes = held_size(*m);
   unsettled_stores_.emplace(ticket, bytes);
   held_.add(bytes);
-  core_.route(m, [conn = conn_, self = weak_from_this(), cause = std::move(cause), ticket](
-                     std::error_code ec, std::uint64_t) {
-    // On the store's thread: back to this session's strand.
+  // On the store's (the cluster link's) thread: back to this session's strand. `full`: the
+  // clustered /queue/ reached its bound with `m` (flow control: the publisher pauses).
+  auto stored = [conn = conn_, self = weak_from_this(), cause = std::move(cause), ticket, m](
+                    std::error_code ec, bool full) {
     if (auto c = conn.lock()) {
-      c->post([self, ec, cause, ticket] {
-        if (auto s = self.lock()) s->on_stored(ec, cause, ticket);
+      c->post([self, ec, cause, ticket, full_of = full ? m : nullptr] {
+        if (auto s = self.lock()) s->on_stored(ec, cause, ticket, full_of);
       });
     }
+  };
+  if (core_.cluster && m->target.kind == destination_kind::queue) {
+    return core_.enqueue_shared(m, core_.cfg.flow_control, std::move(stored));
+  }
+  core_.route(m, [stored = std::move(stored)](std::error_code ec, std::uint64_t) {
+    stored(ec, false);
   });
 }
 
-void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket) {
+void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket,
+                              const message_ptr& shared_full) {
   if (auto it = unsettled_stores_.find(ticket); it != unsettled_stores_.end()) {
     held_.release(it->second);
     unsettled_stores_.erase(it);
@@ -86,16 +94,23 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
     if (deferred_disconnect_) state_ = state::connected;
     deferred_disconnect_.reset();
     receipts_after_stores_.clear();
-    if (ec == error::queue_full) {  // a clustered /queue/ at its bound
+    if (ec == error::queue_full) {  // a clustered /queue/ at its bound (at twice it: flow control)
+      const std::size_t bound = core_.cfg.queue_max_messages;
       return fail(ec, &cause,
                   std::string(cause.get("destination").value_or("the queue")) +
-                      " already holds its maximum number of waiting messages");
+                      (core_.cfg.flow_control
+                           ? " holds twice its bound of waiting messages (" +
+                                 std::to_string(queue::hard_max_for(bound)) +
+                                 "): the publisher does not slow down"
+                           : " already holds its maximum number of waiting messages "
+                             "(queues.max_messages = " + std::to_string(bound) + ")"));
     }
     return fail(error::message_not_stored, &cause,
                 "the message was not stored (" + ec.message() + "); send it again later",
                 close_reason::server_error);
   }
   if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
+  if (shared_full) wait_shared_room(shared_full->target.name);
   const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : unsettled_stores_.begin()->first;
   while (!receipts_after_stores_.empty() && receipts_after_stores_.front().first < oldest) {
     if (state_ == state::connected || deferred_disconnect_) {

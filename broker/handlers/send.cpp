@@ -112,6 +112,20 @@ void stomp_session::send_to_queue(const message_ptr& m, const stomp::frame& caus
   hold(pause_queue);
 }
 
+// The clustered /queue/ reached its bound with a SEND of ours: as send_to_queue, reading pauses
+// until the link sees the shared queue drained to the low watermark. The waiter is registered
+// before the link is asked to watch, so a drain seen at once still finds it.
+void stomp_session::wait_shared_room(const std::string& queue_name) {
+  if (state_ != state::connected) return;
+  const std::shared_ptr<queue> q = core_.reg.queue_for(queue_name);
+  q->wait_shared(queue_waiter{no_, conn_, weak_from_this()});
+  if (std::find(full_queues_.begin(), full_queues_.end(), q) == full_queues_.end()) {
+    full_queues_.push_back(q);
+  }
+  hold(pause_queue);
+  core_.cluster->watch_room(queue_name, q->low_watermark());
+}
+
 void stomp_session::on_queue_room(const std::shared_ptr<queue>& q) {
   std::erase(full_queues_, q);
   if (full_queues_.empty()) release(pause_queue);

@@ -10,6 +10,7 @@
 #include "broker/cluster.hpp"
 #include "broker/destination.hpp"
 #include "broker/error.hpp"
+#include "broker/queue.hpp"
 
 namespace {
 
@@ -25,10 +26,14 @@ struct recording_link : broker::cluster_link {
     std::lock_guard lock(mutex);
     published.emplace_back(m, seq);
   }
-  void enqueue(const broker::message_ptr& m, std::size_t max,
-               std::function<void(std::error_code)> done) override {
+  void enqueue(const broker::message_ptr& m, std::size_t max, std::size_t refuse_at,
+               std::function<void(std::error_code, bool)> done) override {
     std::lock_guard lock(mutex);
-    enqueued.push_back({m, max, std::move(done)});
+    enqueued.push_back({m, max, refuse_at, std::move(done)});
+  }
+  void watch_room(const std::string& name, std::size_t low_watermark) override {
+    std::lock_guard lock(mutex);
+    watched.emplace_back(name, low_watermark);
   }
   void settle(const broker::message_ptr& m, bool give_back) override {
     std::lock_guard lock(mutex);
@@ -47,8 +52,10 @@ struct recording_link : broker::cluster_link {
   struct append {
     broker::message_ptr m;
     std::size_t max;
-    std::function<void(std::error_code)> done;
+    std::size_t refuse_at;
+    std::function<void(std::error_code, bool)> done;
   };
+  std::vector<std::pair<std::string, std::size_t>> watched;  // name, low watermark
   std::vector<append> enqueued;
   std::vector<std::pair<std::string, bool>> settled;  // cluster_ref, give_back
   std::vector<std::string> room_calls;
@@ -131,6 +138,9 @@ TEST_F(ClusterHook, LocalSendsArePublishedOnceQueuesGoToTheSharedQueue) {
   ASSERT_EQ(link->enqueued.size(), 1u);
   EXPECT_EQ(link->enqueued[0].m->target.name, "/queue/q");
   EXPECT_EQ(link->enqueued[0].max, broker::config{}.queue_max_messages);
+  // Flow control (the default): refused only at twice the bound, as a local queue.
+  EXPECT_EQ(link->enqueued[0].refuse_at,
+            broker::queue::hard_max_for(broker::config{}.queue_max_messages));
   ASSERT_EQ(link->published.size(), 3u);
   EXPECT_EQ(link->published[0].first->target.name, "/topic/t");
   EXPECT_EQ(link->published[0].second, 0u);
@@ -199,26 +209,49 @@ TEST_F(ClusterHook, QueueSendIsReceiptedOnlyAfterTheSharedQueueHasIt) {
   EXPECT_TRUE(p.take().empty());
   EXPECT_TRUE(c.take("MESSAGE").empty());
   ASSERT_EQ(link->enqueued.size(), 1u);
-  link->enqueued[0].done({});
+  link->enqueued[0].done({}, false);
   q.drain();
   EXPECT_EQ(p.take_one().get("receipt-id"), "r1");
 
   p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r2"}}, "b"));
   ASSERT_EQ(link->enqueued.size(), 2u);
-  link->enqueued[1].done(broker::error::queue_full);
+  link->enqueued[1].done(broker::error::queue_full, false);
   q.drain();
   const stomp::frame e = p.take_one();
   EXPECT_EQ(e.command, "ERROR");
   EXPECT_EQ(e.get("receipt-id"), "r2");
   EXPECT_EQ(e.get("message"), make_error_code(broker::error::queue_full).message());
-  EXPECT_NE(e.body.find("/queue/q already holds its maximum"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("/queue/q holds twice its bound"), std::string::npos) << e.body;
+}
+
+// Publisher flow control on the shared queue: the SEND that fills it is receipted, then the
+// publisher's reading pauses until the link reports the shared queue drained.
+TEST_F(ClusterHook, FullSharedQueuePausesThePublisherUntilItDrains) {
+  client& p = session("pub");
+  p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r1"}}, "a"));
+  ASSERT_EQ(link->enqueued.size(), 1u);
+  link->enqueued[0].done({}, true);
+  q.drain();
+  EXPECT_EQ(p.take_one().get("receipt-id"), "r1");
+  EXPECT_EQ(p.conn->paused(), 1);
+  ASSERT_EQ(link->watched.size(), 1u);
+  EXPECT_EQ(link->watched[0].first, "/queue/q");
+  const std::size_t bound = broker::config{}.queue_max_messages;
+  EXPECT_EQ(link->watched[0].second, bound - bound / 10);
+  b.shared_queue_room("/queue/other");  // another queue's room resumes nothing
+  q.drain();
+  EXPECT_EQ(p.conn->paused(), 1);
+  b.shared_queue_room("/queue/q");
+  q.drain();
+  EXPECT_EQ(p.conn->paused(), 0);
+  EXPECT_EQ(b.stats().paused_publishers.load(), 0);
 }
 
 TEST_F(ClusterHook, RedisDownMeansErrorNotReceipt) {
   client& p = session("pub");
   p.send(make("SEND", {{"destination", "/queue/q"}, {"receipt", "r"}}, "a"));
   ASSERT_EQ(link->enqueued.size(), 1u);
-  link->enqueued[0].done(broker::error::message_not_stored);
+  link->enqueued[0].done(broker::error::message_not_stored, false);
   q.drain();
   const stomp::frame e = p.take_one();
   EXPECT_EQ(e.command, "ERROR");
