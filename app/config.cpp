@@ -2,7 +2,7 @@
 #include "app/config_hardening.hpp"
 #include "broker/message.hpp"
 #include "app/config_proxies.hpp"
-#include "cluster/redis_url.hpp"
+#include "app/config_cluster.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -54,7 +54,9 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                  "idempotency_window_seconds", "idempotency_max_keys", "delivery_window",
                  "delivery_window_bytes", "commit_delay_us"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
-      {"cluster", {"redis", "queue_claim_ms"}},
+      {"cluster", {"redis", "queue_claim_ms", "redis_password_file", "redis_password_env",
+                   "redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file",
+                   "redis_tls_server_name"}},
       {"messages", {"stamp_sender", "sender_header"}},
   };
   return keys;
@@ -253,6 +255,12 @@ void load_config_file(const std::string& path, settings& out) {
   }
   read(root, "cluster.redis", out.cluster_redis);
   read(root, "cluster.queue_claim_ms", out.cluster_queue_claim);
+  read(root, "cluster.redis_password_file", out.cluster_redis_password_file);
+  read(root, "cluster.redis_password_env", out.cluster_redis_password_env);
+  read(root, "cluster.redis_tls_ca_file", out.cluster_redis_tls_ca_file);
+  read(root, "cluster.redis_tls_cert_file", out.cluster_redis_tls_cert_file);
+  read(root, "cluster.redis_tls_key_file", out.cluster_redis_tls_key_file);
+  read(root, "cluster.redis_tls_server_name", out.cluster_redis_tls_server_name);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
@@ -308,7 +316,8 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
                                   "directory of the durable store, or :memory: [./data]");
   std::string cluster_redis;
   auto* cluster_opt = cli.add_option("--cluster-redis", cluster_redis,
-                                     "join a cluster over Redis: redis://HOST:PORT[/DB] [none]");
+                                     "join a cluster over Redis: redis[s]://[[USER]:PASSWORD@]HOST:PORT[/DB] or "
+                                     "redis-sentinel://H1:P1,H2:P2/MASTER[/DB] [none]");
   std::vector<std::string> allowed_origins;
   auto* origin_opt = cli.add_option("--allowed-origin", allowed_origins,
                                     "Origin a browser page may connect from, e.g. "
@@ -342,10 +351,7 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
     throw config_error("the publish API path must start with '/'");
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
   detail::check_consistency(out);
-  cluster::redis_endpoint ignored;
-  if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
-    throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +
-                       out.cluster_redis + "'");
+  if (!out.cluster_redis.empty()) out.cluster_redis_options = detail::make_redis_options(out);
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");

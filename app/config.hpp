@@ -11,6 +11,7 @@
 #include "auth/jwt.hpp"
 #include "auth/rules_authorizer.hpp"
 #include "broker/broker.hpp"
+#include "cluster/redis/options.hpp"
 #include "transport/metrics.hpp"
 #include "transport/server.hpp"
 
@@ -41,6 +42,19 @@ struct settings {
   /// [cluster] redis / --cluster-redis: redis://host:port[/db] joins the nodes sharing that
   /// Redis (live routing + durable user queues there, docs/cluster.md); empty = a single node.
   std::string cluster_redis;
+  /// [cluster] redis_password_file: the Redis password is this file's first line (wins over the
+  /// URL's); empty = none.
+  std::string cluster_redis_password_file;
+  /// [cluster] redis_password_env: an environment variable holding the Redis password (wins
+  /// over the URL's); empty = none.
+  std::string cluster_redis_password_env;
+  std::string cluster_redis_tls_ca_file;      ///< [cluster] PEM CA bundle; empty = system store
+  std::string cluster_redis_tls_cert_file;    ///< [cluster] client certificate (PEM); empty = none
+  std::string cluster_redis_tls_key_file;     ///< [cluster] its private key (PEM)
+  std::string cluster_redis_tls_server_name;  ///< [cluster] certificate name / SNI; empty = host
+  /// All of the above as the Redis layer takes it (password read), built by
+  /// parse_command_line when cluster_redis is set.
+  cluster::redis::options cluster_redis_options;
   /// [cluster] queue_claim_ms: a /queue/ message a node took and has not renewed for this long
   /// (the node died) is claimed by another node and redelivered.
   std::chrono::milliseconds cluster_queue_claim{30'000};

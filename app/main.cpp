@@ -64,13 +64,12 @@ void schedule_tick(net::steady_timer& timer, broker::broker& broker) {
 std::shared_ptr<cluster::redis_link> start_cluster(net::io_context& ioc, broker::broker& b,
                                                    const app::settings& s) {
   if (s.cluster_redis.empty()) return nullptr;
-  cluster::redis_endpoint ep;
-  cluster::parse_redis_url(s.cluster_redis, ep);  // checked with the other settings
+  const cluster::redis::options& ep = s.cluster_redis_options;  // parsed with the settings
   auto link = std::make_shared<cluster::redis_link>(
       ioc, ep, b, cluster::link_options{.queue_claim_after = s.cluster_queue_claim});
   link->start();
   b.attach_cluster(link);
-  spdlog::info("cluster: node {} on redis://{}:{}/{}", link->node_id(), ep.host, ep.port, ep.db);
+  spdlog::info("cluster: node {} on {}", link->node_id(), cluster::redis::printable(ep));
   return link;
 }
 

@@ -68,7 +68,7 @@ void wire_broker(settings& s) {
   }
   if (!s.cluster_redis.empty()) {  // every node must see every user queue: they live in Redis
     cluster::redis_store_options options;
-    options.url = s.cluster_redis;
+    options.where = s.cluster_redis_options;
     options.keep = broker::store::retention{s.broker.user_queue_max_messages,
                                             s.broker.user_queue_max_age};
     s.broker.store = std::make_shared<cluster::redis_store>(std::move(options));

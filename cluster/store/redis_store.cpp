@@ -28,11 +28,14 @@ constexpr std::chrono::milliseconds first_backoff{100};
 // away even while nothing is appended.
 constexpr std::chrono::milliseconds ping_interval{1000};
 
-detail::redis_endpoint endpoint_of(const std::string& url) {
+redis::options endpoint_of(const redis_store_options& o) {
+  if (o.where) return *o.where;
   std::string why;
-  auto where = detail::parse_redis_url(url, why);
-  if (!where) throw std::runtime_error("redis_store: bad url '" + url + "': " + why);
-  return *where;
+  redis::options where;
+  if (redis::parse_url(o.url, where, why)) {
+    throw std::runtime_error("redis_store: bad url '" + o.url + "': " + why);
+  }
+  return where;
 }
 
 bool expired(const stored_message& m, const retention& policy, std::int64_t now) {
@@ -54,9 +57,9 @@ struct redis_store::impl {
   explicit impl(redis_store_options o)
       : opts(std::move(o)),
         keys{opts.key_prefix},
-        writer(endpoint_of(opts.url), opts.command_timeout),
+        writer(endpoint_of(opts), opts.command_timeout),
         backoff(std::min(first_backoff, opts.reconnect_max)),
-        reader(endpoint_of(opts.url), opts.command_timeout),
+        reader(endpoint_of(opts), opts.command_timeout),
         policy(opts.keep) {
     ensure_connected(false);  // before the thread starts: writable() is right from the start
     thread = std::thread([this] { run(); });
@@ -201,7 +204,7 @@ struct redis_store::impl {
   void set_healthy(bool ok, std::error_code ec, const std::string& detail) {
     const bool was = healthy.exchange(ok);
     if (was && !ok) spdlog::error("redis store: not writable: {} ({})", ec.message(), detail);
-    if (!was && ok) spdlog::info("redis store: connected to {}, writable", opts.url);
+    if (!was && ok) spdlog::info("redis store: connected to {}, writable", redis::printable(endpoint_of(opts)));
   }
 
   void process(std::vector<redis_op>& batch, const retention& p, bool stopping) {

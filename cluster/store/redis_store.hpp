@@ -66,17 +66,22 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "broker/store/error.hpp"
 #include "broker/store/store.hpp"
+#include "cluster/redis/options.hpp"
 
 namespace cluster {
 using namespace broker::store;  // the interface this adapter implements
 
 /// Settings of redis_store, with their defaults.
 struct redis_store_options {
-  std::string url = "redis://127.0.0.1:6379";       ///< redis://[[user]:password@]host:port[/db]
+  std::string url = "redis://127.0.0.1:6379";       ///< any form of cluster/redis/options.hpp
+  /// When set, used instead of `url`: the parsed URL plus TLS files and a password read from a
+  /// file or the environment (app/config builds it).
+  std::optional<redis::options> where;
   std::string key_prefix = "stompbox:";             ///< every key starts with it
   retention keep;                                   ///< initial retention (see set_retention)
   std::chrono::milliseconds reconnect_max{5000};    ///< backoff cap while Redis is down

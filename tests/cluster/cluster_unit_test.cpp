@@ -1,11 +1,10 @@
-// The cluster module's pure parts: Redis URLs, channel names and globs, envelopes.
+// The cluster module's pure parts (Redis URLs: redis_options_test.cpp): channel names and globs, envelopes.
 #include <gtest/gtest.h>
 
 #include "broker/destination.hpp"
 #include "broker/message.hpp"
 #include "cluster/channels.hpp"
 #include "cluster/envelope.hpp"
-#include "cluster/redis_url.hpp"
 
 namespace {
 
@@ -20,30 +19,6 @@ broker::message_ptr make(const std::string& dest, std::string body, std::string 
   broker::message_ptr m;
   EXPECT_FALSE(broker::make_message(std::move(send), d, std::move(id), m));
   return m;
-}
-
-TEST(RedisUrl, HostPortDb) {
-  cluster::redis_endpoint ep;
-  ASSERT_FALSE(cluster::parse_redis_url("redis://10.0.0.5:6380/3", ep));
-  EXPECT_EQ(ep.host, "10.0.0.5");
-  EXPECT_EQ(ep.port, 6380);
-  EXPECT_EQ(ep.db, 3);
-  ASSERT_FALSE(cluster::parse_redis_url("redis://cache", ep));
-  EXPECT_EQ(ep.host, "cache");
-  EXPECT_EQ(ep.port, 6379);
-  EXPECT_EQ(ep.db, 0);
-  ASSERT_FALSE(cluster::parse_redis_url("redis://[::1]:7000", ep));
-  EXPECT_EQ(ep.host, "::1");
-  EXPECT_EQ(ep.port, 7000);
-}
-
-TEST(RedisUrl, RefusesOthers) {
-  cluster::redis_endpoint ep;
-  for (const char* bad : {"http://x:1", "redis://", "redis://:6379", "redis://h:0",
-                          "redis://h:99999", "redis://h:12x", "redis://h/x", "redis://u:p@h",
-                          "redis://h:"}) {
-    EXPECT_TRUE(cluster::parse_redis_url(bad, ep)) << bad;
-  }
 }
 
 TEST(Channels, ExactNames) {

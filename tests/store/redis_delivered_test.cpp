@@ -29,9 +29,8 @@ class RedisStoreDelivered : public store_test::redis_suite {
   void SetUp() override {
     store_test::redis_suite::SetUp();
     if (IsSkipped()) return;
-    std::string why;
     admin_ = std::make_unique<redis_link>(
-        *cluster::detail::parse_redis_url(server().url(), why), 2s);
+        store_test::endpoint(server().url()), 2s);
     ASSERT_FALSE(admin_->connect());
   }
 

@@ -17,6 +17,14 @@
 
 namespace store_test {
 
+/// The parsed form of a redis:// URL the test built (cluster/redis/options.hpp).
+inline cluster::redis::options endpoint(const std::string& url) {
+  cluster::redis::options o;
+  std::string why;
+  if (cluster::redis::parse_url(url, o, why)) ADD_FAILURE() << url << ": " << why;
+  return o;
+}
+
 /// A clock the test moves by hand, shared with the store.
 struct manual_wall_clock {
   std::shared_ptr<std::atomic<std::int64_t>> now_ms =

@@ -120,9 +120,8 @@ TEST_F(RedisStoreOutage, DestructorFailsWhatItCannotSendAndReturns) {
 TEST_F(RedisStoreOutage, FullRedisRefusesAppendsWithDiskFullThenAcceptsThemAgain) {
   redis_store s(options());
   ASSERT_FALSE(append_sync(s, "q", "before", "x").ec);
-  std::string why;
   cluster::detail::redis_link admin(
-      *cluster::detail::parse_redis_url(server_->url(), why), 2s);
+      store_test::endpoint(server_->url()), 2s);
   ASSERT_FALSE(admin.connect());
   std::error_code ec;
   admin.command({"CONFIG", "SET", "maxmemory", "1"}, ec);

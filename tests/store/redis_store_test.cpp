@@ -147,9 +147,8 @@ TEST_F(RedisStore, ReloadsTheScriptAfterScriptFlush) {
   redis_store s(options());
   const auto first = append_sync(s, "q", "a", "x");
   ASSERT_FALSE(first.ec);
-  std::string why;
   cluster::detail::redis_link admin(
-      *cluster::detail::parse_redis_url(server().url(), why), 2s);
+      store_test::endpoint(server().url()), 2s);
   ASSERT_FALSE(admin.connect());
   std::error_code ec;
   admin.command({"SCRIPT", "FLUSH"}, ec);
@@ -174,33 +173,6 @@ TEST_F(RedisStore, UrlSelectsTheDatabase) {
   EXPECT_EQ(ids_of(db3.load("q", 0, 10)), (std::vector<std::string>{"in-3"}));
 }
 
-TEST(RedisStoreUrl, ParsesHostPortDatabaseAndCredentials) {
-  using cluster::detail::parse_redis_url;
-  std::string why;
-  auto plain = parse_redis_url("redis://10.0.0.7:6380", why);
-  ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->host, "10.0.0.7");
-  EXPECT_EQ(plain->port, 6380);
-  EXPECT_EQ(plain->db, 0);
-  auto full = parse_redis_url("redis://app:s3cr@t@redis.internal:6379/2", why);
-  ASSERT_TRUE(full);
-  EXPECT_EQ(full->user, "app");
-  EXPECT_EQ(full->password, "s3cr@t");
-  EXPECT_EQ(full->host, "redis.internal");
-  EXPECT_EQ(full->db, 2);
-  auto v6 = parse_redis_url("redis://:pw@[::1]/1", why);
-  ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->port, 6379);
-  EXPECT_EQ(v6->password, "pw");
-  EXPECT_EQ(v6->user, "");
-  EXPECT_FALSE(parse_redis_url("rediss://h:1", why));
-  EXPECT_FALSE(parse_redis_url("redis://h:0", why));
-  EXPECT_FALSE(parse_redis_url("redis://h:70000", why));
-  EXPECT_FALSE(parse_redis_url("redis://h:1/x", why));
-  EXPECT_FALSE(parse_redis_url("redis://", why));
-}
-
 TEST_F(RedisStore, SweepDeletesEmptiedStreamsAndTheQueueLivesOn) {
   auto o = options();
   o.purge_interval = 1ms;
@@ -209,9 +181,8 @@ TEST_F(RedisStore, SweepDeletesEmptiedStreamsAndTheQueueLivesOn) {
   append_sync(s, "bob/queue/b", "b0", "x");
   s.remove("alice/queue/a", first.seq);
   s.flush();
-  std::string why;
   cluster::detail::redis_link admin(
-      *cluster::detail::parse_redis_url(server().url(), why), 2s);
+      store_test::endpoint(server().url()), 2s);
   ASSERT_FALSE(admin.connect());
   auto exists = [&](const std::string& key) {
     std::error_code ec;

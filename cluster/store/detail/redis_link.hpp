@@ -1,39 +1,30 @@
 #pragma once
-// One blocking hiredis connection with a command timeout, and the URL it is opened from. Not
-// thread-safe: each link is used by one thread at a time (the owner serialises). Any I/O error
-// or timeout closes the link (a hiredis context is unusable after one); `connect` reopens it.
+// One blocking Redis connection with a command timeout, for the store's threads: the
+// connection layer of cluster/redis/ (stream, handshake: Sentinel, TLS, AUTH, SELECT) driven
+// on a private io_context until each step completes. Not thread-safe: each link is used by one
+// thread at a time (the owner serialises). Any I/O error or timeout closes the link;
+// `connect` reopens it.
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
-struct redisContext;
-struct redisReply;
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "cluster/redis/options.hpp"
+#include "cluster/redis/reply.hpp"
+#include "cluster/redis/stream.hpp"
 
 namespace cluster::detail {
 
-/// Where Redis is: parsed from `redis://[[user]:password@]host[:port][/db]`.
-struct redis_endpoint {
-  std::string host = "127.0.0.1";  ///< name or address
-  int port = 6379;                 ///< TCP port
-  int db = 0;                      ///< SELECTed after connecting
-  std::string user;                ///< AUTH user (Redis 6 ACL); empty = default user
-  std::string password;            ///< AUTH password; empty = no AUTH
-};
-
-/// Parses `url`; nullopt (and `why`) when it is not a redis:// URL of the form above.
-std::optional<redis_endpoint> parse_redis_url(std::string_view url, std::string& why);
-
-/// Frees a hiredis reply.
-struct reply_deleter {
-  void operator()(redisReply* r) const noexcept;  ///< freeReplyObject
-};
+/// Where Redis is (cluster/redis/options.hpp).
+using redis_endpoint = redis::options;
 /// A reply owned by the caller.
-using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
+using redis::reply_ptr;
 
 /// Maps an error reply ("-OOM ...", "-READONLY ...", "-LOADING ...") to a broker::store::error.
 std::error_code error_of_reply(const redisReply& r);
@@ -41,16 +32,17 @@ std::error_code error_of_reply(const redisReply& r);
 /// One blocking connection.
 class redis_link {
  public:
-  /// Does not connect: call connect(). `timeout` bounds the connect and every reply.
+  /// Does not connect: call connect(). `timeout` bounds each step of the connect and every
+  /// reply.
   redis_link(redis_endpoint where, std::chrono::milliseconds timeout);
   ~redis_link();
   redis_link(const redis_link&) = delete;
   redis_link& operator=(const redis_link&) = delete;
 
-  /// (Re)connects, then AUTH and SELECT as the endpoint says. Empty on success.
+  /// (Re)connects as the endpoint says (Sentinel, TLS, AUTH, SELECT). Empty on success.
   std::error_code connect();
   /// True while the connection is usable (no I/O error since connect()).
-  bool connected() const noexcept { return ctx_ != nullptr; }
+  bool connected() const noexcept { return stream_ != nullptr; }
   /// Drops the connection.
   void close() noexcept;
 
@@ -62,15 +54,21 @@ class redis_link {
   /// append + read_reply for a single command.
   reply_ptr command(const std::vector<std::string_view>& args, std::error_code& ec);
 
-  /// hiredis's message for the last failure (for logs).
+  /// The message of the last failure (for logs; never the password).
   const std::string& last_error() const noexcept { return last_error_; }
 
  private:
   std::error_code fail(std::error_code ec, std::string_view what);
+  template <class T>
+  T run(boost::asio::awaitable<T> op);
 
   redis_endpoint where_;
   std::chrono::milliseconds timeout_;
-  redisContext* ctx_ = nullptr;
+  boost::asio::io_context io_{1};
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // null = plain
+  std::string tls_error_;
+  std::shared_ptr<redis::stream> stream_;
+  std::string out_;  // commands appended, not yet sent
   std::string last_error_;
 };
 
