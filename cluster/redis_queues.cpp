@@ -94,8 +94,9 @@ std::vector<std::string_view> script_command(std::string_view verb, std::string_
 
 // Removes consumer ARGV[2] from group ARGV[1] if it holds no pending entry: in one step, so an
 // entry it was just given is never orphaned (a deleted consumer's pending entries are gone).
+// -1: kept; else DELCONSUMER's answer (0 pending entries, or 0 consumers: already gone).
 constexpr std::string_view prune_script = R"(
-if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]))";
 
 const lua_script& prune_lua() {
@@ -434,7 +435,7 @@ void redis_queues::prune(const std::string& name) {
       if (c.pending > 0 || c.idle_ms <= self->claim_after_.count()) continue;
       self->run(prune_lua(), {"1", stream, std::string(group), c.name},
                 [self, stream, name = c.name](const redisReply* done) {
-                  if (done && done->type == REDIS_REPLY_INTEGER && done->integer > 0) {
+                  if (done && done->type == REDIS_REPLY_INTEGER && done->integer == 0) {
                     self->stats_.pruned.fetch_add(1);
                     spdlog::info("cluster: consumer {} of {} removed (idle longer than the "
                                  "claim time, nothing pending): a node gone",
