@@ -69,7 +69,9 @@ def main():
         assert evalsha >= 4 * PER_ROUND, calls
         assert loads >= 2, "SCRIPT FLUSH went unnoticed: no script sent again after NOSCRIPT"
         assert evals == loads, f"EVAL {evals} times for {loads:.0f} NOSCRIPT answers"
-        assert evals <= PER_ROUND // 2, f"EVAL {evals} times: script text sent too often"
+        # At most what was in flight when Redis forgot (pipelined ACKs: up to the prefetch),
+        # per round; before, every call was an EVAL.
+        assert evals <= PER_ROUND, f"EVAL {evals} times: script text sent too often"
         worker.disconnect()
         pub.disconnect()
     print("queue_script_flush: OK")
