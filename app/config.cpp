@@ -54,7 +54,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                  "idempotency_window_seconds", "idempotency_max_keys", "delivery_window",
                  "delivery_window_bytes", "commit_delay_us"}},
       {"api", {"enabled", "path", "max_body_bytes"}},
-      {"cluster", {"redis", "queue_claim_ms"}},
+      {"cluster", {"redis", "queue_claim_ms", "min_replicas", "min_replicas_timeout_ms"}},
       {"messages", {"stamp_sender", "sender_header"}},
   };
   return keys;
@@ -253,6 +253,8 @@ void load_config_file(const std::string& path, settings& out) {
   }
   read(root, "cluster.redis", out.cluster_redis);
   read(root, "cluster.queue_claim_ms", out.cluster_queue_claim);
+  read(root, "cluster.min_replicas", out.cluster_min_replicas);
+  read(root, "cluster.min_replicas_timeout_ms", out.cluster_min_replicas_timeout);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
@@ -349,6 +351,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");
+  if (out.cluster_min_replicas > 100)
+    throw config_error("[cluster] min_replicas: expected 0 to 100");
+  if (out.cluster_min_replicas_timeout < std::chrono::milliseconds(1) ||
+      out.cluster_min_replicas_timeout > std::chrono::minutes(1))
+    throw config_error("[cluster] min_replicas_timeout_ms: expected 1 to 60000");
   return std::nullopt;
 }
 

@@ -91,6 +91,11 @@ struct redis_store_options {
   /// How often the worker sweeps known queues for expired messages (loads also purge).
   std::chrono::milliseconds purge_interval{60'000};
   std::size_t purge_max_entries = 1000;  ///< most stream entries examined per sweep
+  /// [cluster] min_replicas: > 0, a batch of appends is followed by `WAIT min_replicas
+  /// min_replicas_timeout` and its appends succeed only if that many replicas confirmed them
+  /// (else error::too_few_replicas). 0 = no WAIT (see "Durability" above).
+  int min_replicas = 0;
+  std::chrono::milliseconds min_replicas_timeout{1000};  ///< how long WAIT may take
 };
 
 /// store on Redis streams. Thread-safe; see store.hpp for the contract.
