@@ -49,6 +49,14 @@ struct queue_stats {
 /// still their owner) every claim_after / 3; settles Redis did not apply are retried every
 /// second and the entry stays held (renewed) meanwhile.
 ///
+/// Publisher flow control: an append answers the stream's length; at the bound the SEND is
+/// receipted and its publisher pauses (broker side), and this node polls XLEN every 100 ms
+/// (and reads the consume script's answer) until the stream is down to the low watermark,
+/// then broker::shared_queue_room resumes the publishers. Consumers of the group idle past
+/// claim_after with nothing pending (gone nodes) are removed, every claim_after / 3. Every
+/// script goes as EVALSHA, its text only after NOSCRIPT (lua_script). With min_replicas > 0
+/// appends go on a connection of their own, each followed by WAIT (see set_replication).
+///
 /// Everything runs on the link's strand; nothing blocks.
 class redis_queues : public std::enable_shared_from_this<redis_queues> {
  public:
