@@ -56,7 +56,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"api", {"enabled", "path", "max_body_bytes"}},
       {"cluster", {"redis", "queue_claim_ms", "redis_password_file", "redis_password_env",
                    "redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file",
-                   "redis_tls_server_name"}},
+                   "redis_tls_server_name", "min_replicas", "min_replicas_timeout_ms"}},
       {"messages", {"stamp_sender", "sender_header"}},
   };
   return keys;
@@ -261,6 +261,8 @@ void load_config_file(const std::string& path, settings& out) {
   read(root, "cluster.redis_tls_cert_file", out.cluster_redis_tls_cert_file);
   read(root, "cluster.redis_tls_key_file", out.cluster_redis_tls_key_file);
   read(root, "cluster.redis_tls_server_name", out.cluster_redis_tls_server_name);
+  read(root, "cluster.min_replicas", out.cluster_min_replicas);
+  read(root, "cluster.min_replicas_timeout_ms", out.cluster_min_replicas_timeout);
   out.ws_host_given = out.ws_host_given || root.at_path("websocket.host");
   out.tcp_host_given = out.tcp_host_given || root.at_path("tcp.host");
   read_auth(text, path, out);
@@ -355,6 +357,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");
+  if (out.cluster_min_replicas > 100)
+    throw config_error("[cluster] min_replicas: expected 0 to 100");
+  if (out.cluster_min_replicas_timeout < std::chrono::milliseconds(1) ||
+      out.cluster_min_replicas_timeout > std::chrono::minutes(1))
+    throw config_error("[cluster] min_replicas_timeout_ms: expected 1 to 60000");
   return std::nullopt;
 }
 

@@ -58,6 +58,11 @@ struct settings {
   /// [cluster] queue_claim_ms: a /queue/ message a node took and has not renewed for this long
   /// (the node died) is claimed by another node and redelivered.
   std::chrono::milliseconds cluster_queue_claim{30'000};
+  /// [cluster] min_replicas: > 0, a durable SEND (user queue, clustered /queue/) is receipted
+  /// only once that many Redis replicas confirmed it (WAIT); fewer in time = ERROR. 0 = no WAIT.
+  std::size_t cluster_min_replicas = 0;
+  /// [cluster] min_replicas_timeout_ms: how long that WAIT may take.
+  std::chrono::milliseconds cluster_min_replicas_timeout{1000};
   bool ws_host_given = false;          ///< websocket.host or --ws was given (development mode)
   bool tcp_host_given = false;         ///< tcp.host or --tcp was given (development mode)
 };

@@ -66,7 +66,10 @@ std::shared_ptr<cluster::redis_link> start_cluster(net::io_context& ioc, broker:
   if (s.cluster_redis.empty()) return nullptr;
   const cluster::redis::options& ep = s.cluster_redis_options;  // parsed with the settings
   auto link = std::make_shared<cluster::redis_link>(
-      ioc, ep, b, cluster::link_options{.queue_claim_after = s.cluster_queue_claim});
+      ioc, ep, b,
+      cluster::link_options{.queue_claim_after = s.cluster_queue_claim,
+                            .min_replicas = static_cast<int>(s.cluster_min_replicas),
+                            .min_replicas_timeout = s.cluster_min_replicas_timeout});
   link->start();
   b.attach_cluster(link);
   spdlog::info("cluster: node {} on {}", link->node_id(), cluster::redis::printable(ep));

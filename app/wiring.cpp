@@ -69,6 +69,8 @@ void wire_broker(settings& s) {
   if (!s.cluster_redis.empty()) {  // every node must see every user queue: they live in Redis
     cluster::redis_store_options options;
     options.where = s.cluster_redis_options;
+    options.min_replicas = static_cast<int>(s.cluster_min_replicas);
+    options.min_replicas_timeout = s.cluster_min_replicas_timeout;
     options.keep = broker::store::retention{s.broker.user_queue_max_messages,
                                             s.broker.user_queue_max_age};
     s.broker.store = std::make_shared<cluster::redis_store>(std::move(options));

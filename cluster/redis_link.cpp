@@ -39,6 +39,7 @@ redis_link::redis_link(boost::asio::io_context& ioc, redis_endpoint ep, broker::
       broker_(b),
       node_id_(random_node_id()),
       queues_(std::make_shared<redis_queues>(ep_.db, node_id_, b, o.queue_claim_after)),
+      options_(o),
       ping_timer_(strand_),
       room_timer_(strand_) {}
 
@@ -54,6 +55,10 @@ void redis_link::start() {
       },
       nullptr);
   queues_->set_connection(commands_);
+  if (options_.min_replicas > 0) {
+    appends_ = std::make_shared<redis_connection>(strand_, ep_, "appends", nullptr, nullptr);
+    queues_->set_replication(appends_, options_.min_replicas, options_.min_replicas_timeout);
+  }
   subscriber_ = std::make_shared<redis_connection>(
       strand_, ep_, "subscriber",
       [weak] {
@@ -66,6 +71,7 @@ void redis_link::start() {
   boost::asio::post(strand_, [self] {
     self->commands_->start();
     self->subscriber_->start();
+    if (self->appends_) self->appends_->start();
     self->schedule_ping();
     self->schedule_room_poll();
   });
@@ -91,6 +97,7 @@ void redis_link::stop_when_settled(std::chrono::steady_clock::time_point deadlin
   }
   commands_->stop();
   subscriber_->stop();
+  if (appends_) appends_->stop();
 }
 
 void redis_link::interest(broker::interest_kind kind, const std::string& key, bool on) {
@@ -274,7 +281,8 @@ void redis_link::schedule_ping() {
 }
 
 bool redis_link::ready() const {
-  return commands_ && subscriber_ && commands_->up() && subscriber_->up();
+  return commands_ && subscriber_ && commands_->up() && subscriber_->up() &&
+         (!appends_ || appends_->up());
 }
 
 std::string redis_link::metrics_text() const {

@@ -34,6 +34,10 @@ struct link_options {
   /// A /queue/ entry taken by a node and pending this long (the node stopped renewing it: it
   /// died) is claimed by another node and redelivered; given-back entries are claimed at once.
   std::chrono::milliseconds queue_claim_after{30'000};
+  /// > 0: a /queue/ append succeeds only once `WAIT min_replicas min_replicas_timeout` confirms
+  /// it (on a third connection, see redis_queues::set_replication); 0 = no WAIT.
+  int min_replicas = 0;
+  std::chrono::milliseconds min_replicas_timeout{1000};
 };
 
 /// The broker's cluster link over Redis pub/sub (issue #8, docs/cluster.md); /queue/
@@ -86,7 +90,9 @@ class redis_link final : public broker::cluster_link,
   std::string node_id_;
   std::shared_ptr<redis_connection> commands_;
   std::shared_ptr<redis_connection> subscriber_;
+  std::shared_ptr<redis_connection> appends_;  // min_replicas > 0: /queue/ appends and WAIT
   std::shared_ptr<redis_queues> queues_;
+  link_options options_;
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer room_timer_;  // flow control: polls the queues publishers wait on
   bool ping_outstanding_ = false;

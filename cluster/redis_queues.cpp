@@ -8,6 +8,7 @@
 #include "broker/error.hpp"
 #include "broker/message.hpp"
 #include "broker/printable.hpp"
+#include "broker/store/error.hpp"
 #include "cluster/channels.hpp"
 #include "cluster/lua_script.hpp"
 
@@ -94,8 +95,9 @@ std::vector<std::string_view> script_command(std::string_view verb, std::string_
 
 // Removes consumer ARGV[2] from group ARGV[1] if it holds no pending entry: in one step, so an
 // entry it was just given is never orphaned (a deleted consumer's pending entries are gone).
+// -1: kept; else DELCONSUMER's answer (0 pending entries, or 0 consumers: already gone).
 constexpr std::string_view prune_script = R"(
-if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]))";
 
 const lua_script& prune_lua() {
@@ -186,15 +188,38 @@ void redis_queues::enqueue(const std::string& name, std::string payload, std::si
       [self, max, done](const redisReply* r) {
         const bool ok = r && r->type == REDIS_REPLY_INTEGER;
         (ok ? self->stats_.appended : self->stats_.append_errors).fetch_add(1);
-        if (ok) return done({}, static_cast<std::size_t>(r->integer) >= max);
+        const bool full = ok && static_cast<std::size_t>(r->integer) >= max;
+        if (ok && self->appends_) return self->wait_replicas(done, full);
+        if (ok) return done({}, full);
         if (is_error(r, "FULL")) return done(broker::error::queue_full, false);
         if (r) spdlog::warn("cluster: append refused: {}", broker::printable(reply_text(r), 200));
         done(broker::error::message_not_stored, false);
-      });
+      },
+      appends_.get());
   if (!sent) {
     stats_.append_errors.fetch_add(1);
     done(broker::error::message_not_stored, false);
   }
+}
+
+// After the append's reply, not pipelined behind it: the append may have gone again as EVAL
+// (NOSCRIPT), and WAIT covers only what this connection wrote before it.
+void redis_queues::wait_replicas(append_done done, bool full) {
+  const std::string count = std::to_string(min_replicas_);
+  const std::string ms = std::to_string(replicas_timeout_.count());
+  auto self = shared_from_this();
+  const bool sent = appends_->command({"WAIT", count, ms}, [self, done, full](const redisReply* r) {
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= self->min_replicas_) {
+      return done({}, full);
+    }
+    self->stats_.replica_shortfalls.fetch_add(1);
+    spdlog::warn("cluster: a /queue/ append reached {} of cluster.min_replicas = {} replicas "
+                 "within {} ms: its SEND gets an ERROR",
+                 r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0, self->min_replicas_,
+                 self->replicas_timeout_.count());
+    done(broker::store::error::too_few_replicas, false);
+  });
+  if (!sent) done(broker::error::message_not_stored, false);
 }
 
 void redis_queues::watch_room(const std::string& name, std::size_t low_watermark) {
@@ -260,19 +285,19 @@ void redis_queues::settle(const std::string& name, const std::string& id, bool g
 // failed over, SCRIPT FLUSH). A NOSCRIPT script did not run, so running it now is safe; the EVAL
 // goes after commands sent meanwhile, which no script of ours depends on the order of.
 bool redis_queues::run(const lua_script& script, std::vector<std::string> args,
-                       redis_connection::reply_fn done) {
+                       redis_connection::reply_fn done, redis_connection* on) {
+  redis_connection* conn = on ? on : redis_.get();  // outlives its callbacks (stop runs them)
   auto owned = std::make_shared<const std::vector<std::string>>(std::move(args));
   auto self = shared_from_this();
-  return redis_->command(
+  return conn->command(
       script_command("EVALSHA", script.sha(), *owned),
-      [self, &script, owned, done](const redisReply* r) {
+      [self, conn, &script, owned, done](const redisReply* r) {
         if (!is_error(r, "NOSCRIPT")) {
           if (done) done(r);
           return;
         }
         self->stats_.script_loads.fetch_add(1);
-        const bool sent =
-            self->redis_->command(script_command("EVAL", script.text(), *owned), done);
+        const bool sent = conn->command(script_command("EVAL", script.text(), *owned), done);
         if (!sent && done) done(nullptr);
       });
 }
@@ -434,7 +459,7 @@ void redis_queues::prune(const std::string& name) {
       if (c.pending > 0 || c.idle_ms <= self->claim_after_.count()) continue;
       self->run(prune_lua(), {"1", stream, std::string(group), c.name},
                 [self, stream, name = c.name](const redisReply* done) {
-                  if (done && done->type == REDIS_REPLY_INTEGER && done->integer > 0) {
+                  if (done && done->type == REDIS_REPLY_INTEGER && done->integer == 0) {
                     self->stats_.pruned.fetch_add(1);
                     spdlog::info("cluster: consumer {} of {} removed (idle longer than the "
                                  "claim time, nothing pending): a node gone",
@@ -490,6 +515,9 @@ void redis_queues::metrics_text(std::string& out) const {
   family(out, "cluster_queue_consumers_pruned_total",
          "Consumers of gone nodes removed from the queues' consumer group.",
          stats_.pruned.load());
+  family(out, "cluster_queue_replica_shortfalls_total",
+         "Queue appends fewer than cluster.min_replicas replicas confirmed in time: ERROR.",
+         stats_.replica_shortfalls.load());
   family(out, "cluster_queue_script_loads_total",
          "Queue scripts Redis did not know (NOSCRIPT: restarted, failed over, SCRIPT FLUSH), "
          "sent again as text.",

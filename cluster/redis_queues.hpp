@@ -30,6 +30,7 @@ struct queue_stats {
   std::atomic<std::uint64_t> claimed{0};        ///< entries taken over (a dead node's, returned)
   std::atomic<std::uint64_t> consumed{0};       ///< entries acknowledged and deleted
   std::atomic<std::uint64_t> given_back{0};     ///< entries returned for other nodes
+  std::atomic<std::uint64_t> replica_shortfalls{0};  ///< appends WAIT did not confirm
   std::atomic<std::uint64_t> pruned{0};         ///< consumers of gone nodes removed
   std::atomic<std::uint64_t> script_loads{0};   ///< NOSCRIPT replies: script text sent again
 };
@@ -48,6 +49,14 @@ struct queue_stats {
 /// still their owner) every claim_after / 3; settles Redis did not apply are retried every
 /// second and the entry stays held (renewed) meanwhile.
 ///
+/// Publisher flow control: an append answers the stream's length; at the bound the SEND is
+/// receipted and its publisher pauses (broker side), and this node polls XLEN every 100 ms
+/// (and reads the consume script's answer) until the stream is down to the low watermark,
+/// then broker::shared_queue_room resumes the publishers. Consumers of the group idle past
+/// claim_after with nothing pending (gone nodes) are removed, every claim_after / 3. Every
+/// script goes as EVALSHA, its text only after NOSCRIPT (lua_script). With min_replicas > 0
+/// appends go on a connection of their own, each followed by WAIT (see set_replication).
+///
 /// Everything runs on the link's strand; nothing blocks.
 class redis_queues : public std::enable_shared_from_this<redis_queues> {
  public:
@@ -56,6 +65,15 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
 
   /// The command connection to use (the link's). Before anything else.
   void set_connection(std::shared_ptr<redis_connection> redis) { redis_ = std::move(redis); }
+  /// min_replicas > 0: appends go on `appends` (a connection of their own: WAIT blocks the
+  /// connection it is sent on, which must not hold up settles, reads and PINGs) and succeed only
+  /// once `WAIT min_replicas timeout` answers at least min_replicas. Before anything else.
+  void set_replication(std::shared_ptr<redis_connection> appends, int min_replicas,
+                       std::chrono::milliseconds timeout) {
+    appends_ = std::move(appends);
+    min_replicas_ = min_replicas;
+    replicas_timeout_ = timeout;
+  }
 
   /// One more or one fewer local consumer of /queue/ `name` (reference-counted).
   void interest(const std::string& name, bool on);
@@ -115,7 +133,8 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   void forget(const std::string& name, const std::string& id);
   void retry_unsettled();
   bool run(const lua_script& script, std::vector<std::string> args,
-           redis_connection::reply_fn done);
+           redis_connection::reply_fn done, redis_connection* on = nullptr);
+  void wait_replicas(append_done done, bool full);
   void room_seen(const std::string& name, const redisReply* length);
 
   const int db_;
@@ -123,6 +142,9 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   broker::broker& broker_;
   const std::chrono::milliseconds claim_after_;
   std::shared_ptr<redis_connection> redis_;
+  std::shared_ptr<redis_connection> appends_;  // min_replicas > 0 only
+  int min_replicas_ = 0;
+  std::chrono::milliseconds replicas_timeout_{1000};
   std::map<std::string, queue_state> queues_;   // with local consumers
   // Entry ids taken and not yet settled in Redis, per queue: renewed, skipped when claimed again.
   std::map<std::string, std::set<std::string>> held_;

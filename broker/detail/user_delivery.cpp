@@ -9,6 +9,7 @@
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 #include "broker/printable.hpp"
+#include "broker/store/error.hpp"
 
 namespace broker::detail {
 
@@ -104,6 +105,13 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
                                  "): the publisher does not slow down"
                            : " already holds its maximum number of waiting messages "
                              "(queues.max_messages = " + std::to_string(bound) + ")"));
+    }
+    if (ec == store::error::too_few_replicas) {  // [cluster] min_replicas (WAIT)
+      return fail(error::message_not_stored, &cause,
+                  "fewer Redis replicas than cluster.min_replicas confirmed the message in "
+                  "time: it may be stored, and may be delivered (sending it again may "
+                  "duplicate it)",
+                  close_reason::server_error);
     }
     return fail(error::message_not_stored, &cause,
                 "the message was not stored (" + ec.message() + "); send it again later",

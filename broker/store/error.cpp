@@ -20,6 +20,7 @@ class store_category final : public std::error_category {
       case error::unavailable: return "store: server unreachable";
       case error::timed_out: return "store: no reply within the command timeout";
       case error::not_supported: return "store: not available with this store";
+      case error::too_few_replicas: return "store: too few replicas confirmed the write in time";
     }
     return "store: unknown error";
   }

@@ -16,6 +16,8 @@ enum class error {
   timed_out,      ///< No reply within the command timeout: the outcome is unknown, so the
                   ///< operation is reported failed (a retry may duplicate, never lose).
   not_supported,  ///< This store does not offer the operation (e.g. summarize on Redis).
+  too_few_replicas,  ///< Stored on the primary, but fewer replicas than required (min_replicas)
+                     ///< confirmed it in time: reported failed (a retry may duplicate).
 };
 
 /// The "broker.store" error category.

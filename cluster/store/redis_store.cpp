@@ -43,6 +43,12 @@ bool expired(const stored_message& m, const retention& policy, std::int64_t now)
   return policy.max_age.count() > 0 && m.stored_at_ms <= now - policy.max_age.count();
 }
 
+// WAIT holds the writer's reply for up to min_replicas_timeout: its reply timeout allows it.
+std::chrono::milliseconds writer_timeout(const redis_store_options& o) {
+  return o.min_replicas > 0 ? std::max(o.command_timeout, o.command_timeout + o.min_replicas_timeout)
+                            : o.command_timeout;
+}
+
 bool has_writes(const std::vector<redis_op>& ops) {
   return std::any_of(ops.begin(), ops.end(),
                      [](const redis_op& op) {
@@ -57,7 +63,7 @@ struct redis_store::impl {
   explicit impl(redis_store_options o)
       : opts(std::move(o)),
         keys{opts.key_prefix},
-        writer(endpoint_of(opts), opts.command_timeout),
+        writer(endpoint_of(opts), writer_timeout(opts)),
         backoff(std::min(first_backoff, opts.reconnect_max)),
         reader(endpoint_of(opts), opts.command_timeout),
         policy(opts.keep) {
@@ -217,7 +223,8 @@ struct redis_store::impl {
       result.append_failures = static_cast<std::uint64_t>(std::count_if(
           batch.begin(), batch.end(), [](auto& op) { return op.what == redis_op::kind::append; }));
     } else {
-      result = detail::run_batch(writer, keys, sha, p.max_count, batch);
+      result = detail::run_batch(writer, keys, sha, p.max_count, batch,
+                                 detail::replica_wait{opts.min_replicas, opts.min_replicas_timeout});
       last_reply = steady::now();
       if (!writer.connected()) retry_at = steady::now();  // dropped: reconnect on next batch
     }

@@ -44,6 +44,24 @@
 // timeout or a drop the outcome is unknown: the message may be stored and be delivered although
 // its sender got an ERROR (a duplicate, never a loss).
 //
+// Replicas ([cluster] min_replicas, WAIT). What a RECEIPT guarantees:
+// - min_replicas = 0 (the default): the master holds the message (on its disk with
+//   `appendfsync always`). Replication is asynchronous: if the master dies before a replica
+//   received the message and a replica is promoted (Sentinel failover), the receipted message
+//   is lost. Nothing tells the sender.
+// - min_replicas = N > 0: the master holds it AND at least N replicas acknowledged receiving
+//   it (WAIT N min_replicas_timeout_ms answered >= N) before the RECEIPT; a failover that
+//   promotes one of those replicas keeps it. A replica acknowledges what it received, not what
+//   it fsynced: a replica losing power at the same moment as the master can still lose it.
+//   Sentinel may also promote a replica that was not among the N (WAIT does not choose which).
+//   When fewer than N confirm in time the SEND gets an ERROR and no RECEIPT, but the message
+//   stays stored on the master (WAIT does not roll back): it may be delivered, and a sender
+//   sending it again may cause a duplicate. Never a receipted loss under those conditions,
+//   possibly a duplicate.
+// - WAIT follows each batch holding appends on the worker's connection (after EXEC, same
+//   pipeline): a batch costs one replication round trip more; the writer's reply timeout is
+//   command_timeout + min_replicas_timeout.
+//
 // Availability: while Redis is unreachable appends fail at once (no queueing in memory), loads
 // fail with error::unavailable and `writable()` is false (an idle worker PINGs every second,
 // so an outage shows without traffic); the worker reconnects with
@@ -96,6 +114,11 @@ struct redis_store_options {
   /// How often the worker sweeps known queues for expired messages (loads also purge).
   std::chrono::milliseconds purge_interval{60'000};
   std::size_t purge_max_entries = 1000;  ///< most stream entries examined per sweep
+  /// [cluster] min_replicas: > 0, a batch of appends is followed by `WAIT min_replicas
+  /// min_replicas_timeout` and its appends succeed only if that many replicas confirmed them
+  /// (else error::too_few_replicas). 0 = no WAIT (see "Durability" above).
+  int min_replicas = 0;
+  std::chrono::milliseconds min_replicas_timeout{1000};  ///< how long WAIT may take
 };
 
 /// store on Redis streams. Thread-safe; see store.hpp for the contract.

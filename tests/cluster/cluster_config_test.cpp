@@ -69,6 +69,24 @@ TEST_F(ClusterConfig, QueueClaimAfterDefaultsTo30SecondsAndHasAFloor) {
                app::config_error);
 }
 
+TEST_F(ClusterConfig, MinReplicasDefaultsToNoWaitAndIsBounded) {
+  app::settings s;
+  EXPECT_FALSE(parse({}, s));
+  EXPECT_EQ(s.cluster_min_replicas, 0u);
+  EXPECT_EQ(s.cluster_min_replicas_timeout, std::chrono::milliseconds(1000));
+  app::settings t;
+  EXPECT_FALSE(parse(
+      {"--config", write("[cluster]\nmin_replicas = 2\nmin_replicas_timeout_ms = 250\n")}, t));
+  EXPECT_EQ(t.cluster_min_replicas, 2u);
+  EXPECT_EQ(t.cluster_min_replicas_timeout, std::chrono::milliseconds(250));
+  app::settings u;
+  EXPECT_THROW(parse({"--config", write("[cluster]\nmin_replicas = -1\n")}, u),
+               app::config_error);
+  app::settings v;
+  EXPECT_THROW(parse({"--config", write("[cluster]\nmin_replicas_timeout_ms = 0\n")}, v),
+               app::config_error);
+}
+
 TEST_F(ClusterConfig, UnknownKeyInTheTableIsATypo) {
   app::settings s;
   EXPECT_THROW(app::load_config_file(write("[cluster]\nredis_url = \"redis://x\"\n"), s),

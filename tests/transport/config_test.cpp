@@ -130,6 +130,8 @@ TEST_F(Config, DocumentedFileLoadsAndHoldsTheDefaults) {
   const app::settings d;
   EXPECT_EQ(s.broker.server, d.broker.server);
   EXPECT_EQ(s.threads, d.threads);
+  EXPECT_EQ(s.cluster_min_replicas, d.cluster_min_replicas);
+  EXPECT_EQ(s.cluster_min_replicas_timeout, d.cluster_min_replicas_timeout);
   EXPECT_EQ(s.server.ws_host, d.server.ws_host);
   EXPECT_EQ(s.server.ws_port, d.server.ws_port);
   EXPECT_EQ(s.server.ws_path, d.server.ws_path);

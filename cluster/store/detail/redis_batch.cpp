@@ -124,19 +124,46 @@ void fail_all(const std::vector<redis_op*>& ops, std::error_code ec, redis_batch
   if (!out.ec) out.ec = ec;
 }
 
+// Reads WAIT's answer: false (every op of the batch failed) when fewer than `count` replicas
+// confirmed. The removes and marks fail too: they are retried, which is harmless.
+bool replicas_confirmed(redis_link& link, int count, const std::vector<redis_op*>& ops,
+                        redis_batch_result& out) {
+  std::error_code ec;
+  auto reply = link.read_reply(ec);
+  if (ec) {
+    fail_all(ops, ec, out);
+    return false;
+  }
+  if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= count) return true;
+  const std::error_code why = error_of_reply(*reply);
+  fail_all(ops, why ? why : make_error_code(error::too_few_replicas), out);
+  return false;
+}
+
 // Sends `ops` as MULTI ... EXEC and reads every reply. NOSCRIPT appends go to `noscript` (when
 // given) untouched. Why a transaction: with appendfsync always, Redis fsyncs once per event-
 // loop pass, and it reads a pipeline 16 KiB at a time, so a plain pipeline costs one fsync per
 // ~50 appends; inside MULTI nothing is written until EXEC, so the batch costs ONE fsync.
+//
+// WAIT (replicas.count > 0 and an append in the batch) goes right after EXEC in the same
+// pipeline: it waits for the replicas to confirm everything this connection wrote, the batch
+// included; this connection is the store worker's own, so the wait blocks nothing else.
 void transact(redis_link& link, const redis_keys& keys, const std::string& sha,
               const std::string& max_count, const std::vector<redis_op*>& ops,
-              std::vector<redis_op*>* noscript, redis_batch_result& out) {
+              std::vector<redis_op*>* noscript, redis_batch_result& out,
+              const replica_wait& replicas) {
   link.append({"MULTI"});
   std::vector<std::size_t> sent;  // commands per op
   sent.reserve(ops.size());
   std::size_t commands = 0;
   for (auto* op : ops) commands += sent.emplace_back(send(link, keys, sha, max_count, *op));
   link.append({"EXEC"});
+  const bool wait = replicas.count > 0 && std::any_of(ops.begin(), ops.end(), [](auto* op) {
+                      return op->what == redis_op::kind::append;
+                    });
+  const std::string wait_count = std::to_string(replicas.count);
+  const std::string wait_ms = std::to_string(replicas.timeout.count());
+  if (wait) link.append({"WAIT", wait_count, wait_ms});
   std::error_code ec;
   std::error_code queue_ec;  // a command refused while queueing (OOM...): EXEC then aborts
   for (std::size_t i = 0; i < commands + 1; ++i) {  // +OK for MULTI, +QUEUED per command
@@ -146,6 +173,7 @@ void transact(redis_link& link, const redis_keys& keys, const std::string& sha,
   }
   auto exec = link.read_reply(ec);
   if (ec) return fail_all(ops, ec, out);
+  if (wait && !replicas_confirmed(link, replicas.count, ops, out)) return;
   if (exec->type != REDIS_REPLY_ARRAY || exec->elements != commands) {
     auto why = queue_ec ? queue_ec : error_of_reply(*exec);
     return fail_all(ops, why ? why : make_error_code(error::failed), out);
@@ -217,7 +245,8 @@ std::string load_append_script(redis_link& link, std::error_code& ec) {
 }
 
 redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
-                             std::size_t max_count, std::vector<redis_op>& ops) {
+                             std::size_t max_count, std::vector<redis_op>& ops,
+                             const replica_wait& replicas) {
   redis_batch_result out;
   const auto start = std::chrono::steady_clock::now();
   const std::string max = std::to_string(max_count);
@@ -228,7 +257,7 @@ redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::stri
     }
   }
   std::vector<redis_op*> noscript;
-  if (!writes.empty()) transact(link, keys, sha, max, writes, &noscript, out);
+  if (!writes.empty()) transact(link, keys, sha, max, writes, &noscript, out, replicas);
   if (!noscript.empty()) {
     // Someone ran SCRIPT FLUSH (or Redis restarted between two batches without us noticing).
     // A NOSCRIPT reply means the script did not run, so sending the append again is safe.
@@ -237,7 +266,7 @@ redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::stri
     if (ec)
       fail_all(noscript, ec, out);
     else
-      transact(link, keys, sha, max, noscript, nullptr, out);
+      transact(link, keys, sha, max, noscript, nullptr, out, replicas);
   }
   for (const auto& op : ops) {
     if (op.what != redis_op::kind::append) continue;

@@ -60,6 +60,13 @@ struct redis_op {
   std::error_code ec;                  ///< append/remove/mark/expire: the outcome
 };
 
+/// WAIT after a batch holding appends: its appends succeed only if `count` replicas confirmed
+/// them within `timeout` (count 0: no WAIT).
+struct replica_wait {
+  int count = 0;
+  std::chrono::milliseconds timeout{1000};
+};
+
 /// What one pipeline did; counts only what Redis confirmed.
 struct redis_batch_result {
   std::error_code ec;  ///< first failure (connection or error reply), if any
@@ -78,8 +85,11 @@ std::string load_append_script(redis_link& link, std::error_code& ec);
 /// order), reads every reply, and sets each op's `ec` (and an append's `seq`). An append whose
 /// reply is NOSCRIPT (script cache flushed) is retried once after reloading the script into `sha`.
 /// Loads in `ops` are skipped. A dropped connection fails every op whose reply was not read.
+/// With `replicas.count` > 0 a batch holding appends is followed, in the same pipeline, by
+/// `WAIT count timeout`; answered fewer, its appends fail with error::too_few_replicas.
 redis_batch_result run_batch(redis_link& link, const redis_keys& keys, std::string& sha,
-                             std::size_t max_count, std::vector<redis_op>& ops);
+                             std::size_t max_count, std::vector<redis_op>& ops,
+                             const replica_wait& replicas = {});
 
 /// Up to `count` entries of `queue` with seq > `after_seq`, oldest first, unfiltered;
 /// `delivered` is not read (always false).

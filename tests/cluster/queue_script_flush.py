@@ -1,0 +1,81 @@
+"""cluster.queue_script_flush: the shared queue's Lua scripts go as EVALSHA, their text only
+when Redis answers NOSCRIPT (issue #17). Before, every append, acknowledgement and renewal sent
+the whole script text with EVAL.
+
+A publisher on node a sends 40 receipted messages to /queue/s, a consumer on node b takes and
+acknowledges them; then `SCRIPT FLUSH` empties Redis' script cache and 40 more go the same way:
+all 80 arrive once, in order; Redis counted at least 160 EVALSHA calls (one append and one
+acknowledgement each) and only a handful of EVAL calls (a script's text after a NOSCRIPT);
+node a's and node b's `cluster_queue_script_loads_total` count the NOSCRIPT answers.
+"""
+
+import re
+
+from cluster_lib import Cluster, Resp, collect, quiet
+
+PER_ROUND = 40
+
+
+def command_calls(redis):
+    """{command: calls} from INFO commandstats."""
+    r = Resp(redis.port)
+    try:
+        text = r.command("INFO", "commandstats").decode()
+    finally:
+        r.close()
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M)}
+
+
+def redis_command(redis, *args):
+    r = Resp(redis.port)
+    try:
+        return r.command(*args)
+    finally:
+        r.close()
+
+
+def round_trip(pub, worker, first):
+    bodies = [f"s{i}" for i in range(first, first + PER_ROUND)]
+    for body in bodies:
+        pub.send("/queue/s", body, receipt=body)
+        frame = pub.recv_frame(10.0)
+        assert frame is not None and frame.command == "RECEIPT", frame
+    got = []
+    while len(got) < PER_ROUND:  # acknowledged as they come: the prefetch is 10
+        f = collect(worker, 1)[0]
+        got.append(f.body.decode())
+        worker.send_frame("ACK", {"id": f.headers["ack"]})
+    assert got == bodies, f"lost, twice or out of order: {got}"
+
+
+def main():
+    with Cluster(2) as cl:
+        a, b = cl.nodes
+        worker = b.client("worker")
+        worker.subscribe("/queue/s", "s", ack="client-individual", receipt="r",
+                         **{"prefetch-count": "10"})
+        pub = a.client("backend")
+        round_trip(pub, worker, 0)
+        assert redis_command(cl.redis, "SCRIPT", "FLUSH") == "OK"
+        round_trip(pub, worker, PER_ROUND)
+        quiet(worker, 0.5)
+        calls = command_calls(cl.redis)
+        loads = a.metric("cluster_queue_script_loads_total") + \
+            b.metric("cluster_queue_script_loads_total")
+        evalsha, evals = calls.get("evalsha", 0), calls.get("eval", 0)
+        print(f"{2 * PER_ROUND} messages, SCRIPT FLUSH half-way: EVALSHA {evalsha}, EVAL "
+              f"{evals}, NOSCRIPT answers seen by the nodes {loads:.0f}")
+        assert evalsha >= 4 * PER_ROUND, calls
+        assert loads >= 2, "SCRIPT FLUSH went unnoticed: no script sent again after NOSCRIPT"
+        assert evals == loads, f"EVAL {evals} times for {loads:.0f} NOSCRIPT answers"
+        # At most what was in flight when Redis forgot (pipelined ACKs: up to the prefetch),
+        # per round; before, every call was an EVAL.
+        assert evals <= PER_ROUND, f"EVAL {evals} times: script text sent too often"
+        worker.disconnect()
+        pub.disconnect()
+    print("queue_script_flush: OK")
+
+
+if __name__ == "__main__":
+    main()
