@@ -70,7 +70,7 @@ asio::awaitable<void> connection::pause() {
 }
 
 asio::awaitable<void> connection::run(self_ptr self) {
-  const std::string who = "cluster (" + name_ + ")";
+  const std::string who = "cluster";  // one line for both connections of the link
   while (!stopped_) {
     if (opts_.tls && !tls_) {
       opened failed;
