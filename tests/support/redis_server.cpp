@@ -73,6 +73,7 @@ void redis_server::start() {
   std::vector<std::string> args{exe,  "--port",       port,  "--bind",        "127.0.0.1", "--save",
                                 "",   "--appendonly", "yes", "--appendfsync", "always",    "--dir",
                                 dir_, "--logfile",    log,   "--daemonize",   "no"};
+  args.insert(args.begin() + 1, leading_.begin(), leading_.end());
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;  // built before fork: the child only calls exec
   for (auto& a : args) argv.push_back(a.data());
@@ -106,6 +107,13 @@ void redis_server::enable_tls(const std::string& cert, const std::string& key,
   tls_port_ = free_port();
   add_args({"--tls-port", std::to_string(tls_port_), "--tls-cert-file", cert, "--tls-key-file", key,
             "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"});
+}
+
+void redis_server::sentinel_of(const std::string& name, int master_port) {
+  const std::string conf = dir_ + "/sentinel.conf";
+  std::ofstream(conf) << "sentinel monitor " << name << " 127.0.0.1 " << master_port << " 1\n"
+                      << "sentinel down-after-milliseconds " << name << " 1000\n";
+  leading_ = {conf, "--sentinel"};
 }
 
 void redis_server::kill() {

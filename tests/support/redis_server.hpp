@@ -36,6 +36,10 @@ class redis_server {
   /// Serves TLS too, on tls_port(), with these PEM files; clients need no certificate.
   void enable_tls(const std::string& cert, const std::string& key, const std::string& ca);
 
+  /// Runs as a Sentinel (redis-server --sentinel) watching master `name` at 127.0.0.1:`port`
+  /// (quorum 1); call before start(). Its configuration file is written in `dir`.
+  void sentinel_of(const std::string& name, int master_port);
+
   bool running() const { return pid_ > 0; }  ///< started and not killed
   int tls_port() const { return tls_port_; }  ///< 0 unless enable_tls()
   int port() const { return port_; }         ///< the TCP port on 127.0.0.1
@@ -49,6 +53,7 @@ class redis_server {
   int port_ = 0;
   int tls_port_ = 0;
   std::vector<std::string> extra_;
+  std::vector<std::string> leading_;  // before the options: a configuration file, --sentinel
   pid_t pid_ = -1;
 };
 
