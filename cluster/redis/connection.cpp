@@ -166,6 +166,22 @@ bool connection::command(const std::vector<std::string_view>& args, reply_fn don
   return true;
 }
 
+bool connection::eval(const script& s, std::vector<std::string> args, reply_fn done) {
+  std::vector<std::string_view> line{"EVALSHA", s.sha};
+  line.insert(line.end(), args.begin(), args.end());
+  auto retry = [self = shared_from_this(), text = s.text, args = std::move(args),
+                done = std::move(done)](const redisReply* r) mutable {
+    if (!is_error(r, "NOSCRIPT")) {
+      if (done) done(r);
+      return;
+    }
+    std::vector<std::string_view> again{"EVAL", text};
+    again.insert(again.end(), args.begin(), args.end());
+    if (!self->command(again, done) && done) done(nullptr);
+  };
+  return command(line, std::move(retry));
+}
+
 bool connection::push_command(const std::vector<std::string_view>& args) {
   if (!up()) return false;
   subscribed_ = true;

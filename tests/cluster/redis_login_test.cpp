@@ -144,6 +144,15 @@ class async_client {
     thread_.join();
   }
   cluster::redis::connection& operator*() { return *conn_; }
+  /// Runs `fn` on the connection's strand and waits for it.
+  void on_strand(std::function<void()> fn) {
+    std::promise<void> done;
+    boost::asio::post(strand_, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().get();
+  }
   cluster::redis::connection* operator->() { return conn_.get(); }
 
   /// The reply text of `args` ("(null)" when the command failed).
@@ -256,6 +265,50 @@ TEST_F(RedisLogin, ReadonlyReplyReconnects) {
     ASSERT_TRUE(eventually([&] { return c->up() && c.run({"REPLICAOF", "NO", "ONE"}) == "OK"; }));
   }
   EXPECT_EQ(c.run({"SET", "k", "v"}), "OK");
+}
+
+// The script cache is empty (SCRIPT FLUSH, a new master): EVALSHA meets NOSCRIPT, EVAL with the
+// text runs it once and caches it, and the next call goes by SHA alone.
+TEST_F(RedisLogin, EvalSendsTheTextOnlyOnNoscript) {
+  async_client c(plain("", password));
+  ASSERT_TRUE(eventually([&] { return c->up(); }));
+  ASSERT_EQ(c.run({"SCRIPT", "FLUSH"}), "OK");
+  ASSERT_EQ(c.run({"CONFIG", "RESETSTAT"}), "OK");
+  const cluster::redis::script twice("return ARGV[1] .. ARGV[1]");
+  EXPECT_EQ(twice.sha.size(), 40u);
+  for (int i = 0; i < 2; ++i) {
+    std::promise<std::string> answer;
+    c.on_strand([&] {
+      ASSERT_TRUE(c->eval(twice, {"0", "ab"}, [&](const redisReply* r) {
+        answer.set_value(r ? std::string(cluster::redis::reply_text(r)) : "(null)");
+      }));
+    });
+    EXPECT_EQ(answer.get_future().get(), "abab");
+  }
+  std::error_code ec;
+  cluster::detail::redis_link admin(plain("", password), 2s);
+  ASSERT_FALSE(admin.connect());
+  auto info = admin.command({"INFO", "commandstats"}, ec);
+  ASSERT_FALSE(ec);
+  const std::string stats(cluster::redis::reply_text(info.get()));
+  EXPECT_NE(stats.find("cmdstat_evalsha:calls=2"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_eval:calls=1"), std::string::npos) << stats;
+}
+
+// The store's blocking link drops a connection that answered READONLY: the next connect finds
+// the master again.
+TEST_F(RedisLogin, BlockingLinkClosesOnReadonly) {
+  cluster::detail::redis_link link(plain("", password), 2s);
+  ASSERT_FALSE(link.connect());
+  std::error_code ec;
+  ASSERT_EQ(cluster::redis::reply_text(link.command({"REPLICAOF", "127.0.0.1", "1"}, ec).get()), "OK");
+  auto r = link.command({"SET", "k", "v"}, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(cluster::redis::is_error(r.get(), "READONLY"));
+  EXPECT_FALSE(link.connected());
+  ASSERT_FALSE(link.connect());
+  link.command({"REPLICAOF", "NO", "ONE"}, ec);
+  EXPECT_FALSE(ec);
 }
 
 }  // namespace

@@ -113,6 +113,11 @@ reply_ptr redis_link::read_reply(std::error_code& ec) {
     ec = fail(timeout ? error::timed_out : error::unavailable, "read reply: " + r.ec.message());
     return nullptr;
   }
+  // The server became a replica (a failover): reconnect, which asks the sentinels again.
+  if (redis::is_error(r.reply.get(), "READONLY")) {
+    last_error_ = "READONLY: no longer the master";
+    close();
+  }
   return std::move(r.reply);
 }
 
