@@ -70,7 +70,7 @@ asio::awaitable<void> connection::pause() {
 }
 
 asio::awaitable<void> connection::run(self_ptr self) {
-  const std::string who = "cluster (" + name_ + ")";
+  const std::string who = "cluster";  // one line for both connections of the link
   while (!stopped_) {
     if (opts_.tls && !tls_) {
       opened failed;
@@ -164,6 +164,22 @@ bool connection::command(const std::vector<std::string_view>& args, reply_fn don
   pending_.push_back(std::move(done));
   send(encode(args));
   return true;
+}
+
+bool connection::eval(const script& s, std::vector<std::string> args, reply_fn done) {
+  std::vector<std::string_view> line{"EVALSHA", s.sha};
+  line.insert(line.end(), args.begin(), args.end());
+  auto retry = [self = shared_from_this(), text = s.text, args = std::move(args),
+                done = std::move(done)](const redisReply* r) mutable {
+    if (!is_error(r, "NOSCRIPT")) {
+      if (done) done(r);
+      return;
+    }
+    std::vector<std::string_view> again{"EVAL", text};
+    again.insert(again.end(), args.begin(), args.end());
+    if (!self->command(again, done) && done) done(nullptr);
+  };
+  return command(line, std::move(retry));
 }
 
 bool connection::push_command(const std::vector<std::string_view>& args) {

@@ -17,6 +17,7 @@
 #include "cluster/redis/handshake.hpp"
 #include "cluster/redis/options.hpp"
 #include "cluster/redis/reply.hpp"
+#include "cluster/redis/script.hpp"
 #include "cluster/redis/stream.hpp"
 
 namespace cluster::redis {
@@ -48,6 +49,11 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Sends `args` (binary-safe); `done` runs once with the reply or null. False (and `done` not
   /// called) when not connected. For SUBSCRIBE/PSUBSCRIBE/UNSUBSCRIBE use push_command.
   bool command(const std::vector<std::string_view>& args, reply_fn done);
+  /// EVALSHA of `s` with `args` (numkeys, keys, arguments). On NOSCRIPT (script cache flushed,
+  /// a new master that never ran it) sends EVAL with the text, once, and `done` gets that
+  /// reply: a NOSCRIPT means the script did not run, so the retry is safe; it is queued after
+  /// commands sent meanwhile. False (and `done` not called) when not connected.
+  bool eval(const script& s, std::vector<std::string> args, reply_fn done);
   /// Sends a pub/sub command whose replies (confirmations, messages) all go to the handler set
   /// with set_push_handler. False when not connected.
   bool push_command(const std::vector<std::string_view>& args);

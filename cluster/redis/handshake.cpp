@@ -147,11 +147,13 @@ void log_open_failure(std::string_view who, const opened& o) {
   spdlog::error("{}: {} (retrying)", who, line);
 }
 
+void forget_open_failure() {
+  const std::lock_guard lock(log_mu);
+  last_failure.clear();
+}
+
 void log_opened(std::string_view who, const opened& o) {
-  {
-    const std::lock_guard lock(log_mu);
-    last_failure.clear();
-  }
+  forget_open_failure();
   spdlog::info("{}: redis connected to {}", who, printable(o.where));
 }
 

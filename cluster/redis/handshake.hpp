@@ -35,5 +35,7 @@ boost::asio::awaitable<opened> open(boost::asio::any_io_executor ex, const optio
 void log_open_failure(std::string_view who, const opened& o);
 /// Logs a successful open (info) and forgets the last failure. Thread-safe.
 void log_opened(std::string_view who, const opened& o);
+/// Forgets the last failure without a log line (the caller logs its own). Thread-safe.
+void forget_open_failure();
 
 }  // namespace cluster::redis

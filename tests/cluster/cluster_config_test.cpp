@@ -1,9 +1,11 @@
-// --cluster-redis and [cluster] redis: read, flag over file, a bad URL refused at start-up.
+// --cluster-redis and [cluster] redis: read, flag over file, a bad URL refused at start-up; the
+// password from a file or the environment, the TLS files.
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -84,6 +86,82 @@ TEST_F(ClusterConfig, MinReplicasDefaultsToNoWaitAndIsBounded) {
                app::config_error);
   app::settings v;
   EXPECT_THROW(parse({"--config", write("[cluster]\nmin_replicas_timeout_ms = 0\n")}, v),
+               app::config_error);
+}
+
+TEST_F(ClusterConfig, BadUrlErrorNeverEchoesThePassword) {
+  app::settings s;
+  try {
+    parse({"--cluster-redis", "redis://u:s3cret@host:notaport"}, s);
+    FAIL() << "accepted";
+  } catch (const app::config_error& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ClusterConfig, UrlFormsReachTheRedisOptions) {
+  app::settings s;
+  EXPECT_FALSE(parse({"--cluster-redis", "rediss://alice:pw@cache:6380/2"}, s));
+  EXPECT_TRUE(s.cluster_redis_options.tls);
+  EXPECT_EQ(s.cluster_redis_options.user, "alice");
+  EXPECT_EQ(s.cluster_redis_options.password, "pw");
+  EXPECT_EQ(s.cluster_redis_options.first().port, 6380);
+  EXPECT_EQ(s.cluster_redis_options.db, 2);
+  app::settings t;
+  EXPECT_FALSE(parse({"--cluster-redis", "redis-sentinel://s1,s2:26380/mymaster"}, t));
+  EXPECT_EQ(t.cluster_redis_options.sentinel_master, "mymaster");
+  EXPECT_EQ(t.cluster_redis_options.addresses.size(), 2u);
+}
+
+TEST_F(ClusterConfig, PasswordFromAFileWinsOverTheUrls) {
+  const auto pw = fs::temp_directory_path() / ("stompbox-redis-pw-" + std::to_string(::getpid()));
+  std::ofstream(pw) << "from-file\n";
+  app::settings s;
+  EXPECT_FALSE(parse({"--config",
+                      write("[cluster]\nredis = \"redis://:from-url@h\"\nredis_password_file = \"" +
+                            pw.string() + "\"\n")},
+                     s));
+  EXPECT_EQ(s.cluster_redis_options.password, "from-file");
+  fs::remove(pw);
+  app::settings t;  // the file is gone: refused at start-up
+  EXPECT_THROW(parse({"--config", write("[cluster]\nredis = \"redis://h\"\nredis_password_file = \"" +
+                                        pw.string() + "\"\n")},
+                     t),
+               app::config_error);
+}
+
+TEST_F(ClusterConfig, PasswordFromTheEnvironment) {
+  ::setenv("STOMPBOX_TEST_REDIS_PASSWORD", "from-env", 1);
+  const std::string file =
+      write("[cluster]\nredis = \"redis://h\"\nredis_password_env = \"STOMPBOX_TEST_REDIS_PASSWORD\"\n");
+  app::settings s;
+  EXPECT_FALSE(parse({"--config", file}, s));
+  EXPECT_EQ(s.cluster_redis_options.password, "from-env");
+  ::unsetenv("STOMPBOX_TEST_REDIS_PASSWORD");
+  app::settings t;  // not set: refused at start-up
+  EXPECT_THROW(parse({"--config", file}, t), app::config_error);
+}
+
+TEST_F(ClusterConfig, TlsFilesAreCheckedAndCarried) {
+  const auto ca = fs::temp_directory_path() / ("stompbox-redis-ca-" + std::to_string(::getpid()));
+  std::ofstream(ca) << "not checked here\n";
+  app::settings s;
+  EXPECT_FALSE(parse({"--config", write("[cluster]\nredis = \"rediss://h\"\nredis_tls_ca_file = \"" +
+                                        ca.string() + "\"\nredis_tls_server_name = \"redis.internal\"\n")},
+                     s));
+  EXPECT_EQ(s.cluster_redis_options.ca_file, ca.string());
+  EXPECT_EQ(s.cluster_redis_options.server_name, "redis.internal");
+  EXPECT_TRUE(s.cluster_redis_options.cert_file.empty());
+  app::settings t;  // a certificate without its key
+  EXPECT_THROW(parse({"--config", write("[cluster]\nredis = \"rediss://h\"\nredis_tls_cert_file = \"" +
+                                        ca.string() + "\"\n")},
+                     t),
+               app::config_error);
+  fs::remove(ca);
+  app::settings u;  // a CA file that is not there
+  EXPECT_THROW(parse({"--config", write("[cluster]\nredis = \"rediss://h\"\nredis_tls_ca_file = \"" +
+                                        ca.string() + "\"\n")},
+                     u),
                app::config_error);
 }
 

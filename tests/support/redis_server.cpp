@@ -73,6 +73,8 @@ void redis_server::start() {
   std::vector<std::string> args{exe,  "--port",       port,  "--bind",        "127.0.0.1", "--save",
                                 "",   "--appendonly", "yes", "--appendfsync", "always",    "--dir",
                                 dir_, "--logfile",    log,   "--daemonize",   "no"};
+  args.insert(args.begin() + 1, leading_.begin(), leading_.end());
+  args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;  // built before fork: the child only calls exec
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -96,6 +98,24 @@ void redis_server::start() {
   throw std::runtime_error("redis-server did not answer PING:\n" + log_tail());
 }
 
+void redis_server::add_args(std::vector<std::string> args) {
+  extra_.insert(extra_.end(), args.begin(), args.end());
+}
+
+void redis_server::enable_tls(const std::string& cert, const std::string& key,
+                              const std::string& ca) {
+  tls_port_ = free_port();
+  add_args({"--tls-port", std::to_string(tls_port_), "--tls-cert-file", cert, "--tls-key-file", key,
+            "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"});
+}
+
+void redis_server::sentinel_of(const std::string& name, int master_port) {
+  const std::string conf = dir_ + "/sentinel.conf";
+  std::ofstream(conf) << "sentinel monitor " << name << " 127.0.0.1 " << master_port << " 1\n"
+                      << "sentinel down-after-milliseconds " << name << " 1000\n";
+  leading_ = {conf, "--sentinel"};
+}
+
 void redis_server::kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGCONT);  // a paused server must not linger
@@ -113,7 +133,8 @@ void redis_server::resume() {
   if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
-// PONG only once the AOF is loaded (before that Redis answers -LOADING).
+// PONG only once the AOF is loaded (before that Redis answers -LOADING); a server that wants a
+// password answers -NOAUTH once loaded.
 bool redis_server::answers_ping() const {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -125,7 +146,8 @@ bool redis_server::answers_ping() const {
       ::send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
     char buf[64] = {};
     const auto n = ::recv(fd, buf, sizeof buf - 1, 0);
-    ok = n > 0 && std::string(buf, static_cast<std::size_t>(n)).rfind("+PONG", 0) == 0;
+    const std::string reply(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    ok = reply.rfind("+PONG", 0) == 0 || reply.rfind("-NOAUTH", 0) == 0;
   }
   ::close(fd);
   return ok;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace test_support {
 
@@ -29,7 +30,18 @@ class redis_server {
   void pause();
   void resume();  ///< undoes pause()
 
+  /// Extra redis-server arguments for every later start(): `{"--requirepass", "pw"}`, an ACL
+  /// user `{"--user", "alice", "on", ">secret", "~*", "&*", "+@all"}`...
+  void add_args(std::vector<std::string> args);
+  /// Serves TLS too, on tls_port(), with these PEM files; clients need no certificate.
+  void enable_tls(const std::string& cert, const std::string& key, const std::string& ca);
+
+  /// Runs as a Sentinel (redis-server --sentinel) watching master `name` at 127.0.0.1:`port`
+  /// (quorum 1); call before start(). Its configuration file is written in `dir`.
+  void sentinel_of(const std::string& name, int master_port);
+
   bool running() const { return pid_ > 0; }  ///< started and not killed
+  int tls_port() const { return tls_port_; }  ///< 0 unless enable_tls()
   int port() const { return port_; }         ///< the TCP port on 127.0.0.1
   std::string url() const;                   ///< "redis://127.0.0.1:{port}"
 
@@ -39,6 +51,9 @@ class redis_server {
 
   std::string dir_;
   int port_ = 0;
+  int tls_port_ = 0;
+  std::vector<std::string> extra_;
+  std::vector<std::string> leading_;  // before the options: a configuration file, --sentinel
   pid_t pid_ = -1;
 };
 

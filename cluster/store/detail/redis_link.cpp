@@ -84,9 +84,12 @@ std::error_code redis_link::connect() {
   if (where_.tls && !tls_) return fail(error::unavailable, tls_error_);
   redis::opened o = run(redis::open(io_.get_executor(), where_, tls_, timeout_, nullptr));
   if (!o.conn) {
-    redis::log_open_failure("redis store", o);
+    // The same words as the cluster link's connections: one line for the node, whichever of
+    // its connections meets the failure first.
+    redis::log_open_failure("cluster", o);
     return fail(error::unavailable, "redis " + redis::printable(o.where) + " " + o.reason);
   }
+  redis::forget_open_failure();  // the store logs "connected ..., writable" itself
   stream_ = std::move(o.conn);
   return {};
 }
@@ -109,6 +112,11 @@ reply_ptr redis_link::read_reply(std::error_code& ec) {
     const bool timeout = r.ec == std::errc::timed_out;
     ec = fail(timeout ? error::timed_out : error::unavailable, "read reply: " + r.ec.message());
     return nullptr;
+  }
+  // The server became a replica (a failover): reconnect, which asks the sentinels again.
+  if (redis::is_error(r.reply.get(), "READONLY")) {
+    last_error_ = "READONLY: no longer the master";
+    close();
   }
   return std::move(r.reply);
 }
