@@ -80,7 +80,7 @@ asio::awaitable<void> connection::run(self_ptr self) {
       co_await pause();
       continue;
     }
-    opened o = co_await open(strand_, opts_, tls_, open_timeout, &opening_);
+    opened o = co_await open(strand_, opts_, tls_, open_timeout, &opening_, &stopped_);
     if (stopped_) co_return;
     if (!o.conn) {
       log_open_failure(who, o);

@@ -39,7 +39,12 @@ bool is_error_reply(const stream::result& r) {
 boost::asio::awaitable<std::shared_ptr<stream>> connect_to(
     boost::asio::any_io_executor ex, const address& a, const options& o,
     std::shared_ptr<boost::asio::ssl::context> tls, std::chrono::milliseconds timeout,
-    std::weak_ptr<stream>* current, opened& out) {
+    std::weak_ptr<stream>* current, const bool* abandoned, opened& out) {
+  if (abandoned != nullptr && *abandoned) {
+    out.ec = std::make_error_code(std::errc::operation_canceled);
+    out.reason = "abandoned";
+    co_return nullptr;
+  }
   auto s = std::make_shared<stream>(ex, tls);
   if (current != nullptr) *current = s;
   s->expires_after(timeout);
@@ -62,10 +67,11 @@ boost::asio::awaitable<std::shared_ptr<stream>> connect_to(
 boost::asio::awaitable<bool> find_master(boost::asio::any_io_executor ex, const options& o,
                                          std::shared_ptr<boost::asio::ssl::context> tls,
                                          std::chrono::milliseconds timeout,
-                                         std::weak_ptr<stream>* current, opened& out) {
+                                         std::weak_ptr<stream>* current, const bool* abandoned,
+                                         opened& out) {
   for (const address& sentinel : o.addresses) {
     out.where = sentinel;
-    auto s = co_await connect_to(ex, sentinel, o, tls, timeout, current, out);
+    auto s = co_await connect_to(ex, sentinel, o, tls, timeout, current, abandoned, out);
     if (!s) continue;
     auto r = co_await s->command(sentinel_query(o));
     const redisReply* a = r.reply.get();
@@ -122,13 +128,13 @@ std::string last_failure;  // guarded by log_mu
 boost::asio::awaitable<opened> open(boost::asio::any_io_executor ex, const options& o,
                                     std::shared_ptr<boost::asio::ssl::context> tls,
                                     std::chrono::milliseconds timeout,
-                                    std::weak_ptr<stream>* current) {
+                                    std::weak_ptr<stream>* current, const bool* abandoned) {
   opened out;
   out.where = o.first();
-  if (!o.sentinel_master.empty() && !co_await find_master(ex, o, tls, timeout, current, out)) {
+  if (!o.sentinel_master.empty() && !co_await find_master(ex, o, tls, timeout, current, abandoned, out)) {
     co_return out;
   }
-  auto s = co_await connect_to(ex, out.where, o, tls, timeout, current, out);
+  auto s = co_await connect_to(ex, out.where, o, tls, timeout, current, abandoned, out);
   if (!s || !co_await log_in(*s, o, out)) co_return out;
   s->expires_never();
   out.conn = std::move(s);

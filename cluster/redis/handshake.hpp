@@ -22,13 +22,15 @@ struct opened {
   std::string reason;            ///< for the log: "refused AUTH: WRONGPASS ...", "TLS: ..."
 };
 
-/// Opens a connection as `o` says, each step bounded by `timeout`. `tls` null = plain (the
-/// caller built it once with make_tls_context). `current` (if not null) always names the stream
-/// being used, so that the owner can close() it to abandon the attempt. Runs on `ex`.
+/// Opens a connection as `o` says; each server's connect, TLS and login bounded by `timeout`.
+/// `tls` null = plain (the caller built it once with make_tls_context). `current` (if not null)
+/// always names the stream being used, so that the owner can close() it to abandon the
+/// attempt; with `abandoned` (if not null) set too, no further server is tried. Runs on `ex`.
 boost::asio::awaitable<opened> open(boost::asio::any_io_executor ex, const options& o,
                                     std::shared_ptr<boost::asio::ssl::context> tls,
                                     std::chrono::milliseconds timeout,
-                                    std::weak_ptr<stream>* current);
+                                    std::weak_ptr<stream>* current,
+                                    const bool* abandoned = nullptr);
 
 /// Logs a failure to open (warn), once: not again while the same text repeats, from any
 /// connection, until log_opened. Thread-safe.

@@ -2,7 +2,7 @@
 // The durable store on Redis, for several stompbox nodes sharing users (issue #8): one Redis
 // stream per queue, a store-wide seq from one Redis counter, group commit by pipelining.
 //
-// Threads: like sqlite_store, this adapter owns ONE worker thread (blocking hiredis never runs
+// Threads: like sqlite_store, this adapter owns ONE worker thread (blocking Redis I/O never runs
 // on an io thread). append, remove, load_async and the expiry purges are queued to it; it sends
 // everything queued (up to max_batch / max_batch_bytes) as one MULTI/EXEC transaction in one
 // pipeline (one round trip), then runs completions in submission order. Why MULTI/EXEC and not a
