@@ -24,6 +24,18 @@ from lib.client import Closed, TcpStomp  # noqa: E402,F401
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
+def terminate(proc):
+    """SIGTERM to a process we started (None or already gone: nothing), SIGKILL after 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(predicate, timeout=20.0, what="condition"):
     """Polls `predicate` every 50 ms; raises AssertionError naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
@@ -120,14 +132,7 @@ class RedisServer:
 
     def stop(self):
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
 
     def numsub(self, channel):
         r = Resp(self.port)

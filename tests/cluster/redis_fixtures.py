@@ -13,7 +13,7 @@ import socket
 import ssl
 import subprocess
 
-from cluster_lib import HOST, REDIS_SERVER, Resp, free_port, skip, wait_until
+from cluster_lib import HOST, REDIS_SERVER, Resp, free_port, skip, terminate, wait_until
 
 REDIS_SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -92,14 +92,7 @@ class Process:
 
     def stop(self):
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
 
 
 def server_lines(proc, port_lines):

@@ -20,6 +20,7 @@
 #include <boost/asio/post.hpp>
 
 #include "cluster/redis/connection.hpp"
+#include "tests/cluster/redis_async_client.hpp"
 #include "cluster/store/detail/redis_link.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -27,6 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using cluster::redis::options;
+using test_support::async_client;
 namespace fs = std::filesystem;
 
 constexpr const char* password = "hunter2";
@@ -128,54 +130,6 @@ class RedisLogin : public ::testing::Test {
 fs::path RedisLogin::dir_;
 std::unique_ptr<test_support::redis_server> RedisLogin::server_;
 
-/// An async connection on its own io_context thread.
-class async_client {
- public:
-  explicit async_client(options o)
-      : strand_(boost::asio::make_strand(ioc_)),
-        conn_(std::make_shared<cluster::redis::connection>(strand_, std::move(o), "test", nullptr,
-                                                           nullptr)) {
-    boost::asio::post(strand_, [c = conn_] { c->start(); });
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~async_client() {
-    boost::asio::post(strand_, [c = conn_] { c->stop(); });
-    work_.reset();
-    thread_.join();
-  }
-  cluster::redis::connection& operator*() { return *conn_; }
-  /// Runs `fn` on the connection's strand and waits for it.
-  void on_strand(std::function<void()> fn) {
-    std::promise<void> done;
-    boost::asio::post(strand_, [&] {
-      fn();
-      done.set_value();
-    });
-    done.get_future().get();
-  }
-  cluster::redis::connection* operator->() { return conn_.get(); }
-
-  /// The reply text of `args` ("(null)" when the command failed).
-  std::string run(std::vector<std::string> args) {
-    std::promise<std::string> answer;
-    boost::asio::post(strand_, [&] {
-      std::vector<std::string_view> views(args.begin(), args.end());
-      const bool sent = conn_->command(views, [&](const redisReply* r) {
-        answer.set_value(r ? std::string(cluster::redis::reply_text(r)) : "(null)");
-      });
-      if (!sent) answer.set_value("(not sent)");
-    });
-    return answer.get_future().get();
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      ioc_.get_executor()};
-  cluster::redis::connection::strand_type strand_;
-  std::shared_ptr<cluster::redis::connection> conn_;
-  std::thread thread_;
-};
 
 TEST_F(RedisLogin, AsyncConnectionLogsInWithThePassword) {
   async_client c(plain("", password));

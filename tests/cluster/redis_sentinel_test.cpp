@@ -15,6 +15,7 @@
 #include <boost/asio/post.hpp>
 
 #include "cluster/redis/connection.hpp"
+#include "tests/cluster/redis_async_client.hpp"
 #include "cluster/store/detail/redis_link.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -22,6 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using cluster::redis::options;
+using test_support::async_client;
 namespace fs = std::filesystem;
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -82,41 +84,6 @@ class RedisSentinel : public ::testing::Test {
   std::unique_ptr<test_support::redis_server> master_, replica_, sentinel_, dead_;
 };
 
-class async_client {
- public:
-  explicit async_client(options o)
-      : strand_(boost::asio::make_strand(ioc_)),
-        conn_(std::make_shared<cluster::redis::connection>(strand_, std::move(o), "test", nullptr,
-                                                           nullptr)) {
-    boost::asio::post(strand_, [c = conn_] { c->start(); });
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~async_client() {
-    boost::asio::post(strand_, [c = conn_] { c->stop(); });
-    work_.reset();
-    thread_.join();
-  }
-  cluster::redis::connection* operator->() { return conn_.get(); }
-  std::string run(std::vector<std::string> args) {
-    std::promise<std::string> answer;
-    boost::asio::post(strand_, [&] {
-      std::vector<std::string_view> views(args.begin(), args.end());
-      if (!conn_->command(views, [&](const redisReply* r) {
-            answer.set_value(r ? std::string(cluster::redis::reply_text(r)) : "(null)");
-          }))
-        answer.set_value("(not sent)");
-    });
-    return answer.get_future().get();
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      ioc_.get_executor()};
-  cluster::redis::connection::strand_type strand_;
-  std::shared_ptr<cluster::redis::connection> conn_;
-  std::thread thread_;
-};
 
 TEST_F(RedisSentinel, FindsTheMasterAskingTheSentinelsInOrder) {
   async_client c(via_sentinels("mymaster"));
