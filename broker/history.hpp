@@ -53,34 +53,38 @@ struct history_read {
 
 /// The port for topic history (as store::store is for user queues): the in-memory
 /// implementation now, a shared one (Redis streams) later. Thread-safe. The caller (the
-/// broker's detail::history_gate) serialises append with the fan-out of the same topic, so
-/// offsets reach subscribers in order; implementations need not order anything themselves.
+/// broker's detail::history_gate) serialises next_position + append with the fan-out of the same
+/// topic, so offsets reach subscribers in order; implementations need not order anything.
 class history {
  public:
   virtual ~history() = default;
 
-  /// Changes whenever the kept offsets start again (a restart of an in-memory history).
-  virtual const std::string& epoch() const = 0;
-
   /// Whether the concrete topic `name` (canonical, "/topic/room.1") keeps history.
   virtual bool keeps(std::string_view name) const = 0;
 
-  /// The offset the next message of `name` gets (last one + 1). Only under the topic's gate.
-  virtual std::uint64_t next_offset(const std::string& name) = 0;
+  /// Where the next message of `name` goes: the topic's epoch (it changes whenever the topic's
+  /// offsets start again at 1) and its last offset + 1. Only under the topic's gate.
+  virtual history_position next_position(const std::string& name) = 0;
 
-  /// Keeps `m` (of a topic that keeps() history, carrying its x-position) as `offset`, which is
-  /// next_offset(name). Drops what is past its rule's bounds (count, age, the server's byte
+  /// Keeps `m` (of a topic that keeps() history, carrying its x-position) at `at`, which is
+  /// next_position(name). Drops what is past its rule's bounds (count, age, the server's byte
   /// budget); when the budget has no room even for `m` alone, nothing of the topic is kept.
-  virtual void append(const std::string& name, std::uint64_t offset, message_ptr m,
+  virtual void append(const std::string& name, const history_position& at, message_ptr m,
                       std::chrono::system_clock::time_point now) = 0;
 
-  /// The messages of `name` after `offset` that are kept and not older than max_age at `now`,
-  /// and whether they are all of them (history_read::complete).
-  virtual history_read read_after(const std::string& name, std::uint64_t offset,
+  /// The messages of `name` after `from` that are kept and not older than max_age at `now`,
+  /// and whether they are all of them (history_read::complete; false when `from.epoch` is not
+  /// the topic's). An empty `from.epoch`: every kept message, whatever the epoch.
+  virtual history_read read_after(const std::string& name, const history_position& from,
                                   std::chrono::system_clock::time_point now) = 0;
 
   /// The concrete topics with kept messages whose path `pattern` matches.
   virtual std::vector<std::string> topics_matching(const topic_matcher& pattern) = 0;
+
+  /// Forgets the topics with nothing kept any more (aged out, or dropped at the byte budget),
+  /// so that what a topic costs ends with its messages; such a topic's next message starts a
+  /// new epoch at offset 1. Only while no topic step runs (the gate held exclusively).
+  virtual void purge(std::chrono::system_clock::time_point now) = 0;
 };
 
 }  // namespace broker

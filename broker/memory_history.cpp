@@ -69,10 +69,26 @@ bool memory_history::keeps(std::string_view name) const {
   return !rules_.empty() && rule_for(name) != nullptr;
 }
 
-std::uint64_t memory_history::next_offset(const std::string& name) {
-  std::lock_guard lock(mutex_);
+// Null for a topic no rule keeps.
+memory_history::ring* memory_history::find_or_add_locked(const std::string& name) {
   auto it = topics_.find(name);
-  return it == topics_.end() ? 1 : it->second.last + 1;
+  if (it != topics_.end()) return &it->second;
+  const history_rule* rule = rule_for(name);
+  if (!rule) return nullptr;
+  ring& r = topics_[name];
+  r.rule = rule;
+  r.epoch = purges_ == 0 ? epoch_ : epoch_ + "." + std::to_string(purges_);
+  // Accepted even past the budget, as a message already accepted: the ring's own messages are
+  // what give way (charge_locked), and purge ends this charge with them.
+  if (held_) r.own = held_bytes(*held_, topic_overhead + name.size());
+  return &r;
+}
+
+history_position memory_history::next_position(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  const ring* r = find_or_add_locked(name);
+  if (!r) return {};
+  return {r->epoch, r->last + 1};
 }
 
 // Oldest first: past max_messages, or older than max_age.
@@ -101,12 +117,13 @@ bool memory_history::charge_locked(ring& r, std::size_t bytes, std::optional<hel
   return true;
 }
 
-void memory_history::append(const std::string& name, std::uint64_t offset, message_ptr m,
+void memory_history::append(const std::string& name, const history_position& at, message_ptr m,
                             std::chrono::system_clock::time_point now) {
   std::lock_guard lock(mutex_);
-  ring& r = topics_[name];
-  if (!r.rule) r.rule = rule_for(name);
-  if (!r.rule) return;
+  ring* found = find_or_add_locked(name);
+  if (!found || found->epoch != at.epoch) return;  // not next_position's: never under the gate
+  ring& r = *found;
+  const std::uint64_t offset = at.offset;
   r.last = offset;
   // Never backwards within a topic, so the append times keep offset order.
   if (!r.entries.empty()) now = std::max(now, r.entries.back().kept.appended);
@@ -117,16 +134,18 @@ void memory_history::append(const std::string& name, std::uint64_t offset, messa
   trim_locked(r, now);
 }
 
-history_read memory_history::read_after(const std::string& name, std::uint64_t offset,
+history_read memory_history::read_after(const std::string& name, const history_position& from,
                                         std::chrono::system_clock::time_point now) {
   history_read out;
+  const std::uint64_t offset = from.offset;
   std::lock_guard lock(mutex_);
   auto it = topics_.find(name);
   if (it == topics_.end()) {
-    out.complete = offset == 0;  // nothing was ever published here since the epoch began
+    out.complete = offset == 0;  // nothing kept, and the client saw nothing either
     return out;
   }
   ring& r = it->second;
+  if (!from.epoch.empty() && from.epoch != r.epoch) return out;  // offsets of another history
   trim_locked(r, now);
   const std::uint64_t first = r.entries.empty() ? r.last + 1 : r.entries.front().kept.offset;
   out.complete = offset <= r.last && first <= offset + 1;
@@ -145,6 +164,21 @@ std::vector<std::string> memory_history::topics_matching(const topic_matcher& pa
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void memory_history::purge(std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::size_t before = topics_.size();
+  for (auto it = topics_.begin(); it != topics_.end();) {
+    trim_locked(it->second, now);
+    it = it->second.entries.empty() ? topics_.erase(it) : std::next(it);
+  }
+  if (topics_.size() != before) ++purges_;
+}
+
+std::size_t memory_history::topics() const {
+  std::lock_guard lock(mutex_);
+  return topics_.size();
 }
 
 std::size_t memory_history::kept() const {

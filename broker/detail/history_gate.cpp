@@ -65,9 +65,9 @@ void history_gate::route(const message_ptr& m, std::chrono::system_clock::time_p
   const std::string& name = m->target.name;
   std::shared_lock all(gate_);
   std::lock_guard one(stripe(name));
-  const std::uint64_t offset = history_->next_offset(name);
-  message_ptr stamped = with_position(m, format_position(history_->epoch(), offset));
-  history_->append(name, offset, stamped, now);
+  const history_position at = history_->next_position(name);
+  message_ptr stamped = with_position(m, format_position(at.epoch, at.offset));
+  history_->append(name, at, stamped, now);
   reg_.route(stamped);
 }
 
@@ -87,14 +87,20 @@ recovery history_gate::subscribe(const subscriber& who, const destination& d,
   return read_one(d, from, now);
 }
 
+void history_gate::purge(std::chrono::system_clock::time_point now) {
+  if (!history_) return;
+  std::unique_lock all(gate_);  // no topic step may see its ring go between its calls
+  history_->purge(now);
+}
+
 recovery history_gate::read_one(const destination& d, const recover_request& from,
                                 std::chrono::system_clock::time_point now) {
   if (!keeps(d)) return {};
   const auto it = std::find_if(from.positions.begin(), from.positions.end(), [&](const auto& p) {
     return !from.listed || p.first == d.name;
   });
-  if (it == from.positions.end() || it->second.epoch != history_->epoch()) return {};
-  history_read r = history_->read_after(d.name, it->second.offset, now);
+  if (it == from.positions.end()) return {};
+  history_read r = history_->read_after(d.name, it->second, now);
   if (!r.complete) return {};
   recovery out;
   out.recovered = true;
@@ -120,8 +126,8 @@ recovery history_gate::read_pattern(const destination& d, const recover_request&
   for (const auto& [name, pos] : from.positions) {
     destination topic;
     if (parse_destination(name, topic) || !pattern.matches(topic.path())) continue;  // not ours
-    if (!keeps(topic) || pos.epoch != history_->epoch()) return {};
-    history_read r = history_->read_after(name, pos.offset, now);
+    if (!keeps(topic)) return {};
+    history_read r = history_->read_after(name, pos, now);
     if (!r.complete) return {};
     if (r.seen_at && (!in_step || *r.seen_at > *in_step)) in_step = r.seen_at;
     named.insert(name);
@@ -129,7 +135,7 @@ recovery history_gate::read_pattern(const destination& d, const recover_request&
   }
   for (const std::string& name : history_->topics_matching(pattern)) {
     if (named.contains(name)) continue;
-    history_read r = history_->read_after(name, 0, now);
+    history_read r = history_->read_after(name, history_position{}, now);  // all kept
     if (r.messages.empty()) continue;
     if (!in_step) return {};
     for (kept_message& k : r.messages) {

@@ -61,7 +61,9 @@ class history_gate {
   recovery subscribe(const subscriber& who, const destination& d, const recover_request& from,
                      std::chrono::system_clock::time_point now, std::uint64_t& handle);
 
-  history* store() const noexcept { return history_.get(); }
+  /// Lets the history forget topics with nothing kept (history::purge); from broker::tick.
+  /// Holds every topic step back while it runs (one pass over the topics).
+  void purge(std::chrono::system_clock::time_point now);
 
  private:
   std::mutex& stripe(const std::string& name);

@@ -38,8 +38,13 @@ broker::history_rule rule(std::string pattern, std::size_t max_messages,
 
 void append_n(broker::history& h, const std::string& topic, int n, clock_type::time_point now) {
   for (int i = 0; i < n; ++i) {
-    h.append(topic, h.next_offset(topic), message_to(topic, std::to_string(i)), now);
+    h.append(topic, h.next_position(topic), message_to(topic, std::to_string(i)), now);
   }
+}
+
+// After `offset` in the history's first epoch.
+broker::history_position at(const broker::memory_history& h, std::uint64_t offset) {
+  return {h.epoch(), offset};
 }
 
 TEST(MemoryHistory, KeepsOnlyTopicsItsRulesMatch) {
@@ -56,19 +61,21 @@ TEST(MemoryHistory, RingKeepsTheLastMaxMessages) {
   broker::memory_history h({rule("/topic/#", 3)}, nullptr);
   const auto now = clock_type::now();
   append_n(h, "/topic/a", 5, now);
-  EXPECT_EQ(h.next_offset("/topic/a"), 6u);
+  EXPECT_EQ(h.next_position("/topic/a").offset, 6u);
+  EXPECT_EQ(h.next_position("/topic/a").epoch, h.epoch());
+  EXPECT_FALSE(h.read_after("/topic/a", {"other", 5}, now).complete);  // another epoch
   EXPECT_EQ(h.kept(), 3u);
-  const auto from2 = h.read_after("/topic/a", 2, now);  // oldest kept is 3: reaches back
+  const auto from2 = h.read_after("/topic/a", at(h, 2), now);  // oldest kept is 3: reaches back
   EXPECT_TRUE(from2.complete);
   EXPECT_EQ(offsets(from2), (std::vector<std::uint64_t>{3, 4, 5}));
   EXPECT_FALSE(from2.seen_at);  // 2 itself is gone
-  EXPECT_FALSE(h.read_after("/topic/a", 1, now).complete);  // 2 is gone: a gap
-  const auto from5 = h.read_after("/topic/a", 5, now);
+  EXPECT_FALSE(h.read_after("/topic/a", at(h, 1), now).complete);  // 2 is gone: a gap
+  const auto from5 = h.read_after("/topic/a", at(h, 5), now);
   EXPECT_TRUE(from5.complete);  // up to date
   EXPECT_TRUE(from5.messages.empty());
-  EXPECT_FALSE(h.read_after("/topic/a", 6, now).complete);  // never reached
-  EXPECT_TRUE(h.read_after("/topic/never", 0, now).complete);
-  EXPECT_FALSE(h.read_after("/topic/never", 1, now).complete);
+  EXPECT_FALSE(h.read_after("/topic/a", at(h, 6), now).complete);  // never reached
+  EXPECT_TRUE(h.read_after("/topic/never", at(h, 0), now).complete);
+  EXPECT_FALSE(h.read_after("/topic/never", at(h, 1), now).complete);
 }
 
 TEST(MemoryHistory, DropsMessagesOlderThanMaxAge) {
@@ -76,31 +83,51 @@ TEST(MemoryHistory, DropsMessagesOlderThanMaxAge) {
   const auto t0 = clock_type::now();
   append_n(h, "/topic/a", 2, t0);
   append_n(h, "/topic/a", 1, t0 + std::chrono::seconds(5));
-  const auto r = h.read_after("/topic/a", 0, t0 + std::chrono::seconds(11));
+  const auto r = h.read_after("/topic/a", at(h, 0), t0 + std::chrono::seconds(11));
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(offsets(r), (std::vector<std::uint64_t>{3}));
-  EXPECT_TRUE(h.read_after("/topic/a", 2, t0 + std::chrono::seconds(11)).complete);
+  EXPECT_TRUE(h.read_after("/topic/a", at(h, 2), t0 + std::chrono::seconds(11)).complete);
 }
 
 TEST(MemoryHistory, ChargesTheServerBudgetAndGivesWayAtIt) {
   const std::size_t one = broker::held_size(*message_to("/topic/a", "0"));
-  auto budget = std::make_shared<broker::byte_budget>(one * 2 + one / 2);
+  const std::size_t own = broker::memory_history::topic_overhead + std::string("/topic/a").size();
+  auto budget = std::make_shared<broker::byte_budget>(own + one * 2 + one / 2);
   {
     broker::memory_history h({rule("/topic/#", 100)}, budget);
     const auto now = clock_type::now();
     append_n(h, "/topic/a", 2, now);
-    EXPECT_EQ(budget->used(), 2 * one);
+    EXPECT_EQ(budget->used(), own + 2 * one);
     append_n(h, "/topic/a", 1, now);  // no room for a third: the oldest makes room
-    EXPECT_EQ(budget->used(), 2 * one);
-    EXPECT_EQ(offsets(h.read_after("/topic/a", 1, now)), (std::vector<std::uint64_t>{2, 3}));
+    EXPECT_EQ(budget->used(), own + 2 * one);
+    EXPECT_EQ(offsets(h.read_after("/topic/a", at(h, 1), now)), (std::vector<std::uint64_t>{2, 3}));
     budget->charge(budget->limit());  // someone else holds it all: nothing of a can stay
     append_n(h, "/topic/a", 1, now);
     EXPECT_EQ(h.kept(), 0u);
-    EXPECT_FALSE(h.read_after("/topic/a", 3, now).complete);  // 4 was never kept
-    EXPECT_TRUE(h.read_after("/topic/a", 4, now).complete);
+    EXPECT_FALSE(h.read_after("/topic/a", at(h, 3), now).complete);  // 4 was never kept
+    EXPECT_TRUE(h.read_after("/topic/a", at(h, 4), now).complete);
     budget->release(budget->limit());
   }
   EXPECT_EQ(budget->used(), 0u);  // everything kept is released with the history
+}
+
+TEST(MemoryHistory, PurgeForgetsEmptyTopicsAndTheirNextMessageStartsANewEpoch) {
+  auto budget = std::make_shared<broker::byte_budget>(0);
+  broker::memory_history h({rule("/topic/#", 100, std::chrono::seconds(10))}, budget);
+  const auto t0 = clock_type::now();
+  append_n(h, "/topic/old", 3, t0);
+  append_n(h, "/topic/new", 1, t0 + std::chrono::seconds(8));
+  const std::size_t both = budget->used();
+  h.purge(t0 + std::chrono::seconds(9));
+  EXPECT_EQ(h.topics(), 2u);  // nothing aged out yet
+  h.purge(t0 + std::chrono::seconds(11));
+  EXPECT_EQ(h.topics(), 1u);  // old's messages aged out: the topic costs nothing any more
+  EXPECT_LT(budget->used(), both - 3 * broker::held_size(*message_to("/topic/old", "0")));
+  const broker::history_position next = h.next_position("/topic/old");
+  EXPECT_EQ(next.offset, 1u);
+  EXPECT_EQ(next.epoch, h.epoch() + ".1");  // so a client's old:2 can never mean a new message
+  EXPECT_FALSE(h.read_after("/topic/old", at(h, 2), t0 + std::chrono::seconds(11)).complete);
+  EXPECT_EQ(h.next_position("/topic/new").epoch, h.epoch());
 }
 
 TEST(RecoverFrom, ParsesPlainAndListedForms) {
