@@ -247,6 +247,7 @@ void broker::tick() {
     }
   }
   core.users.retry_failed_loads();
+  core.history.purge(now);
   const std::size_t expired = core.reg.purge_expired();
   core.counters.messages_expired.fetch_add(expired, std::memory_order_relaxed);
 }
