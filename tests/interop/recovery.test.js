@@ -18,7 +18,10 @@ const WebSocket = require('ws');
 const { startBroker } = require('./lib/broker');
 const { Inbox, unique, waitUntil } = require('./lib/inbox');
 const { startProxy } = require('./lib/proxy');
-const { writeUsersFile, adminCloseSession } = require('./lib/admin');
+const { adminCloseSession } = require('./lib/admin');
+const {
+  ADMIN, READER, WRITER, login, numbers, offsetsOf, writeRecoveryConfig,
+} = require('./lib/recovery_fixture');
 const { RecoveringSubscription } = require('./lib/recovery');
 const {
   newClient, connectedClient, receiptFor, publishConfirmed, publishSteadily, shutdown,
@@ -27,45 +30,7 @@ const {
 const COUNT = 1000;
 const CUT_AFTER = 300; // messages the subscriber has when its connection is cut
 const WAIT_MS = 30000;
-const ADMIN = { name: 'root', password: 'root-pw', roles: ['admin'] };
-const READER = { name: 'reader', password: 'reader-pw', roles: ['user'] };
-const WRITER = { name: 'writer', password: 'writer-pw', roles: ['user'] };
-const login = (u) => ({ connectHeaders: { login: u.name, passcode: u.password } });
-const numbers = (n) => Array.from({ length: n }, (_, i) => String(i + 1));
-
-/** The broker config of these tests: a users file (for the admin close) and three histories. */
-function writeConfig(dir) {
-  writeUsersFile(dir, [ADMIN, READER, WRITER]);
-  const config = path.join(dir, 'stompbox.toml');
-  fs.writeFileSync(config, `[auth]
-users_file = "users.toml"
-
-[[history]]
-pattern = "/topic/recovery.*"
-max_messages = 2000
-max_age_seconds = 300
-
-[[history]]
-pattern = "/topic/short.*"
-max_messages = 10
-max_age_seconds = 300
-
-[[history]]
-pattern = "/topic/wild.*"
-max_messages = 2000
-max_age_seconds = 300
-`);
-  return config;
-}
-
-/** Offsets of `x-position` headers, checked to share one epoch. */
-function offsetsOf(messages) {
-  const positions = messages.map((m) => m.headers['x-position']);
-  assert.ok(positions.every(Boolean), 'every MESSAGE carries x-position');
-  const epochs = new Set(positions.map((p) => p.slice(0, p.lastIndexOf(':'))));
-  assert.equal(epochs.size, 1, `one epoch: ${[...epochs]}`);
-  return positions.map((p) => Number(p.slice(p.lastIndexOf(':') + 1)));
-}
+const positionsOf = (messages) => messages.map((m) => m.headers['x-position']);
 
 describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
   let dir;
@@ -75,7 +40,7 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-recovery-'));
-    broker = await startBroker(['--config', writeConfig(dir)]);
+    broker = await startBroker(['--config', writeRecoveryConfig(dir)]);
     proxy = await startProxy(broker.wsPort);
   });
 
@@ -138,7 +103,7 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
       `cut with ${hadAtCut} received, ${sentAtResubscribe} sent at resubscribe: a real gap`);
     const bodies = sub.messages.map((m) => m.body);
     assert.deepEqual(bodies, [...numbers(COUNT), 'end'], 'all 1,000, in order, exactly once');
-    assert.deepEqual(offsetsOf(sub.messages), numbers(COUNT + 1).map(Number),
+    assert.deepEqual(offsetsOf(positionsOf(sub.messages)), numbers(COUNT + 1).map(Number),
       'x-position offsets 1..1001 on one epoch');
     await shutdown(publisher);
     await shutdown(sub.client);
@@ -194,8 +159,9 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
     assert.equal(recovered, true, 'RECEIPT x-recovered:true');
     for (const t of topics) {
       const mine = sub.messages.filter((m) => m.headers.destination === t);
-      assert.deepEqual(mine.map((m) => m.body), [...numbers(200), 'end'], `${t}: all, in order, once`);
-      assert.deepEqual(offsetsOf(mine), numbers(201).map(Number));
+      assert.deepEqual(mine.map((m) => m.body), [...numbers(200), 'end'],
+        `${t}: all, in order, once`);
+      assert.deepEqual(offsetsOf(positionsOf(mine)), numbers(201).map(Number));
     }
     await shutdown(publisher);
     await shutdown(sub.client);
@@ -207,13 +173,14 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
     assert.equal(await sub.receipts.next(WAIT_MS), null);
     const publisher = await connectedClient(broker.wsUrl, login(WRITER));
     clients.push(publisher);
-    for (let i = 1; i <= 3; i++) await publishConfirmed(publisher, { destination: dest, body: `${i}` });
+    const send = (body) => publishConfirmed(publisher, { destination: dest, body });
+    for (let i = 1; i <= 3; i++) await send(`${i}`);
     await waitUntil('3 messages', () => sub.messages.length === 3, WAIT_MS);
     proxy.cut({ down: true }); // a long outage: reconnects fail until up()
-    for (let i = 4; i <= 40; i++) await publishConfirmed(publisher, { destination: dest, body: `${i}` });
+    for (let i = 4; i <= 40; i++) await send(`${i}`);
     proxy.up();
     assert.equal(await sub.receipts.next(WAIT_MS), false, 'RECEIPT x-recovered:false');
-    await publishConfirmed(publisher, { destination: dest, body: 'live' });
+    await send('live');
     await waitUntil('the live message', () => sub.messages.some((m) => m.body === 'live'), WAIT_MS);
     // Still subscribed: live messages flow; the 37 missed ones are not all there (reload).
     assert.ok(sub.messages.length < 3 + 37 + 1, `${sub.messages.length} messages`);
