@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 #include "app/config_hardening.hpp"
+#include "app/config_history.hpp"
 #include "broker/message.hpp"
 #include "app/config_proxies.hpp"
 #include "cluster/redis_url.hpp"
@@ -65,11 +66,14 @@ bool is_auth_table(const std::string& name) {
   return name == "auth" || name == "jwt" || name == "acl";
 }
 
+// Arrays of tables read (and checked for typos) by their own readers.
+bool is_table_array(const std::string& name) { return name == "history"; }
+
 void check_keys(const toml::table& table, const std::string& prefix) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     const std::string full = prefix.empty() ? name : prefix + "." + name;
-    if (prefix.empty() && is_auth_table(name)) continue;
+    if (prefix.empty() && (is_auth_table(name) || is_table_array(name))) continue;
     if (prefix.empty() || node.is_table()) {
       if (!node.is_table() || !known_keys().contains(full))
         throw config_error("unknown table [" + full + "]");
@@ -246,6 +250,7 @@ void load_config_file(const std::string& path, settings& out) {
   read(root, "log.level", out.log_level);
   detail::read_hardening(root, out);
   detail::read_proxies(root, out);
+  detail::read_history(root, out);
   read(root, "store.data_dir", out.data_dir);
   read(root, "store.commit_delay_us", out.commit_delay_us);
   if (out.commit_delay_us > 100'000) {
@@ -346,6 +351,11 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (!out.cluster_redis.empty() && cluster::parse_redis_url(out.cluster_redis, ignored))
     throw config_error("--cluster-redis / [cluster] redis: expected redis://HOST:PORT[/DB], got '" +
                        out.cluster_redis + "'");
+  // The history is per node and in memory for now; a cluster needs it shared (Redis streams),
+  // or a client reconnecting to another node would be told of positions that do not exist.
+  if (!out.cluster_redis.empty() && !out.broker.history.empty())
+    throw config_error("[[history]] is not available with a cluster yet (--cluster-redis / "
+                       "[cluster] redis): topic history is kept per node");
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");

@@ -13,6 +13,7 @@
 #include "broker/byte_budget.hpp"
 #include "broker/cluster.hpp"
 #include "broker/connection.hpp"
+#include "broker/history.hpp"
 #include "broker/message.hpp"
 #include "broker/session.hpp"
 #include "broker/stats.hpp"
@@ -118,6 +119,13 @@ struct config {
   /// How long an Idempotency-Key of the publish API is remembered, and how many keys at most.
   std::chrono::milliseconds idempotency_window = std::chrono::minutes{10};
   std::size_t idempotency_max_keys = 100'000;
+  /// Topic history (TOML `[[history]]`, repeatable): concrete /topic/ destinations matching a
+  /// rule's pattern (the first that matches) keep their last messages; their MESSAGEs carry
+  /// `x-position:EPOCH:OFFSET` and a SUBSCRIBE with `x-recover-from` gets what it missed (see
+  /// detail::history_gate). Empty (default): nothing kept, no x-position, today's cost.
+  std::vector<history_rule> history;
+  /// Where that history lives; null = broker::memory_history over `history` (lost at exit).
+  std::shared_ptr<::broker::history> history_store;
   /// The wall clock for credential expiry and idempotency; null = system_clock (tests inject).
   std::function<std::chrono::system_clock::time_point()> clock;
 };

@@ -43,6 +43,7 @@ const char* describe(error e) noexcept {
     case error::session_held_too_large: return "session holds too much";
     case error::server_memory_full: return "server memory full";
     case error::closed_by_admin: return "closed by an administrator";
+    case error::invalid_recover_from: return "invalid x-recover-from header";
   }
   return "unknown broker error";
 }

@@ -43,6 +43,7 @@ enum class error {
   session_held_too_large,      ///< Over config::max_session_held_bytes.
   server_memory_full,          ///< The server holds config::max_held_bytes (not flow-controlled).
   closed_by_admin,             ///< An administrator closed the connection (web console / API).
+  invalid_recover_from,        ///< SUBSCRIBE x-recover-from is not EPOCH:OFFSET / DEST=EPOCH:OFFSET,...
 };
 
 /// The "broker" error category.

@@ -91,6 +91,17 @@ message_ptr redelivered_copy(const message_ptr& m) {
   return copy;
 }
 
+message_ptr with_position(const message_ptr& m, std::string_view position) {
+  auto copy = std::make_shared<message>(*m);
+  stomp::frame common = m->wire->common();
+  // The broker owns x-position on a topic with history: a sender's would mislead recovery.
+  std::erase_if(common.headers, [](const stomp::header& h) { return h.name == "x-position"; });
+  common.headers.insert(common.headers.begin() + 2,
+                        stomp::header{"x-position", std::string(position)});
+  copy->wire = std::make_shared<const stomp::shared_message>(std::move(common));
+  return copy;
+}
+
 std::string stored_form(const message_ptr& m) {
   return stomp::serialize(m->wire->common(), stomp::version::v1_2);
 }

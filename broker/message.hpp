@@ -64,6 +64,10 @@ inline constexpr std::size_t held_overhead = 256;
 /// The same message with `redelivered:true` (for queue redelivery); `m` itself when it already is.
 message_ptr redelivered_copy(const message_ptr& m);
 
+/// The same message with `x-position:<position>` (topic history) right after message-id, in
+/// place of any x-position the sender set. One copy of the common part per publish.
+message_ptr with_position(const message_ptr& m, std::string_view position);
+
 /// What the durable store keeps of `m`: its common part (every header but subscription/ack,
 /// body) serialised as a STOMP 1.2 MESSAGE frame.
 std::string stored_form(const message_ptr& m);

@@ -1,6 +1,7 @@
 #include "broker/detail/broker_core.hpp"
 
 #include "auth/rules_authorizer.hpp"
+#include "broker/memory_history.hpp"
 #include "broker/store/sqlite_store.hpp"
 
 namespace broker::detail {
@@ -17,6 +18,13 @@ std::shared_ptr<store::store> make_store(const config& c) {
   return s;
 }
 
+std::shared_ptr<history> make_history(const config& c,
+                                      const std::shared_ptr<byte_budget>& held) {
+  if (c.history_store) return c.history_store;
+  if (c.history.empty()) return nullptr;
+  return std::make_shared<memory_history>(c.history, held);
+}
+
 }  // namespace
 
 broker_core::broker_core(config c)
@@ -24,6 +32,7 @@ broker_core::broker_core(config c)
       authorizer(cfg.authorizer ? cfg.authorizer : std::make_shared<auth::rules_authorizer>()),
       store(make_store(cfg)),
       reg(cfg.queue_max_messages, cfg.queue_max_bytes, held_budget),
+      history(make_history(cfg, held_budget), reg),
       users(store, counters) {}
 
 std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on_stored) {
@@ -38,6 +47,11 @@ std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on
                      [done = std::move(on_stored)](std::error_code ec) {
                        if (done) done(ec, 0);
                      });
+    return {};
+  }
+  if (history.keeps(m->target)) {  // a topic with [[history]]: stamped, kept, then fanned out
+    bump(counters.messages_published);
+    history.route(m, now());
     return {};
   }
   const std::error_code ec = reg.route(m);

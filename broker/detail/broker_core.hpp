@@ -11,6 +11,7 @@
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
 #include "broker/cluster.hpp"
+#include "broker/detail/history_gate.hpp"
 #include "broker/detail/login_pool.hpp"
 #include "broker/detail/user_router.hpp"
 #include "broker/message_id.hpp"
@@ -106,6 +107,7 @@ struct broker_core {
   std::shared_ptr<byte_budget> held_budget = std::make_shared<byte_budget>(cfg.max_held_bytes);
   byte_budget& held = *held_budget;
   registry reg;
+  history_gate history;  ///< topic history and recovery; keeps nothing without [[history]]
   budget_waiters budget_paused;  ///< sessions paused by `held`, woken once it is relieved
   user_router users;
   expiry_list expiring;

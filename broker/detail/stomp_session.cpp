@@ -159,11 +159,12 @@ void stomp_session::send_frame(const stomp::frame& f) {
   }
 }
 
-void stomp_session::send_receipt(const stomp::frame& cause) {
+void stomp_session::send_receipt(const stomp::frame& cause, std::vector<stomp::header> extra) {
   if (auto receipt = cause.get("receipt")) {
     stomp::frame r;
     r.command = "RECEIPT";
     r.add("receipt-id", std::string(*receipt));
+    for (stomp::header& h : extra) r.headers.push_back(std::move(h));
     send_frame(r);
   }
 }

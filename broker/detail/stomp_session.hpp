@@ -170,6 +170,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
                         std::error_code ec);
   std::error_code resolve_user(subscription& sub, std::string& detail) const;
   void subscribe_user(subscription& sub, std::size_t prefetch);
+  void subscribe_recovering(const stomp::frame& f, subscription sub,
+                            const struct recover_request& from);
   // user_feed.cpp: pulling and pacing a user-queue subscription.
   void pump(user_feed& feed);
   void on_user_page(std::uint64_t handle, const std::vector<stored_delivery>& page,
@@ -194,7 +196,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
 
   // Replies.
   void send_frame(const stomp::frame& f);
-  void send_receipt(const stomp::frame& cause);
+  void send_receipt(const stomp::frame& cause, std::vector<stomp::header> extra = {});
   /// Returns the bytes queued; `mark` is the frame's outgoing::written_mark.
   std::size_t send_message(const subscription& sub, const message_ptr& m, std::uint64_t delivery,
                            std::uint64_t user_seq = 0, std::uint64_t mark = 0);

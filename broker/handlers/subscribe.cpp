@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "broker/detail/broker_core.hpp"
+#include "broker/detail/history_gate.hpp"
 #include "broker/detail/stomp_session.hpp"
 #include "broker/error.hpp"
 
@@ -81,10 +82,27 @@ void stomp_session::handle_subscribe(const stomp::frame& f) {
   std::size_t prefetch = 0;
   std::string detail;
   if (auto ec = check_subscribe(f, sub, prefetch, detail)) return fail(ec, &f, std::move(detail));
+  const auto recover_from = f.get("x-recover-from");
+  recover_request from;
+  if (recover_from && (!parse_recover_from(*recover_from, from) ||
+                       (sub.dest.wildcard && !from.listed))) {
+    return fail(error::invalid_recover_from, &f,
+                sub.dest.wildcard
+                    ? "x-recover-from on a wildcard subscription lists "
+                      "DESTINATION=EPOCH:OFFSET entries, separated by commas"
+                    : "x-recover-from is the x-position last received: EPOCH:OFFSET");
+  }
   core_.counters.subscriptions.fetch_add(1, std::memory_order_relaxed);
+  // Only topics keep history: elsewhere the RECEIPT says nothing was recovered.
+  std::vector<stomp::header> not_recovered;
+  if (recover_from) not_recovered.push_back({"x-recovered", "false"});
   if (sub.dest.is_user()) {
-    send_receipt(f);  // before the stored backlog, which subscribe_user starts loading
+    // Before the stored backlog, which subscribe_user starts loading.
+    send_receipt(f, std::move(not_recovered));
     return subscribe_user(sub, prefetch);
+  }
+  if (recover_from && sub.dest.kind == destination_kind::topic) {
+    return subscribe_recovering(f, std::move(sub), from);
   }
   // Recorded before the registry can post deliveries; those run later on this strand anyway.
   sub.handle = core_.reg.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest,
@@ -92,7 +110,22 @@ void stomp_session::handle_subscribe(const stomp::frame& f) {
   by_handle_.emplace(sub.handle, sub.id);
   const std::string id = sub.id;
   subscriptions_.emplace(id, std::move(sub));
-  send_receipt(f);
+  send_receipt(f, std::move(not_recovered));
+}
+
+// Registered and read in one step (history_gate), then, on this strand before any live
+// delivery can run: the RECEIPT with x-recovered, and the messages missed.
+void stomp_session::subscribe_recovering(const stomp::frame& f, subscription sub,
+                                         const recover_request& from) {
+  recovery r = core_.history.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest, from,
+                                       core_.now(), sub.handle);
+  const std::uint64_t handle = sub.handle;
+  by_handle_.emplace(handle, sub.id);
+  const std::string id = sub.id;
+  subscriptions_.emplace(id, std::move(sub));
+  send_receipt(f, {{"x-recovered", r.recovered ? "true" : "false"}});
+  // deliver skips expired messages and stops once the session ends (a slow consumer).
+  for (const message_ptr& m : r.messages) deliver(handle, m);
 }
 
 void stomp_session::handle_unsubscribe(const stomp::frame& f) {
