@@ -188,14 +188,32 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
     await shutdown(sub.client);
   });
 
-  it('reports x-recovered:false on a topic without history', async () => {
+  it('reports x-recovered:false on a topic without history and on a queue', async () => {
     const client = await connectedClient(broker.wsUrl, login(READER));
     clients.push(client);
-    const receipt = receiptFor(client, 'plain-1');
-    client.subscribe(`/topic/${unique('plain')}`, () => {},
-      { receipt: 'plain-1', 'x-recover-from': 'abcd1234:5' });
-    assert.equal((await receipt).headers['x-recovered'], 'false');
+    for (const dest of [`/topic/${unique('plain')}`, `/queue/${unique('plain')}`]) {
+      const id = unique('plain-receipt');
+      const receipt = receiptFor(client, id);
+      client.subscribe(dest, () => {}, { receipt: id, 'x-recover-from': 'abcd1234:5' });
+      assert.equal((await receipt).headers['x-recovered'], 'false', dest);
+    }
     await shutdown(client);
+  });
+
+  it('stamps its own x-position over one a sender put on the SEND', async () => {
+    const dest = `/topic/recovery.${unique('forged')}`;
+    const sub = recoveringSubscriber(dest, wsTo(broker.wsPort));
+    assert.equal(await sub.receipts.next(WAIT_MS), null);
+    const publisher = await connectedClient(broker.wsUrl, login(WRITER));
+    clients.push(publisher);
+    await publishConfirmed(publisher,
+      { destination: dest, body: 'x', headers: { 'x-position': 'forged:99' } });
+    await waitUntil('the message', () => sub.messages.length === 1, WAIT_MS);
+    const position = sub.messages[0].headers['x-position'];
+    assert.match(position, /^[^:]+:1$/, `the broker's position, offset 1: ${position}`);
+    assert.ok(!position.startsWith('forged'), position);
+    await shutdown(publisher);
+    await shutdown(sub.client);
   });
 
   it('reports x-recovered:false after a restart (new epoch)', async () => {
