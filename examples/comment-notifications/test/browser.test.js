@@ -100,6 +100,7 @@ test('a comment notifies only the post author, in every tab, and on the next sig
     await assertShows(tab, [last, first], `alice's tab ${i + 1}`);
   }
   await assertShows(carolPage, [], 'carol');
+  for (const context of [alice, bob, carol]) await context.close(); // no page left reconnecting
 }, { timeout: 150000 });
 
 test('a page offline for a moment shows the comments it missed once it reconnects', async () => {
