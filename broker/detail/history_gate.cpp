@@ -21,7 +21,8 @@ bool parse_topic(std::string_view raw, std::string& name) {
 
 bool parse_recover_from(std::string_view value, recover_request& out) {
   out = {};
-  if (value.find('=') == std::string_view::npos) {
+  // Empty: a wildcard subscriber that has seen no message yet (an empty list).
+  if (!value.empty() && value.find('=') == std::string_view::npos) {
     history_position p;
     if (!parse_position(value, p)) return false;
     out.positions.emplace_back(std::string(), std::move(p));

@@ -15,9 +15,11 @@ void post_queue::push(std::function<void()> fn) {
   fns_.push_back(std::move(fn));
 }
 
-std::size_t post_queue::drain() {
+std::size_t post_queue::drain() { return drain(static_cast<std::size_t>(-1)); }
+
+std::size_t post_queue::drain(std::size_t max) {
   std::size_t ran = 0;
-  for (;;) {
+  while (ran < max) {
     std::function<void()> fn;
     {
       std::lock_guard lock(mutex_);
@@ -28,6 +30,7 @@ std::size_t post_queue::drain() {
     fn();
     ++ran;
   }
+  return ran;
 }
 
 fake_connection::fake_connection(post_queue& q, broker::peer_info peer)

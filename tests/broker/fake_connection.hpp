@@ -27,6 +27,8 @@ class post_queue {
   void push(std::function<void()> fn);
   /// Runs queued functions (including ones they post) until none is left; returns how many ran.
   std::size_t drain();
+  /// Runs at most `max` queued functions (others may be pushing all along); returns how many.
+  std::size_t drain(std::size_t max);
 
  private:
   std::mutex mutex_;

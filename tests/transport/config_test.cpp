@@ -1,6 +1,7 @@
 // The binary's settings: TOML file, flags over it, errors for typos.
 #include "app/config.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -99,6 +100,43 @@ TEST_F(Config, WrongTypeOrRangeIsAnError) {
   EXPECT_THROW(app::load_config_file(write("[queues]\nslow_consumer_policy = \"x\"\n"), s),
                app::config_error);
   EXPECT_THROW(app::load_config_file(write("[tcp\n"), s), app::config_error);
+}
+
+TEST_F(Config, HistoryTablesAreReadInOrderAndChecked) {
+  app::settings s;
+  app::load_config_file(write("[[history]]\npattern = \"/topic/room.*\"\nmax_messages = 50\n"
+                              "max_age_seconds = 60\n[[history]]\npattern = \"/topic//a\"\n"),
+                        s);
+  ASSERT_EQ(s.broker.history.size(), 2u);
+  EXPECT_EQ(s.broker.history[0].pattern, "/topic/room.*");
+  EXPECT_EQ(s.broker.history[0].max_messages, 50u);
+  EXPECT_EQ(s.broker.history[0].max_age, std::chrono::seconds(60));
+  EXPECT_EQ(s.broker.history[1].pattern, "/topic/a");  // canonical
+  EXPECT_EQ(s.broker.history[1].max_messages, 1000u);  // defaults
+  EXPECT_EQ(s.broker.history[1].max_age, std::chrono::seconds(300));
+  EXPECT_TRUE(app::settings{}.broker.history.empty());  // none by default
+  for (const char* bad : {
+           "[history]\npattern = \"/topic/a\"\n",                      // a table, not tables
+           "[[history]]\nmax_messages = 5\n",                             // no pattern
+           "[[history]]\npattern = \"/queue/a\"\n",                     // not a topic
+           "[[history]]\npattern = \"/topic/a..b\"\n",                  // not a destination
+           "[[history]]\npattern = \"/topic/a\"\nmax_messages = 0\n",  // at least 1
+           "[[history]]\npattern = \"/topic/a\"\nmax_age_seconds = -1\n",
+           "[[history]]\npattern = \"/topic/a\"\nmax_mesages = 5\n"}) {  // typo
+    app::settings t;
+    EXPECT_THROW(app::load_config_file(write(bad), t), app::config_error) << bad;
+  }
+}
+
+TEST_F(Config, HistoryIsRefusedWithACluster) {
+  const auto file = write("[[history]]\npattern = \"/topic/a\"\n");
+  std::vector<std::string> args{"stompbox", "--config", file, "--cluster-redis",
+                                "redis://127.0.0.1:6379"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  app::settings s;
+  EXPECT_THROW(app::parse_command_line(static_cast<int>(argv.size()), argv.data(), s),
+               app::config_error);
 }
 
 TEST_F(Config, FlagsOverrideTheFile) {
