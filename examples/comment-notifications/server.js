@@ -6,6 +6,7 @@
 //   JWT_ISSUER    `iss` of the tokens (default comment-notifications-example)
 //   JWT_AUDIENCE  `aud` of the tokens (default stompbox)
 //   BROKER_URL    stompbox's WebSocket URL, for browsers and this server (ws://127.0.0.1:15674/ws)
+//   BROWSER_BROKER_URL  the URL browsers use when it differs (a proxy in front; default BROKER_URL)
 //   APP_HOST, APP_PORT   where this app listens (127.0.0.1, 3000; port 0 picks a free one)
 
 const { signToken } = require('./lib/jwt');
@@ -24,6 +25,7 @@ function settingsFromEnv(env) {
     issuer: env.JWT_ISSUER || 'comment-notifications-example',
     audience: env.JWT_AUDIENCE || 'stompbox',
     brokerUrl: env.BROKER_URL || 'ws://127.0.0.1:15674/ws',
+    browserBrokerUrl: env.BROWSER_BROKER_URL || env.BROKER_URL || 'ws://127.0.0.1:15674/ws',
     host: env.APP_HOST || '127.0.0.1',
     port: Number(env.APP_PORT || 3000),
   };
@@ -41,7 +43,7 @@ function main() {
     signToken({ sub: 'comment-app', roles: ['publisher'] }, jwt(PUBLISHER_TOKEN_TTL_SECONDS));
   const publisher = new Publisher(s.brokerUrl, publisherToken);
   const server = createApp({
-    posts: new PostStore(), publisher, userToken, brokerUrl: s.brokerUrl,
+    posts: new PostStore(), publisher, userToken, brokerUrl: s.browserBrokerUrl,
   });
 
   publisher.start();

@@ -7,7 +7,6 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -15,6 +14,7 @@ const { chromium } = require('playwright-core');
 const { startBroker, HOST } = require('./lib/broker');
 const { RawStompConnection } = require('./lib/rawstomp');
 const { sleep } = require('./lib/inbox');
+const { hashOf } = require('./lib/admin');
 
 const CHROMIUM = process.env.STOMPBOX_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -23,12 +23,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const SHOTS = process.env.STOMPBOX_CONSOLE_SCREENSHOTS;
 const WAIT_MS = 15000;
 const MARKUP = '/topic/<b>bold</b>';
-
-/** `stompbox passwd` for `password`: the hash a users file holds. */
-function hashOf(password) {
-  return execFileSync(process.env.STOMPBOX_BIN, ['passwd'], { input: `${password}\n` })
-    .toString().trim();
-}
 
 /** The next frame that is not one of the MESSAGEs the publisher sent to `c`. */
 async function nextNotMessage(c) {

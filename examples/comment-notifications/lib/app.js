@@ -1,8 +1,10 @@
 'use strict';
-// The web app: sign-in, posts, comments. Commenting on someone else's post SENDs a JSON
-// notification to /user/<author>/queue/notifications through the publisher connection; the
-// author's pages receive it on their /user/queue/notifications subscription
-// (public/notifications.js).
+// The web app: sign-in, posts, comments. Every comment is SENT as JSON to the post's thread topic
+// /topic/comments/<post id>, which keeps history (lib/stack.js: [[history]]): open pages show it
+// at once and a page that was offline for a moment recovers what it missed
+// (public/threads.js). Commenting on someone else's post also SENDs a JSON notification to
+// /user/<author>/queue/notifications through the publisher connection; the author's pages
+// receive it on their /user/queue/notifications subscription (public/notifications.js).
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -15,6 +17,7 @@ const STATIC_FILES = {
   '/vendor/stomp.umd.js': path.join(__dirname, '..', 'node_modules', '@stomp', 'stompjs',
     'bundles', 'stomp.umd.js'),
   '/static/notifications.js': path.join(__dirname, '..', 'public', 'notifications.js'),
+  '/static/threads.js': path.join(__dirname, '..', 'public', 'threads.js'),
   '/static/style.css': path.join(__dirname, '..', 'public', 'style.css'),
 };
 const CONTENT_TYPES = {
@@ -75,6 +78,12 @@ function notificationFor(post, commenter, text) {
   };
 }
 
+/** The thread topic of post `postId`: every comment on the post is sent there. */
+const threadTopic = (postId) => `/topic/comments/${postId}`;
+
+/** A comment as pages get it, on the thread topic and from GET /posts/<id>/comments. */
+const publicComment = (c) => ({ id: c.id, postId: c.postId, author: c.author, text: c.text });
+
 /**
  * Creates the HTTP server.
  * @param {object} deps
@@ -89,7 +98,13 @@ function createApp({ posts, publisher, userToken, brokerUrl, log = console }) {
     const post = posts.find(postId);
     if (!post) return send(res, 404, 'text/plain', 'no such post');
     if (!text) return send(res, 400, 'text/plain', 'empty comment');
-    posts.addComment(postId, user, text);
+    const added = posts.addComment(postId, user, text);
+    try {
+      // Resolves on stompbox's RECEIPT: in the thread's history, and on every open page.
+      await publisher.publish(threadTopic(postId), publicComment(added));
+    } catch (err) {
+      log.error(`comment ${added.id} to ${threadTopic(postId)} failed: ${err.message}`);
+    }
     let notified = false;
     if (post.author !== user) {
       try {
@@ -102,7 +117,7 @@ function createApp({ posts, publisher, userToken, brokerUrl, log = console }) {
       }
     }
     if ((req.headers.accept || '').includes('application/json')) {
-      return sendJson(res, 201, { html: pages.renderComment({ author: user, text }), notified });
+      return sendJson(res, 201, { comment: publicComment(added), notified });
     }
     return redirect(res, `/posts#post-${postId}`);
   }
@@ -133,6 +148,12 @@ function createApp({ posts, publisher, userToken, brokerUrl, log = console }) {
     if (key === 'GET /api/token') return sendJson(res, 200, { token: userToken(user) });
     const comment = /^\/posts\/(\d+)\/comments$/.exec(url.pathname);
     if (req.method === 'POST' && comment) return addComment(req, res, user, Number(comment[1]));
+    if (req.method === 'GET' && comment) {
+      // The whole thread: what a page reloads when its recovery was incomplete.
+      const post = posts.find(Number(comment[1]));
+      if (!post) return send(res, 404, 'text/plain', 'no such post');
+      return sendJson(res, 200, { comments: post.comments.map(publicComment) });
+    }
     return send(res, 404, 'text/plain', 'not found');
   }
 
@@ -145,4 +166,4 @@ function createApp({ posts, publisher, userToken, brokerUrl, log = console }) {
   });
 }
 
-module.exports = { createApp };
+module.exports = { createApp, threadTopic };

@@ -40,7 +40,7 @@ function signInPage() {
 }
 
 function renderComment(c) {
-  return `<li><b>${escape(c.author)}</b>: ${escape(c.text)}</li>`;
+  return `<li data-comment-id="${c.id}"><b>${escape(c.author)}</b>: ${escape(c.text)}</li>`;
 }
 
 function renderPost(post) {
@@ -76,6 +76,7 @@ function postsPage(user, posts, brokerUrl) {
   </section>
 </main>
 <script src="/vendor/stomp.umd.js"></script>
+<script src="/static/threads.js"></script>
 <script src="/static/notifications.js"></script>`, attributes);
 }
 

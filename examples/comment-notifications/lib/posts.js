@@ -15,6 +15,7 @@ function seedPosts() {
 class PostStore {
   constructor(posts = seedPosts()) {
     this.posts = posts;
+    this.lastCommentId = 0; // ids grow across all posts: a page orders and dedupes by id
   }
 
   all() {
@@ -25,11 +26,14 @@ class PostStore {
     return this.posts.find((p) => p.id === id);
   }
 
-  /** Adds a comment by `author` to post `id`; returns the post, or undefined when unknown. */
+  /** Adds a comment by `author` to post `id`; returns the comment, or undefined (no such post). */
   addComment(id, author, text) {
     const post = this.find(id);
-    if (post) post.comments.push({ author, text, at: new Date().toISOString() });
-    return post;
+    if (!post) return undefined;
+    const comment = { id: ++this.lastCommentId, postId: id, author, text,
+      at: new Date().toISOString() };
+    post.comments.push(comment);
+    return comment;
   }
 }
 

@@ -31,7 +31,8 @@ function freePort() {
 /**
  * The broker's config file: WebSocket only, JWT logins checked with `secret`, upgrades allowed
  * from the app's pages (another port is another origin), no metrics listener (its fixed port
- * would clash with a second broker on the machine).
+ * would clash with a second broker on the machine), history on the comment threads, and access
+ * rules: only the app (role publisher) sends; pages read their own queue and the threads.
  */
 function brokerConfig({ wsPort, appPort, secret }) {
   return `# Written by examples/comment-notifications/lib/stack.js
@@ -53,6 +54,23 @@ issuer = "${ISSUER}"
 audience = "${AUDIENCE}"
 user_claim = "sub"
 roles_claim = "roles"
+
+# Each post's comment thread /topic/comments/<id> keeps its last 1,000 comments for an hour: a
+# page that reconnects asks for what it missed (x-recover-from, docs/recovery.md).
+[[history]]
+pattern = "/topic/comments/*"
+max_messages = 1000
+max_age_seconds = 3600
+
+[[acl]]
+who = "role:publisher"
+destinations = ["/user/*/**", "/topic/comments/*"]
+actions = ["send"]
+
+[[acl]]
+who = "*"
+destinations = ["/user/{user}/**", "/topic/comments/*"]
+actions = ["subscribe"]
 `;
 }
 
@@ -104,9 +122,12 @@ async function stopProcess(child) {
 
 /**
  * Starts stompbox and the app. Options: `stompboxBin` (path), `wsPort` / `appPort` (0 = a
- * free port), `onOutput(name, text)`. Returns { appUrl, brokerUrl, dir, stop() }.
+ * free port), `browserBrokerUrl` (what pages connect to, when not the broker itself: a proxy),
+ * `onOutput(name, text)`. Returns { appUrl, brokerUrl, dir, stop() }.
  */
-async function startStack({ stompboxBin, wsPort = 0, appPort = 0, onOutput } = {}) {
+async function startStack({
+  stompboxBin, wsPort = 0, appPort = 0, browserBrokerUrl, onOutput,
+} = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comment-notifications-'));
   const stack = { dir, processes: [] };
   // Last resort when this process ends without stop() (an uncaught error, process.exit):
@@ -136,7 +157,8 @@ async function startStack({ stompboxBin, wsPort = 0, appPort = 0, onOutput } = {
     stack.brokerUrl = `ws://${HOST}:${ws}/ws`;
 
     const env = { ...process.env, JWT_SECRET: secret, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE,
-      BROKER_URL: stack.brokerUrl, APP_HOST: HOST, APP_PORT: String(appPortChosen) };
+      BROKER_URL: stack.brokerUrl, BROWSER_BROKER_URL: browserBrokerUrl || stack.brokerUrl,
+      APP_HOST: HOST, APP_PORT: String(appPortChosen) };
     const app = startProcess('app', process.execPath, [path.join(__dirname, '..', 'server.js')],
       { env }, onOutput);
     stack.processes.push(app);

@@ -4,6 +4,7 @@
 // /user/<this user>/queue/notifications, to every open tab of the user, and what was stored
 // while the user was offline. Each notification is acknowledged once it is on screen, so
 // stompbox removes it from the user's queue; one that was never shown comes back next time.
+// The same client follows every post's comment thread (public/threads.js: CommentThreads).
 (function () {
   'use strict';
 
@@ -67,6 +68,7 @@
       const receipt = `subscribed-${Date.now()}`;
       client.watchForReceipt(receipt, () => setStatus('live', 'live'));
       client.subscribe('/user/queue/notifications', show, { ack: 'client-individual', receipt });
+      CommentThreads.subscribeAll(client);
     },
     onWebSocketClose: () => setStatus('offline', 'reconnecting…'),
     onStompError: (frame) => console.warn('stompbox refused:', frame.headers.message),
@@ -85,8 +87,7 @@
         body: new URLSearchParams(new FormData(form)),
       });
       if (!response.ok) return;
-      const { html } = await response.json();
-      form.previousElementSibling.insertAdjacentHTML('beforeend', html);
+      CommentThreads.showPosted((await response.json()).comment);
       form.reset();
     });
   }

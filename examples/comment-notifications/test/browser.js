@@ -63,10 +63,26 @@ async function waitForNotification(page, text) {
   await page.locator('#notifications li', { hasText: text }).waitFor({ timeout: WAIT_MS });
 }
 
+/** Waits until post `postId` on `page` shows a comment containing `text`. */
+async function waitForComment(page, postId, text) {
+  await page.locator(`#post-${postId} .comments li`, { hasText: text })
+    .waitFor({ timeout: WAIT_MS });
+}
+
+/** The comments shown under post `postId` on `page`, oldest first ("author: text"). */
+function comments(page, postId) {
+  return page.locator(`#post-${postId} .comments li`).allTextContents();
+}
+
+/** Waits until the page has lost its connection to stompbox (stomp.js reconnects). */
+async function waitOffline(page) {
+  await page.locator('#status[data-state="offline"]').waitFor({ timeout: WAIT_MS });
+}
+
 /** The notifications shown on `page`, newest first. */
 function notifications(page) {
   return page.locator('#notifications li').allTextContents();
 }
 
 module.exports = { launchBrowser, signIn, openTab, waitLive, comment, waitForNotification,
-  notifications };
+  notifications, waitForComment, comments, waitOffline };

@@ -11,6 +11,7 @@ const assert = require('node:assert/strict');
 const { after, before, test } = require('node:test');
 const { startStack } = require('../lib/stack');
 const b = require('./browser');
+const { Proxy } = require('./proxy');
 
 // Seeded posts (lib/posts.js): 1 and 3 are alice's, 2 is bob's.
 const ALICE_POST = { id: 1, title: 'Moving our pager alerts to STOMP' };
@@ -22,16 +23,20 @@ const shownAs = (who, post, text) => `${who} commented on your post "${post.titl
 
 let stack;
 let browser;
+let proxy; // the pages reach stompbox through it, so a test can take them offline
 
 before(async () => {
   const stompboxBin = process.env.STOMPBOX_BIN;
   assert.ok(stompboxBin, 'set STOMPBOX_BIN to the stompbox binary');
-  stack = await startStack({ stompboxBin });
+  proxy = await new Proxy().listen();
+  stack = await startStack({ stompboxBin, browserBrokerUrl: `ws://127.0.0.1:${proxy.port}/ws` });
+  proxy.targetPort = Number(new URL(stack.brokerUrl).port);
   browser = await b.launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
+  if (proxy) await proxy.close();
   if (stack) await stack.stop();
 });
 
@@ -95,4 +100,43 @@ test('a comment notifies only the post author, in every tab, and on the next sig
     await assertShows(tab, [last, first], `alice's tab ${i + 1}`);
   }
   await assertShows(carolPage, [], 'carol');
+  for (const context of [alice, bob, carol]) await context.close(); // no page left reconnecting
 }, { timeout: 150000 });
+
+test('a page offline for a moment shows the comments it missed once it reconnects', async () => {
+  const alice = await browser.newContext();
+  const carol = await browser.newContext();
+  const alicePage = await b.signIn(alice, stack.appUrl, 'alice');
+  const carolPage = await b.signIn(carol, stack.appUrl, 'carol');
+  const before = await b.comments(alicePage, ALICE_POST.id); // rendered with the page
+
+  // Live: carol's comment appears in alice's thread without a reload.
+  await b.comment(carolPage, ALICE_POST.id, 'Before the tunnel');
+  await b.waitForComment(alicePage, ALICE_POST.id, 'Before the tunnel');
+
+  // Offline: the connection drops and stays down while carol comments twice on alice's post
+  // and once on bob's (alice's page saw nothing on that thread yet: it reloads it).
+  assert.ok(proxy.cut({ down: true }) >= 1, 'the pages\' connections were cut');
+  await b.waitOffline(alicePage);
+  const missed = ['In the tunnel, one', 'In the tunnel, two'];
+  for (const text of missed) await b.comment(carolPage, ALICE_POST.id, text);
+  await b.comment(carolPage, BOB_POST.id, 'Meanwhile on bob\'s post');
+  proxy.up();
+
+  // Back: stomp.js reconnects; the thread's SUBSCRIBE with x-recover-from gets both, in order.
+  await b.waitLive(alicePage);
+  await alicePage.locator(`#post-${ALICE_POST.id}[data-recovered="true"]`)
+    .waitFor({ timeout: 20000 });
+  await b.waitForComment(alicePage, ALICE_POST.id, missed[1]);
+  assert.deepEqual(await b.comments(alicePage, ALICE_POST.id),
+    [...before, 'carol: Before the tunnel', ...missed.map((t) => `carol: ${t}`)],
+    'alice\'s thread: every comment once, in order');
+  await b.waitForComment(alicePage, BOB_POST.id, 'Meanwhile on bob\'s post');
+  const onBobsPost = await b.comments(alicePage, BOB_POST.id);
+  assert.equal(onBobsPost.filter((t) => t.includes('Meanwhile')).length, 1, 'shown once');
+  // Carol's own page shows her comments once each (posted by her page and back on the topic).
+  const carolsThread = await b.comments(carolPage, ALICE_POST.id);
+  assert.equal(new Set(carolsThread).size, carolsThread.length, `carol: ${carolsThread}`);
+  await alice.close();
+  await carol.close();
+}, { timeout: 120000 });

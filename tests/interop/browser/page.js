@@ -116,3 +116,32 @@ window.stompHeartBeats = (url, destination, body, watchMs) => new Promise((resol
   };
   client.activate();
 });
+
+/**
+ * The recovery recipe (docs/recovery.md, lib/recovery.js as global StompRecovery) in the page: a
+ * stomp.js client over the browser's WebSocket to `url` that reconnects (300 ms) and resubscribes
+ * to `destination` with `x-recover-from`. Its progress is in `window.recovery.state`: MESSAGEs
+ * (body, destination, x-position), each SUBSCRIBE RECEIPT's x-recovered (null: none asked) and
+ * the CONNECTED session ids.
+ */
+window.startRecoveringSubscriber = (url, destination, login, passcode) => {
+  const state = { messages: [], receipts: [], sessions: [], log: [] };
+  const subscription = new StompRecovery.RecoveringSubscription(destination, (m) => {
+    state.messages.push({ body: m.body, destination: m.headers.destination,
+      position: m.headers['x-position'] });
+  }, (recovered) => state.receipts.push(recovered));
+  const client = new StompJs.Client({
+    webSocketFactory: () => new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
+    connectHeaders: { login, passcode },
+    reconnectDelay: 300,
+    heartbeatIncoming: 0,
+    heartbeatOutgoing: 0,
+    debug: (line) => { if (state.log.length < 200) state.log.push(line.slice(0, 200)); },
+    onConnect: (frame) => {
+      state.sessions.push(frame.headers.session);
+      subscription.subscribe(client);
+    },
+  });
+  client.activate();
+  window.recovery = { state, stop: () => client.deactivate() };
+};

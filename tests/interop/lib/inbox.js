@@ -46,4 +46,13 @@ function unique(prefix) {
   return `${prefix}-${process.pid}-${unique.counter}-${Date.now().toString(36)}`;
 }
 
-module.exports = { Inbox, sleep, unique, DEFAULT_WAIT_MS };
+/** Resolves once `predicate()` (sync or async) holds; rejects naming `what` after `timeoutMs`. */
+async function waitUntil(what, predicate, timeoutMs = DEFAULT_WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+module.exports = { Inbox, sleep, unique, waitUntil, DEFAULT_WAIT_MS };

@@ -104,6 +104,22 @@ async function shutdown(client) {
   }
 }
 
+/**
+ * Publishes bodies "1".."count" to `destination` at a steady rate (`perTick` messages every
+ * `tickMs`), the last one with a receipt; `state.sent` counts what was handed to the socket.
+ */
+async function publishSteadily(client, destination, count, state = {}, perTick = 5, tickMs = 20) {
+  state.sent = 0;
+  for (let i = 1; i <= count; i++) {
+    if (i === count) await publishConfirmed(client, { destination, body: String(i) });
+    else client.publish({ destination, body: String(i) });
+    state.sent = i;
+    if (i % perTick === 0) await new Promise((r) => setTimeout(r, tickMs));
+  }
+  return state;
+}
+
 module.exports = {
   newClient, activate, connectedClient, receiptFor, subscribeConfirmed, publishConfirmed, shutdown,
+  publishSteadily,
 };
