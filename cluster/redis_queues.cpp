@@ -10,7 +10,7 @@
 #include "broker/printable.hpp"
 #include "broker/store/error.hpp"
 #include "cluster/channels.hpp"
-#include "cluster/lua_script.hpp"
+#include "cluster/redis/script.hpp"
 
 namespace cluster {
 namespace {
@@ -68,29 +68,21 @@ end
 return 1)";
 
 // Each script with its SHA1, made once (static: the callbacks of run() refer to them).
-const lua_script& append_lua() {
-  static const lua_script s{std::string(append_script)};
+const redis::script& append_lua() {
+  static const redis::script s{std::string(append_script)};
   return s;
 }
-const lua_script& consume_lua() {
-  static const lua_script s{std::string(consume_script)};
+const redis::script& consume_lua() {
+  static const redis::script s{std::string(consume_script)};
   return s;
 }
-const lua_script& renew_lua() {
-  static const lua_script s{std::string(owned_fn) + std::string(renew_script)};
+const redis::script& renew_lua() {
+  static const redis::script s{std::string(owned_fn) + std::string(renew_script)};
   return s;
 }
-const lua_script& give_back_lua() {
-  static const lua_script s{std::string(owned_fn) + std::string(give_back_script)};
+const redis::script& give_back_lua() {
+  static const redis::script s{std::string(owned_fn) + std::string(give_back_script)};
   return s;
-}
-
-// `verb` (EVALSHA or EVAL), `first` (the SHA or the text), then `args`.
-std::vector<std::string_view> script_command(std::string_view verb, std::string_view first,
-                                             const std::vector<std::string>& args) {
-  std::vector<std::string_view> out{verb, first};
-  out.insert(out.end(), args.begin(), args.end());
-  return out;
 }
 
 // Removes consumer ARGV[2] from group ARGV[1] if it holds no pending entry: in one step, so an
@@ -100,8 +92,8 @@ constexpr std::string_view prune_script = R"(
 if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]))";
 
-const lua_script& prune_lua() {
-  static const lua_script s{std::string(prune_script)};
+const redis::script& prune_lua() {
+  static const redis::script s{std::string(prune_script)};
   return s;
 }
 
@@ -281,25 +273,12 @@ void redis_queues::settle(const std::string& name, const std::string& id, bool g
   }
 }
 
-// EVALSHA first; the text only when Redis answers NOSCRIPT (it forgot the script: restarted,
-// failed over, SCRIPT FLUSH). A NOSCRIPT script did not run, so running it now is safe; the EVAL
-// goes after commands sent meanwhile, which no script of ours depends on the order of.
-bool redis_queues::run(const lua_script& script, std::vector<std::string> args,
+// On the command connection unless `on` names another (the appends' one); EVALSHA once the
+// text went on that connection (redis::connection::eval says why not at once).
+bool redis_queues::run(const redis::script& script, std::vector<std::string> args,
                        redis_connection::reply_fn done, redis_connection* on) {
-  redis_connection* conn = on ? on : redis_.get();  // outlives its callbacks (stop runs them)
-  auto owned = std::make_shared<const std::vector<std::string>>(std::move(args));
-  auto self = shared_from_this();
-  return conn->command(
-      script_command("EVALSHA", script.sha(), *owned),
-      [self, conn, &script, owned, done](const redisReply* r) {
-        if (!is_error(r, "NOSCRIPT")) {
-          if (done) done(r);
-          return;
-        }
-        self->stats_.script_loads.fetch_add(1);
-        const bool sent = conn->command(script_command("EVAL", script.text(), *owned), done);
-        if (!sent && done) done(nullptr);
-      });
+  redis_connection* conn = on ? on : redis_.get();
+  return conn->eval(script, std::move(args), std::move(done));
 }
 
 void redis_queues::forget(const std::string& name, const std::string& id) {
@@ -519,9 +498,9 @@ void redis_queues::metrics_text(std::string& out) const {
          "Queue appends fewer than cluster.min_replicas replicas confirmed in time: ERROR.",
          stats_.replica_shortfalls.load());
   family(out, "cluster_queue_script_loads_total",
-         "Queue scripts Redis did not know (NOSCRIPT: restarted, failed over, SCRIPT FLUSH), "
-         "sent again as text.",
-         stats_.script_loads.load());
+         "Queue script texts sent (EVAL): each script's first use on a connection, and again "
+         "after a NOSCRIPT (SCRIPT FLUSH).",
+         redis_->script_texts() + (appends_ ? appends_->script_texts() : 0));
   family(out, "cluster_queue_given_back_total",
          "Queue entries returned for other nodes (the last local consumer left).",
          stats_.given_back.load());

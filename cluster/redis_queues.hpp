@@ -20,7 +20,6 @@ struct redisReply;
 
 namespace cluster {
 
-class lua_script;
 
 /// Counters for /metrics. Any thread.
 struct queue_stats {
@@ -32,7 +31,6 @@ struct queue_stats {
   std::atomic<std::uint64_t> given_back{0};     ///< entries returned for other nodes
   std::atomic<std::uint64_t> replica_shortfalls{0};  ///< appends WAIT did not confirm
   std::atomic<std::uint64_t> pruned{0};         ///< consumers of gone nodes removed
-  std::atomic<std::uint64_t> script_loads{0};   ///< NOSCRIPT replies: script text sent again
 };
 
 /// Clustered /queue/ destinations over Redis streams (docs/cluster.md, "Queues"): one stream
@@ -54,7 +52,7 @@ struct queue_stats {
 /// (and reads the consume script's answer) until the stream is down to the low watermark,
 /// then broker::shared_queue_room resumes the publishers. Consumers of the group idle past
 /// claim_after with nothing pending (gone nodes) are removed, every claim_after / 3. Every
-/// script goes as EVALSHA, its text only after NOSCRIPT (lua_script). With min_replicas > 0
+/// script goes as EVALSHA once its text went on the connection (redis::connection::eval). With min_replicas > 0
 /// appends go on a connection of their own, each followed by WAIT (see set_replication).
 ///
 /// Everything runs on the link's strand; nothing blocks.
@@ -132,7 +130,7 @@ class redis_queues : public std::enable_shared_from_this<redis_queues> {
   void prune(const std::string& name);
   void forget(const std::string& name, const std::string& id);
   void retry_unsettled();
-  bool run(const lua_script& script, std::vector<std::string> args,
+  bool run(const redis::script& script, std::vector<std::string> args,
            redis_connection::reply_fn done, redis_connection* on = nullptr);
   void wait_replicas(append_done done, bool full);
   void room_seen(const std::string& name, const redisReply* length);

@@ -90,6 +90,7 @@ asio::awaitable<void> connection::run(self_ptr self) {
     log_opened(who, o);
     stream_ = o.conn;
     subscribed_ = false;
+    scripts_sent_.clear();  // a new server (failover, restart) may not have them
     backoff_ = backoff_min;
     up_ = true;
     connects_.fetch_add(1, std::memory_order_relaxed);
@@ -167,8 +168,15 @@ bool connection::command(const std::vector<std::string_view>& args, reply_fn don
 }
 
 bool connection::eval(const script& s, std::vector<std::string> args, reply_fn done) {
-  std::vector<std::string_view> line{"EVALSHA", s.sha};
+  const bool first_time = !scripts_sent_.contains(s.sha);
+  std::vector<std::string_view> line{first_time ? "EVAL" : "EVALSHA", first_time ? s.text : s.sha};
   line.insert(line.end(), args.begin(), args.end());
+  if (first_time) {
+    if (!command(line, std::move(done))) return false;
+    scripts_sent_.insert(s.sha);  // Redis runs it before anything sent after: cached by then
+    script_texts_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   auto retry = [self = shared_from_this(), text = s.text, args = std::move(args),
                 done = std::move(done)](const redisReply* r) mutable {
     if (!is_error(r, "NOSCRIPT")) {
@@ -177,6 +185,7 @@ bool connection::eval(const script& s, std::vector<std::string> args, reply_fn d
     }
     std::vector<std::string_view> again{"EVAL", text};
     again.insert(again.end(), args.begin(), args.end());
+    self->script_texts_.fetch_add(1, std::memory_order_relaxed);
     if (!self->command(again, done) && done) done(nullptr);
   };
   return command(line, std::move(retry));

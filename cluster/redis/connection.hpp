@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -49,10 +50,13 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Sends `args` (binary-safe); `done` runs once with the reply or null. False (and `done` not
   /// called) when not connected. For SUBSCRIBE/PSUBSCRIBE/UNSUBSCRIBE use push_command.
   bool command(const std::vector<std::string_view>& args, reply_fn done);
-  /// EVALSHA of `s` with `args` (numkeys, keys, arguments). On NOSCRIPT (script cache flushed,
-  /// a new master that never ran it) sends EVAL with the text, once, and `done` gets that
-  /// reply: a NOSCRIPT means the script did not run, so the retry is safe; it is queued after
-  /// commands sent meanwhile. False (and `done` not called) when not connected.
+  /// Runs script `s` with `args` (numkeys, keys, arguments): its text (EVAL) the first time on
+  /// this connection, EVALSHA afterwards. Why not EVALSHA at once: a NOSCRIPT answer comes a
+  /// round trip later and the retry is queued after commands sent meanwhile, so appends
+  /// pipelined behind it would overtake it (a /queue/ out of order). After a NOSCRIPT all the
+  /// same (SCRIPT FLUSH while connected; rare) the text is sent once and `done` gets that reply:
+  /// the script did not run, so the retry is safe. False (and `done` not called) when not
+  /// connected.
   bool eval(const script& s, std::vector<std::string> args, reply_fn done);
   /// Sends a pub/sub command whose replies (confirmations, messages) all go to the handler set
   /// with set_push_handler. False when not connected.
@@ -64,6 +68,10 @@ class connection : public std::enable_shared_from_this<connection> {
   bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
   /// Successful (re)connects so far. Any thread.
   std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+  /// Times a script's text was sent (first use on a connection, or after NOSCRIPT). Any thread.
+  std::uint64_t script_texts() const noexcept {
+    return script_texts_.load(std::memory_order_relaxed);
+  }
 
  private:
   using self_ptr = std::shared_ptr<connection>;
@@ -97,6 +105,8 @@ class connection : public std::enable_shared_from_this<connection> {
   bool stopped_ = false;
   std::atomic<bool> up_{false};
   std::atomic<std::uint64_t> connects_{0};
+  std::atomic<std::uint64_t> script_texts_{0};
+  std::unordered_set<std::string> scripts_sent_;  // SHAs whose text went on this connection
 };
 
 }  // namespace cluster::redis

@@ -5,7 +5,7 @@
 #include "broker/message.hpp"
 #include "cluster/channels.hpp"
 #include "cluster/envelope.hpp"
-#include "cluster/lua_script.hpp"
+#include "cluster/redis/script.hpp"
 
 namespace {
 
@@ -24,9 +24,9 @@ broker::message_ptr make(const std::string& dest, std::string body, std::string 
 
 // What Redis' SCRIPT LOAD answers for the same text (SHA1, lowercase hex).
 TEST(LuaScript, ShaIsWhatRedisNamesTheScriptBy) {
-  EXPECT_EQ(cluster::lua_script("return 1").sha(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
-  EXPECT_EQ(cluster::sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-  EXPECT_EQ(cluster::lua_script("return 1").text(), "return 1");
+  EXPECT_EQ(cluster::redis::script("return 1").sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+  EXPECT_EQ(cluster::redis::script("").sha, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  EXPECT_EQ(cluster::redis::script("return 1").text, "return 1");
 }
 
 TEST(Channels, ExactNames) {
