@@ -38,6 +38,7 @@ bool test_server::stop() {
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  broker_->stop_logins();  // a login answer holds a connection of ioc_: done before ioc_ goes
   return clean;
 }
 

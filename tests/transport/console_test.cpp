@@ -97,6 +97,9 @@ struct with_console {
     metrics->stop();
     ioc.stop();
     thread.join();
+    // An admin's login may still be on the broker's login thread, holding its HTTP session:
+    // it must end before `ioc` does (the session's socket belongs to it), as app/main.cpp does.
+    s.broker().stop_logins();
   }
   std::uint16_t port() const { return metrics->port(); }
   json::value api(const std::string& what) {
