@@ -260,8 +260,8 @@ void redis_link::schedule_ping() {
     const auto now = std::chrono::steady_clock::now();
     if (self->ping_outstanding_ && now - self->ping_sent_ > ping_timeout) {
       self->ping_outstanding_ = false;
-      // A Redis that stopped answering: reconnect both (hiredis 0.14 cannot PING a subscribed
-      // connection, and it talks to the same server).
+      // A Redis that stopped answering: reconnect both (the subscriber is not PINGed: its
+      // replies are messages, and it talks to the same server).
       self->commands_->reset();
       self->subscriber_->reset();
     }
