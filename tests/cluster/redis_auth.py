@@ -22,7 +22,7 @@ import re
 import time
 
 from cluster_lib import Node, WorkDir, collect, quiet, wait_until
-from redis_fixtures import AuthRedis, require, REDIS_SERVER
+from redis_fixtures import AuthRedis, print_logs, require, REDIS_SERVER
 
 ENV_NAME = "STOMPBOX_TEST_REDIS_PASSWORD"
 RETRY_WATCH_S = 4.0  # >= 5 retries at the link's 100 ms .. 5 s backoff
@@ -138,9 +138,7 @@ def main():
             nodes = []
             wrong_credentials(path, redis)
         except BaseException:
-            for n in nodes:
-                print(f"--- log of node {n.name} ---\n{n.broker.log()[-3000:]}")
-            print(f"--- redis ---\n{redis.log()[-2000:]}")
+            print_logs(nodes, f"--- redis ---\n{redis.log()[-2000:]}")
             raise
         finally:
             for n in nodes:

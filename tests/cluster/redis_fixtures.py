@@ -19,6 +19,13 @@ REDIS_SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
 
+def print_logs(nodes, redis_side):
+    """On a failure: the tail of each node's log, then `redis_side` (the Redis processes' logs)."""
+    for n in nodes:
+        print(f"--- log of node {n.name} ---\n{n.broker.log()[-3000:]}")
+    print(redis_side)
+
+
 def require(*paths):
     """Skips the test (exit 77) when a tool it starts is not installed."""
     for path in paths:

@@ -28,7 +28,7 @@ import threading
 import time
 
 from cluster_lib import Closed, Node, WorkDir, wait_until
-from redis_fixtures import REDIS_SENTINEL, REDIS_SERVER, AuthResp, Sentinels, require
+from redis_fixtures import REDIS_SENTINEL, REDIS_SERVER, AuthResp, Sentinels, print_logs, require
 
 PACE_S = 0.05
 PROBE_S = 0.1
@@ -223,9 +223,7 @@ def main():
                 n.broker.assert_clean_exit()
             nodes = []
         except BaseException:
-            for n in nodes:
-                print(f"--- log of node {n.name} ---\n{n.broker.log()[-3000:]}")
-            print(s.logs())
+            print_logs(nodes, s.logs())
             raise
         finally:
             for n in nodes:

@@ -18,7 +18,7 @@ import os
 import time
 
 from cluster_lib import Node, WorkDir, collect, quiet, wait_until
-from redis_fixtures import OPENSSL, REDIS_SERVER, Pki, TlsRedis, require
+from redis_fixtures import OPENSSL, REDIS_SERVER, Pki, TlsRedis, print_logs, require
 
 
 def tls_keys(pki, ca="ca.pem", server_name=None):
@@ -101,9 +101,7 @@ def main():
             nodes = []
             refused(path, pki, redis)
         except BaseException:
-            for n in nodes:
-                print(f"--- log of node {n.name} ---\n{n.broker.log()[-3000:]}")
-            print(f"--- redis ---\n{redis.log()[-2000:]}")
+            print_logs(nodes, f"--- redis ---\n{redis.log()[-2000:]}")
             raise
         finally:
             for n in nodes:
