@@ -13,6 +13,7 @@ on a connection, and its text after a NOSCRIPT); node a's and node b's
 """
 
 import re
+import time
 
 from cluster_lib import Cluster, Resp, collect, quiet
 
@@ -60,6 +61,21 @@ def texts_sent(*nodes):
     return sum(n.metric("cluster_queue_script_loads_total") for n in nodes)
 
 
+def settled_counts(redis, *nodes, timeout=5.0):
+    """Redis' command counts and the nodes' texts sent, read when neither moves between two
+    reads: a node's periodic claim or renewal may send a script's text for the first time
+    between reading one and the other, and a text is counted by the node when sent but by
+    Redis only once it ran."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = texts_sent(*nodes)
+        calls = command_calls(redis)
+        after = texts_sent(*nodes)
+        if (before == after and calls.get("eval", 0) == after) or time.monotonic() > deadline:
+            return calls, after
+        time.sleep(0.05)
+
+
 def main():
     with Cluster(2) as cl:
         a, b = cl.nodes
@@ -72,8 +88,7 @@ def main():
         assert redis_command(cl.redis, "SCRIPT", "FLUSH") == "OK"
         round_trip(pub, worker, PER_ROUND)
         quiet(worker, 0.5)
-        calls = command_calls(cl.redis)
-        loads = texts_sent(a, b)
+        calls, loads = settled_counts(cl.redis, a, b)
         evalsha, evals = calls.get("evalsha", 0), calls.get("eval", 0)
         print(f"{2 * PER_ROUND} messages, SCRIPT FLUSH half-way: EVALSHA {evalsha}, EVAL "
               f"{evals}, script texts sent by the nodes {before_flush:.0f} before the flush, "
