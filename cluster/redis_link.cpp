@@ -258,7 +258,10 @@ void redis_link::schedule_ping() {
   ping_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     const auto now = std::chrono::steady_clock::now();
-    if (self->ping_outstanding_ && now - self->ping_sent_ > ping_timeout) {
+    // The PING waits behind whatever was pipelined before it: while other replies still
+    // arrive the link is slow, not dead.
+    if (self->ping_outstanding_ && now - self->ping_sent_ > ping_timeout &&
+        now - self->commands_->last_reply() > ping_timeout) {
       self->ping_outstanding_ = false;
       // A Redis that stopped answering: reconnect both (the subscriber is not PINGed: its
       // replies are messages, and it talks to the same server).

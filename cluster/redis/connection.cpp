@@ -118,6 +118,7 @@ asio::awaitable<void> connection::read_until_lost(std::shared_ptr<stream> s) {
 }
 
 void connection::dispatch(reply_ptr r) {
+  last_reply_ = std::chrono::steady_clock::now();
   if ((subscribed_ && is_push(r.get())) || pending_.empty()) {
     if (on_push_) on_push_(r.get());
     return;

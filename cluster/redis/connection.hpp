@@ -68,6 +68,10 @@ class connection : public std::enable_shared_from_this<connection> {
   bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
   /// Successful (re)connects so far. Any thread.
   std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+  /// When a reply (or pub/sub message) last arrived; the epoch before the first. Strand only.
+  /// A PING waits behind every command pipelined before it, so on a busy link this, not the
+  /// PING's own answer, tells a live connection from a dead one.
+  std::chrono::steady_clock::time_point last_reply() const noexcept { return last_reply_; }
   /// Times a script's text was sent (first use on a connection, or after NOSCRIPT). Any thread.
   std::uint64_t script_texts() const noexcept {
     return script_texts_.load(std::memory_order_relaxed);
@@ -99,6 +103,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::weak_ptr<stream> opening_;      // the stream a handshake is using
   std::weak_ptr<stream> watcher_;      // Sentinel: the +switch-master subscription
   std::deque<reply_fn> pending_;       // callbacks of commands sent, in order
+  std::chrono::steady_clock::time_point last_reply_;
   std::string out_;                    // encoded commands not yet written
   bool writing_ = false;
   bool subscribed_ = false;  // push_command used: pub/sub messages arrive unasked
