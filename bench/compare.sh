@@ -3,8 +3,9 @@
 # Web-STOMP, with stompbox-bench as the load generator. Writes medians and ratios into
 # docs/benchmarks.md between <!-- broker-bench:start --> and <!-- broker-bench:end -->.
 #
-#   bench/compare.sh            # full run (about 15-20 minutes on 2 cores)
+#   bench/compare.sh            # full run (about 30 minutes on 2 cores; WITH_RABBIT=0: 20)
 #   QUICK=1 bench/compare.sh    # about 2 minutes: fewer cases, 1 repetition, short runs
+#   BUILD_DIR=/path SKIP_BUILD=1 bench/compare.sh   # measure an existing Release build
 #
 # Every knob below can be set from the environment (e.g. IDLE_N=5000 REPS=5).
 # Installs rabbitmq-server from Debian when missing (as root). RabbitMQ runs as a private node
@@ -17,19 +18,21 @@ repo=$(dirname "$here")
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
   : "${REPS:=1}" "${DURATION:=2}" "${FANOUT_S:=10 1000}" "${NOTIFY_U:=1000}" "${IDLE_N:=2000}"
-  : "${HOLD:=3}" "${UNPINNED:=fanout-1000}"
+  : "${HOLD:=3}" "${UNPINNED:=fanout-1000 fanout-tcp-1000}"
 fi
 REPS=${REPS:-3}
 DURATION=${DURATION:-4}                 # seconds of publishing per run
-FANOUT_S=${FANOUT_S:-10 100 1000 5000}  # subscriber counts
+FANOUT_S=${FANOUT_S:-10 100 1000 5000}  # subscriber counts (fan-out rate and latency)
+TRANSPORTS=${TRANSPORTS:-ws tcp}        # fan-out and idle over WebSocket and over plain TCP
 NOTIFY_U=${NOTIFY_U:-1000 10000}        # user counts
 NOTIFY_P=${NOTIFY_P:-4}                 # notify publishers
 IDLE_N=${IDLE_N:-19000}                 # idle connections
 HOLD=${HOLD:-5}                         # idle hold seconds
-LAT_S=${LAT_S:-10}                      # latency run: subscribers ...
-LAT_RATE=${LAT_RATE:-500}               # ... and offered msg/s (well below every broker's max)
+LAT_DELIVERIES=${LAT_DELIVERIES:-5000}  # latency runs: deliveries/s offered at every S
+                                        # (msg/s = this / S: well below every broker's max)
 SIZE=${SIZE:-100}                       # body bytes
-UNPINNED=${UNPINNED:-fanout-1000 notify-1000}  # cases for stompbox --threads 1/2 unpinned
+# cases for stompbox --threads 1 against --threads 2, unpinned
+UNPINNED=${UNPINNED:-fanout-10 fanout-100 fanout-1000 fanout-5000 fanout-tcp-10 fanout-tcp-1000 notify-1000}
 BROKER_CPU=${BROKER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}                   # a CPU list for taskset, e.g. 1-3 with GEN_PROCS=3
 GEN_PROCS=${GEN_PROCS:-1}               # generator processes per run (split S, U, N)
@@ -119,24 +122,25 @@ stop_rabbit() {
 }
 
 # ---- stompbox and the baseline: a fresh process per run ------------------------------------
-start_broker() {  # start_broker TARGET; sets broker_pid and url
+start_broker() {  # start_broker TARGET; sets broker_pid, url (WebSocket) and tcp (STOMP over TCP)
   local pin=(taskset -c "$BROKER_CPU")
   case $1 in
-    stompbox) url=ws://127.0.0.1:$SB_WS/ws
+    stompbox) url=ws://127.0.0.1:$SB_WS/ws tcp=127.0.0.1:$SB_TCP
       "${pin[@]}" "$BUILD_DIR/app/stompbox" --config "$here/load/bench.toml" --metrics 127.0.0.1:0 \
         --data-dir "$WORK/data" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
         --threads 1 --log-level warn >>"$WORK/stompbox.log" 2>&1 &
       broker_pid=$!; wait_port "$SB_WS" ;;
-    stompbox-t1 | stompbox-t2) url=ws://127.0.0.1:$SB_WS/ws
+    stompbox-t1 | stompbox-t2) url=ws://127.0.0.1:$SB_WS/ws tcp=127.0.0.1:$SB_TCP
       "$BUILD_DIR/app/stompbox" --config "$here/load/bench.toml" --metrics 127.0.0.1:0 \
         --data-dir "$WORK/data" --ws "127.0.0.1:$SB_WS" --tcp "127.0.0.1:$SB_TCP" \
         --threads "${1#stompbox-t}" --log-level warn >>"$WORK/stompbox.log" 2>&1 &
       broker_pid=$!; wait_port "$SB_WS" ;;
-    baseline) url=ws://127.0.0.1:$BL_WS/ws
+    baseline) url=ws://127.0.0.1:$BL_WS/ws tcp=127.0.0.1:$BL_TCP
       "${pin[@]}" "$BUILD_DIR/bench/load/bench-baseline" --ws "127.0.0.1:$BL_WS" \
         --tcp "127.0.0.1:$BL_TCP" --threads 1 >>"$WORK/baseline.log" 2>&1 &
       broker_pid=$!; wait_port "$BL_WS" ;;
-    rabbitmq) url=ws://127.0.0.1:$RMQ_WS/ws; start_rabbit; broker_pid= ;;
+    rabbitmq) url=ws://127.0.0.1:$RMQ_WS/ws tcp=127.0.0.1:$RMQ_STOMP; start_rabbit
+      broker_pid= ;;
   esac
 }
 
@@ -157,6 +161,7 @@ measure() {  # measure LABEL TARGET REP PINNED SCENARIO-ARGS...
     fi
   fi
   [[ $pinned == 1 ]] && gen=(taskset -c "$GEN_CPU")
+  [[ $label == *tcp* ]] && extra+=(--tcp "$tcp")  # --tcp wins over --url
   log "$label on $target (rep $rep)"
   local files=() pids=() k
   for ((k = 0; k < GEN_PROCS; k++)); do
@@ -186,15 +191,19 @@ split_args() {  # split_args K ARGS...: divide counts between GEN_PROCS processe
   echo "${out[@]}"
 }
 
+lat_rate() {  # lat_rate S: msg/s that make LAT_DELIVERIES deliveries/s to S subscribers
+  python3 -c "print($LAT_DELIVERIES / $1)"
+}
+
 scenario_args() {  # scenario_args LABEL: the generator arguments of a case
   case $1 in
-    fanout-*) echo fanout --subscribers "${1#fanout-}" --destination /topic/bench \
+    fanout-*) echo fanout --subscribers "${1##*-}" --destination /topic/bench \
                 --duration "$DURATION" --size "$SIZE" ;;
-    latency) echo fanout --subscribers "$LAT_S" --rate "$LAT_RATE" --destination /topic/bench \
-                --duration "$DURATION" --size "$SIZE" ;;
+    latency-*) echo fanout --subscribers "${1##*-}" --rate "$(lat_rate "${1##*-}")" \
+                --destination /topic/bench --duration "$DURATION" --size "$SIZE" ;;
     notify-*) echo notify --users "${1#notify-}" --publishers "$NOTIFY_P" \
                 --duration "$DURATION" --size "$SIZE" ;;
-    idle) echo idle --connections "$IDLE_N" --hold "$HOLD" --destination /topic/idle ;;
+    idle | idle-tcp) echo idle --connections "$IDLE_N" --hold "$HOLD" --destination /topic/idle ;;
   esac
 }
 
@@ -206,16 +215,21 @@ rabbit_setup
 targets=(stompbox baseline)
 [[ $WITH_RABBIT == 1 ]] && targets+=(rabbitmq)
 cases=()
-for s in $FANOUT_S; do cases+=("fanout-$s"); done
-cases+=(latency)
+for tr in $TRANSPORTS; do  # labels: fanout-S and idle over WebSocket, fanout-tcp-S, idle-tcp
+  infix=; [[ $tr == tcp ]] && infix=tcp-
+  for s in $FANOUT_S; do cases+=("fanout-$infix$s"); done
+done
+for s in $FANOUT_S; do cases+=("latency-$s"); done
 for u in $NOTIFY_U; do cases+=("notify-$u"); done
-cases+=(idle)
+for tr in $TRANSPORTS; do
+  if [[ $tr == tcp ]]; then cases+=(idle-tcp); else cases+=(idle); fi
+done
 
 for ((rep = 1; rep <= REPS; rep++)); do
   for c in "${cases[@]}"; do
     for t in "${targets[@]}"; do
       # RabbitMQ keeps memory and durable queues from earlier runs: a fresh node for idle.
-      if [[ $c == idle && $t == rabbitmq ]]; then stop_rabbit; rm -rf "$WORK/rabbit/mnesia"; fi
+      if [[ $c == idle* && $t == rabbitmq ]]; then stop_rabbit; rm -rf "$WORK/rabbit/mnesia"; fi
       measure "$c" "$t" "$rep" 1 $(scenario_args "$c")
     done
   done
@@ -237,7 +251,7 @@ json.dump({
   "machine": "$(machine_line)",
   "load": "$load_at_start", "rabbitmq": "$rabbit_version", "reps": $REPS,
   "broker_cpu": "$BROKER_CPU", "gen_cpu": "$GEN_CPU", "gen_procs": $GEN_PROCS,
-  "duration": $DURATION, "size": $SIZE, "lat_rate": $LAT_RATE, "lat_subscribers": $LAT_S,
+  "duration": $DURATION, "size": $SIZE, "lat_deliveries": $LAT_DELIVERIES,
   "notify_publishers": $NOTIFY_P, "idle_n": $IDLE_N, "hold": $HOLD}, open(sys.argv[1], "w"))
 EOF
 python3 "$here/load/compare_report.py" report "$RESULTS" "$DOC" "$WORK/meta.json"

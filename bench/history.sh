@@ -18,7 +18,6 @@ FANOUT_S=${FANOUT_S:-100 1000}
 SIZE=${SIZE:-100}
 MEM_N=${MEM_N:-100000}
 BUILD_DIR=${BUILD_DIR:-/tmp/build-history-release}
-SKIP_BUILD=${SKIP_BUILD:-0}
 SB_WS=${SB_WS:-25974} SB_TCP=${SB_TCP:-25913}
 
 WORK=$(mktemp -d /tmp/stompbox-history.XXXXXX)
@@ -51,9 +50,7 @@ measure() {  # measure CONFIG S: one JSON line (config and S added) to results
   stop_pid "$broker_pid"; broker_pid=
 }
 
-if [[ $SKIP_BUILD != 1 ]]; then
-  [[ -x $BUILD_DIR/app/stompbox ]] || build_release stompbox stompbox-bench
-fi
+[[ -x $BUILD_DIR/app/stompbox ]] || build_release stompbox stompbox-bench
 ulimit -n "$(ulimit -Hn)"
 log "$(machine_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 log "build: $(grep -m1 CMAKE_BUILD_TYPE: "$BUILD_DIR/CMakeCache.txt" || echo unknown)"

@@ -20,8 +20,12 @@ wait_port() {  # wait_port PORT: until something listens on 127.0.0.1:PORT (10 s
 }
 
 build_release() {  # build_release TARGET...: configure Release in $BUILD_DIR, build the targets
+  # SKIP_BUILD=1: use $BUILD_DIR as it is (e.g. a build of another commit to compare with)
+  if [[ ${SKIP_BUILD:-0} == 1 ]]; then log "using $BUILD_DIR as built (SKIP_BUILD=1)"; return; fi
   log "building Release in $BUILD_DIR"
-  cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  local launcher=()  # ccache when installed: a rerun rebuilds only what changed
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
     -DSTOMPBOX_BUILD_TESTS=OFF -DSTOMPBOX_BUILD_EXAMPLES=OFF >"$WORK/cmake.log"
   ninja -C "$BUILD_DIR" -j2 "$@" >"$WORK/build.log"
 }

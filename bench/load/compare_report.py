@@ -101,6 +101,46 @@ def table_rate(groups, labels, key, unit=""):
     return lines
 
 
+def goals(groups, fan, latency, unpinned):
+    """The table of issue #19's goals against the medians above."""
+    def value(label, target, key):
+        rows = groups.get((label, target), [])
+        ok = rows and all(r.get("status") == "ok" for r in rows)
+        return median(rows, key) if ok else None
+
+    def row(goal, measured, met):
+        return f"| {goal} | {measured} | {'yes' if met else '**no**'} |"
+
+    lines = ["### Against the goals of issue #19", "",
+             "| Goal | Measured (medians above) | Met? |", "|---|---|---|"]
+    for l in fan:
+        s, b = value(l, "stompbox", "delivered_per_s"), value(l, "baseline", "delivered_per_s")
+        if s and b:
+            lines.append(row(f"{l}: deliveries/s >= 0.9x the baseline", f"{s / b:.2f}x",
+                             s >= 0.9 * b))
+    for l in latency:
+        s, b = value(l, "stompbox", "lat_p99_us"), value(l, "baseline", "lat_p99_us")
+        if s and b:
+            lines.append(row(f"{l}: p99 <= 1.2x the baseline's",
+                             f"{s:,.0f} us / {b:,.0f} us = {s / b:.2f}x", s <= 1.2 * b))
+    for label, limit, name in (("idle", 4096, "WebSocket"), ("idle-tcp", 2048, "TCP")):
+        s = value(label, "stompbox", "bytes_per_conn")
+        if s:
+            lines.append(row(f"idle {name}: <= {limit} B of broker RSS per connection",
+                             f"{s:,.0f} B", s <= limit))
+        s, b = value(label, "stompbox", "conn_per_s"), value(label, "baseline", "conn_per_s")
+        if s and b:
+            lines.append(row(f"idle {name}: set-up rate >= the baseline's",
+                             f"{s:,.0f}/s against {b:,.0f}/s", s >= b))
+    for l in unpinned:
+        t1 = value(l, "stompbox-t1", "delivered_per_s")
+        t2 = value(l, "stompbox-t2", "delivered_per_s")
+        if t1 and t2:
+            lines.append(row(f"{l[9:]}: --threads 2 not slower than --threads 1",
+                             f"{t2 / t1:.2f}x", t2 >= t1))
+    return lines
+
+
 def report(results, doc, meta_file):
     with open(meta_file) as f:
         meta = json.load(f)
@@ -113,15 +153,18 @@ def report(results, doc, meta_file):
     meta["violations"] = ", ".join(
         f"{r['label']} on {r['target']} rep {r['rep']} (lost {r.get('lost')}, duplicates "
         f"{r.get('duplicates')}, out of order {r.get('out_of_order')})" for r in bad) or "none"
-    fan = sorted((l for l in labels if re.fullmatch(r"fanout-\d+", l)), key=lambda l: int(l[7:]))
-    notify = sorted((l for l in labels if re.fullmatch(r"notify-\d+", l)), key=lambda l: int(l[7:]))
+    def numbered(prefix):  # labels PREFIX<S>, by S
+        found = [l for l in labels if re.fullmatch(re.escape(prefix) + r"\d+", l)]
+        return sorted(found, key=lambda l: int(l[len(prefix):]))
+    fan, fan_tcp = numbered("fanout-"), numbered("fanout-tcp-")
+    latency, notify = numbered("latency-"), numbered("notify-")
     out = [START, "", f"Command: `{meta['command']}`", "",
            f"Machine: {meta['machine']}. Run {meta['date']}, {meta['elapsed']}. "
            f"Load average at start: {meta['load']}. RabbitMQ: {meta['rabbitmq']}.", "",
            f"Medians of {meta['reps']} repetition(s), run interleaved (each scenario against "
            f"each broker in turn); broker on CPU {meta['broker_cpu']} (`taskset`), generator on "
            f"CPU {meta['gen_cpu']}, {meta['gen_procs']} generator process(es), "
-           f"{meta['duration']} s of publishing per run, {meta['size']}-byte bodies, WebSocket. "
+           f"{meta['duration']} s of publishing per run, {meta['size']}-byte bodies. "
            "stompbox and the baseline run `--threads 1` when pinned and are restarted for every "
            "run; RabbitMQ is started once and restarted before each idle run. "
            "\"(gen-bound)\" marks a median where the generator used more than 90% of its core: "
@@ -130,19 +173,30 @@ def report(results, doc, meta_file):
            "neither is near 100% the two cores were shared with other work (see the load "
            "average) and the rates are lower bounds. "
            "Every run checked exactly-once delivery (no loss, no duplicate, per-publisher order); "
-           f"violations: {meta['violations']}.", "",
-           "### Fan-out at maximum rate (deliveries/s)", "",
-           "One publisher, S subscribers on `/topic/bench`, at most max(10000, 16 x S) deliveries "
-           "in flight.", ""]
-    out += table_rate(groups, [(l, f"S = {l[7:]}") for l in fan], "delivered_per_s")
-    out += ["", f"### Fan-out latency at a fixed rate ({meta['lat_rate']} msg/s to "
-            f"{meta['lat_subscribers']} subscribers)", "",
-            "| Broker | p50 | p90 | p99 | p99.9 | max |", "|---|---|---|---|---|---|"]
-    for t, name in TARGETS:
-        cells = [cell(groups, "latency", t, k, " us") for k in
-                 ("lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_p999_us", "lat_max_us")]
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
-    out += ["", f"### Notify: {meta['notify_publishers']} publishers to random users "
+           f"violations: {meta['violations']}.", ""]
+    for title, cases in (("WebSocket", fan), ("TCP", fan_tcp)):
+        if not cases:
+            continue
+        out += [f"### Fan-out at maximum rate over {title} (deliveries/s)", "",
+                "One publisher, S subscribers on `/topic/bench`, at most max(10000, 16 x S) "
+                "deliveries in flight.", ""]
+        out += table_rate(groups, [(l, f"S = {l.rsplit('-', 1)[1]}") for l in cases],
+                          "delivered_per_s")
+        out.append("")
+    if latency:
+        out += [f"### Fan-out latency at a fixed rate ({meta['lat_deliveries']:,} deliveries/s: "
+                "5,000 / S msg/s to S subscribers, WebSocket)", "",
+                "| S | stompbox p50 | stompbox p99 | baseline p50 | baseline p99 | RabbitMQ p99 "
+                "| p99 stompbox / baseline |", "|---|---|---|---|---|---|---|"]
+        for l in latency:
+            cells = [cell(groups, l, t, k, " us") for t, k in
+                     (("stompbox", "lat_p50_us"), ("stompbox", "lat_p99_us"),
+                      ("baseline", "lat_p50_us"), ("baseline", "lat_p99_us"),
+                      ("rabbitmq", "lat_p99_us"))]
+            out.append(f"| {l[8:]} | " + " | ".join(cells) +
+                       f" | {ratio(groups, l, 'stompbox', 'baseline', 'lat_p99_us')} |")
+        out.append("")
+    out += [f"### Notify: {meta['notify_publishers']} publishers to random users "
             "(delivered/s at maximum rate)", "",
             "stompbox and the baseline: users subscribe `/user/queue/notifications`, publishers "
             "send `/user/user<i>/queue/notifications`. RabbitMQ has no user destinations: both "
@@ -151,12 +205,15 @@ def report(results, doc, meta_file):
     out += table_rate(groups, [(l, f"U = {l[7:]}") for l in notify], "delivered_per_s")
     out += ["", f"### Idle connections (N = {meta['idle_n']}, heart-beat 10000,10000, held "
             f"{meta['hold']} s)", "",
-            "| Broker | connections/s (upgrade + CONNECT + SUBSCRIBE + RECEIPT) | broker RSS "
-            "bytes per connection | broker CPU while idle (% of a core) |", "|---|---|---|---|"]
-    for t, name in TARGETS:
-        out.append(f"| {name} | {cell(groups, 'idle', t, 'conn_per_s')} | "
-                   f"{cell(groups, 'idle', t, 'bytes_per_conn')} | "
-                   f"{cell(groups, 'idle', t, 'broker_idle_cpu_pct', ' %')} |")
+            "| Broker | transport | connections/s (connect + CONNECT + SUBSCRIBE + RECEIPT) | "
+            "broker RSS bytes per connection | broker CPU while idle (% of a core) |",
+            "|---|---|---|---|---|"]
+    for label, transport in (("idle", "WebSocket"), ("idle-tcp", "TCP")):
+        for t, name in TARGETS:
+            if (label, t) in groups:
+                out.append(f"| {name} | {transport} | {cell(groups, label, t, 'conn_per_s')} | "
+                           f"{cell(groups, label, t, 'bytes_per_conn')} | "
+                           f"{cell(groups, label, t, 'broker_idle_cpu_pct', ' %')} |")
     unpinned = sorted({l for l in labels if l.startswith("unpinned-")})
     if unpinned:
         out += ["", "### stompbox unpinned, `--threads 1` vs `--threads 2` (delivered/s)", "",
@@ -166,6 +223,7 @@ def report(results, doc, meta_file):
             c2 = cell(groups, l, "stompbox-t2", "delivered_per_s", cpu=True)
             out.append(f"| {l[9:]} | {c1} | {c2} | "
                        f"{ratio(groups, l, 'stompbox-t2', 'stompbox-t1', 'delivered_per_s')} |")
+    out += [""] + goals(groups, fan + fan_tcp, latency, unpinned)
     out += ["", END]
     write_block(doc, out, START, END, heading="## Broker\n\n")
 
