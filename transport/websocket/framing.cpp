@@ -73,7 +73,8 @@ std::uint16_t close_code_for(frame_error e) noexcept {
 bool is_valid_close_code(std::uint16_t code) noexcept {
   if (code >= 1000 && code <= 1003) return true;
   if (code >= 1007 && code <= 1013) return true;
-  return code >= 3000 && code <= 4999;
+  // 3000-4999 are for libraries and applications; Beast also lets 5000 and above through.
+  return code >= 3000;
 }
 
 // States: 0 boundary; 1/2/3 continuation bytes still owed (80..BF); 4 after E0 (A0..BF);
