@@ -252,6 +252,16 @@ void connection_base::on_write_done(const boost::system::error_code& ec) {
   }
 }
 
+void connection_base::discard_unsent() noexcept {
+  queue_.erase_if_from(
+      in_flight_,
+      [&](const broker::outgoing& f) {
+        pending_bytes_ -= f.size();
+        return true;
+      },
+      [] { return true; });
+}
+
 void connection_base::close(close_reason why) {
   if (phase_ == phase::handshaking) {
     reason_ = why;

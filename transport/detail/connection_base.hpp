@@ -91,6 +91,9 @@ class connection_base : public broker::connection,
   void on_read_error(const boost::system::error_code& ec, broker::close_reason why);
   /// The write of the in_flight_ frames at the front of the queue completed.
   void on_write_done(const boost::system::error_code& ec);
+  /// Drops the queued frames not yet handed to the socket (those behind in_flight_): the peer
+  /// closed or broke the protocol, nothing more goes to it but our close.
+  void discard_unsent() noexcept;
   /// Ends the connection: cuts the socket, calls session::on_closed once, logs one line.
   void finish(broker::close_reason why);
   /// A handshake step failed before any session exists.

@@ -176,16 +176,17 @@ class TcpStomp(_Stomp):
             return b""
 
 
-def ws_handshake(sock, port, path="/ws", protocol="v12.stomp", origin=None, host=None):
+def ws_handshake(sock, port, path="/ws", protocol="v12.stomp", origin=None, host=None, extra=b""):
     """Sends the upgrade request (with `Origin` when given; `Host` defaults to the address
-    dialled); returns (status code, response head, bytes read past it)."""
+    dialled; `extra` bytes in the same write, right behind it); returns (status code, response
+    head, bytes read past it)."""
     key = base64.b64encode(os.urandom(16)).decode()
     origin_line = f"Origin: {origin}\r\n" if origin is not None else ""
     request = (f"GET {path} HTTP/1.1\r\nHost: {host or f'{HOST}:{port}'}\r\n"
                f"Upgrade: websocket\r\n{origin_line}"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n")
-    sock.sendall(request.encode())
+    sock.sendall(request.encode() + extra)
     buf = b""
     while b"\r\n\r\n" not in buf:
         data = sock.recv(4096)
