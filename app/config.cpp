@@ -359,11 +359,6 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
   detail::check_consistency(out);
   if (!out.cluster_redis.empty()) out.cluster_redis_options = detail::make_redis_options(out);
-  // The history is per node and in memory for now; a cluster needs it shared (Redis streams),
-  // or a client reconnecting to another node would be told of positions that do not exist.
-  if (!out.cluster_redis.empty() && !out.broker.history.empty())
-    throw config_error("[[history]] is not available with a cluster yet (--cluster-redis / "
-                       "[cluster] redis): topic history is kept per node");
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");
