@@ -121,7 +121,7 @@ struct SharedHistory : ::testing::Test {
     q.drain();
   }
   void live(std::uint64_t first, std::uint64_t last) {
-    for (auto& m : range("/topic/room.1", first, last)) b.deliver_remote(m, 0);
+    for (auto& m : range("/topic/room.1", first, last)) b->deliver_remote(m, 0);
     q.drain();
   }
   void answer(std::uint64_t first, std::uint64_t last, bool complete = true) {
@@ -134,14 +134,15 @@ struct SharedHistory : ::testing::Test {
 
   std::shared_ptr<fake_shared_history> history = std::make_shared<fake_shared_history>();
   post_queue q;
+  std::unique_ptr<broker::broker> b;
 };
 
 struct SharedHistoryRoomy : SharedHistory {
-  broker::broker b{with(history, 1 << 20)};
+  SharedHistoryRoomy() { b = std::make_unique<broker::broker>(with(history, 1 << 20)); }
 };
 
 TEST_F(SharedHistoryRoomy, RecoveryHoldsLiveMessagesUntilTheReadThenEachOnceInOrder) {
-  client c(b, q);
+  client c(*b, q);
   c.connect();
   subscribe_from(c, 5);
   ASSERT_TRUE(history->answer);
@@ -161,7 +162,7 @@ TEST_F(SharedHistoryRoomy, RecoveryHoldsLiveMessagesUntilTheReadThenEachOnceInOr
 }
 
 TEST_F(SharedHistoryRoomy, IncompleteReadDeliversOnlyTheHeldLiveMessages) {
-  client c(b, q);
+  client c(*b, q);
   c.connect();
   subscribe_from(c, 5);
   live(40, 41);
@@ -174,22 +175,23 @@ TEST_F(SharedHistoryRoomy, IncompleteReadDeliversOnlyTheHeldLiveMessages) {
 }
 
 struct SharedHistoryTight : SharedHistory {
-  broker::broker b{with(history, 600)};  // about one held message (held_size counts 256 each)
+  // About one held message (held_size counts 256 bytes of overhead each).
+  SharedHistoryTight() { b = std::make_unique<broker::broker>(with(history, 600)); }
 };
 
 TEST_F(SharedHistoryTight, HeldPastTheBoundAnswersNotRecoveredAndReleasesTheBudget) {
-  client c(b, q);
+  client c(*b, q);
   c.connect();
   subscribe_from(c, 5);
   live(6, 6);
-  EXPECT_GT(b.held().used(), 0u);  // charged while held
+  EXPECT_GT(b->held().used(), 0u);  // charged while held
   live(7, 9);                      // past the bound: all dropped at once
-  EXPECT_EQ(b.held().used(), 0u);
+  EXPECT_EQ(b->held().used(), 0u);
   answer(6, 7);
   const auto frames = c.take();
   ASSERT_EQ(frames.size(), 1u);  // the client reloads; nothing from history, nothing held
   EXPECT_EQ(frames[0].get("x-recovered"), "false");
-  EXPECT_EQ(b.held().used(), 0u);
+  EXPECT_EQ(b->held().used(), 0u);
   live(10, 10);
   EXPECT_EQ(c.take_one().body, "10");
 }
