@@ -41,7 +41,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
                   "send_burst", "send_rate_policy", "flow_control", "max_stores_in_flight", "max_held_bytes",
                   "max_transaction_bytes", "max_transactions_per_session",
-                  "max_session_held_bytes"}},
+                  "max_session_held_bytes", "max_recovery_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
@@ -196,6 +196,7 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "limits.max_transaction_bytes", b.max_transaction_bytes);
   read(root, "limits.max_transactions_per_session", b.max_transactions_per_session);
   read(root, "limits.max_session_held_bytes", b.max_session_held_bytes);
+  read(root, "limits.max_recovery_held_bytes", b.max_recovery_held_bytes);
   read(root, "limits.flow_control", b.flow_control);
   read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
   read(root, "limits.max_held_bytes", b.max_held_bytes);
