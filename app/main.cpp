@@ -168,6 +168,7 @@ int run(const app::settings& s) {
   // The link's timers and strand belong to `ioc`: it must go before `ioc` does, and the broker
   // (which outlives both) must not keep it.
   if (cluster) broker.attach_cluster(nullptr);
+  if (shared_history) shared_history->attach(nullptr);
   cluster.reset();
   broker.flush();  // durable appends still in the store's queue are committed before exit
   spdlog::info("stopped");

@@ -185,6 +185,7 @@ void redis_history::attach(std::shared_ptr<redis_link> l) {
     std::lock_guard lock(mutex_);
     link_ = l;
   }
+  if (!l) return;
   const std::string mine = rules_text(rules_);
   // At start only: a node whose Redis is down then learns nothing, it is a cheap check.
   l->eval(rules_lua(), {"1", history_rules(db_), mine}, [mine](const redisReply* r) {

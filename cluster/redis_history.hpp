@@ -26,7 +26,8 @@ class redis_history final : public broker::history {
 
   /// The link whose connections run the scripts. Once, before the first session opens.
   /// Also compares this node's rules with those the first node wrote (a warning if they
-  /// differ: every node must have the same [[history]]).
+  /// differ: every node must have the same [[history]]). Null at shutdown, before the link's
+  /// io_context goes: the history (which the broker keeps) must not keep the link.
   void attach(std::shared_ptr<redis_link> link);
 
   bool keeps(std::string_view name) const override;

@@ -14,12 +14,14 @@ keeping 10):
      x-recovered:false and nothing from history, then exactly the next live message (401).
   4. FLUSHALL on Redis (the epoch is lost): x-recovered:false; the next message starts a new
      epoch at offset 1.
+  5. Redis down: a SEND to a topic with history cannot be kept: ERROR "message not stored",
+     no RECEIPT, and the subscriber on the sending node gets nothing (never a silent loss).
 """
 
 import threading
 import time
 
-from cluster_lib import Cluster, Resp, collect, quiet
+from cluster_lib import Cluster, Resp, collect, quiet, wait_until
 
 HISTORY = """
 [[history]]
@@ -170,6 +172,21 @@ def after_flushall(cl, a, last):
         c.disconnect()
 
 
+def redis_down(cl, a):
+    reader = a.client("down")
+    subscribe(reader, "/topic/room.1", "d")
+    cl.redis.stop()
+    wait_until(lambda: not a.ready(), what="node a /readyz 503")
+    pub = a.client("pub")
+    pub.send("/topic/room.1", "unkept", receipt="u")
+    frame = pub.recv_frame(15.0)
+    assert frame is not None and frame.command == "ERROR", f"expected ERROR, got {frame!r}"
+    assert "not stored" in frame.headers.get("message", ""), frame.headers
+    quiet(reader)
+    pub.close()
+    reader.close()
+
+
 def main():
     with Cluster(2, cluster_config=HISTORY) as cl:
         a, b = cl.nodes
@@ -181,6 +198,8 @@ def main():
         print("3: too far back: x-recovered:false, then live")
         after_flushall(cl, a, last)
         print("4: FLUSHALL: x-recovered:false, new epoch")
+        redis_down(cl, a)
+        print("5: Redis down: ERROR message not stored")
 
 
 if __name__ == "__main__":
