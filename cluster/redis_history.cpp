@@ -185,16 +185,22 @@ void redis_history::attach(std::shared_ptr<redis_link> l) {
     std::lock_guard lock(mutex_);
     link_ = l;
   }
+  // Null at shutdown: nothing is posted then (the io_context has stopped); the link's
+  // on_connected callback holds it weakly.
   if (!l) return;
+  // On every connect (a Redis that lost its data has forgotten the first node's rules too):
+  // cheap, and what a misconfigured node needs to be noticed.
   const std::string mine = rules_text(rules_);
-  // At start only: a node whose Redis is down then learns nothing, it is a cheap check.
-  l->eval(rules_lua(), {"1", history_rules(db_), mine}, [mine](const redisReply* r) {
-    if (!r || r->type != REDIS_REPLY_STRING) return;
-    if (reply_text(r) != mine) {
+  std::weak_ptr<redis_link> weak = l;
+  l->on_connected([weak, db = db_, mine] {
+    auto link = weak.lock();
+    if (!link) return;
+    link->eval(rules_lua(), {"1", history_rules(db), mine}, [mine](const redisReply* r) {
+      if (!r || r->type != REDIS_REPLY_STRING || reply_text(r) == mine) return;
       spdlog::warn("cluster: this node's [[history]] rules differ from those of the cluster's "
                    "first node: every node must have the same (positions and recoveries would "
                    "disagree between nodes)");
-    }
+    });
   });
 }
 

@@ -51,7 +51,10 @@ void redis_link::start() {
   commands_ = std::make_shared<redis_connection>(
       strand_, ep_, "commands",
       [weak] {
-        if (auto l = weak.lock()) l->queues_->reconnected();
+        auto l = weak.lock();
+        if (!l) return;
+        l->queues_->reconnected();
+        if (l->on_connected_) l->on_connected_();
       },
       nullptr);
   queues_->set_connection(commands_);
@@ -234,6 +237,13 @@ void redis_link::when_subscribed(std::function<void(bool)> done) {
   boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
     if (!self->subscriber_->push_command({"PING"})) return done(false);
     self->pongs_.push_back(std::move(done));
+  });
+}
+
+void redis_link::on_connected(std::function<void()> fn) {
+  boost::asio::post(strand_, [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->on_connected_ = std::move(fn);
+    if (self->on_connected_ && self->commands_ && self->commands_->up()) self->on_connected_();
   });
 }
 

@@ -84,6 +84,11 @@ class redis_link final : public broker::cluster_link,
   /// Any thread.
   void when_subscribed(std::function<void(bool)> done);
 
+  /// For redis_history: `fn` runs on the strand after every (re)connect of the commands
+  /// connection (and at once if it is up now). One at a time: a new call replaces it; null
+  /// clears it. Any thread.
+  void on_connected(std::function<void()> fn);
+
   /// This process's node id (random, 16 hex digits).
   const std::string& node_id() const noexcept { return node_id_; }
   const link_stats& stats() const noexcept { return stats_; }
@@ -114,6 +119,7 @@ class redis_link final : public broker::cluster_link,
   // Strand only: references per exact channel, and per glob the STOMP patterns it stands for.
   std::map<std::string, int> channels_;
   std::map<std::string, std::map<std::string, int>> globs_;
+  std::function<void()> on_connected_;          // strand
   std::deque<std::function<void(bool)>> pongs_;  // strand: when_subscribed, in PING order
   link_stats stats_;
 };

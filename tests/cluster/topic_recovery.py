@@ -14,14 +14,16 @@ keeping 10):
      x-recovered:false and nothing from history, then exactly the next live message (401).
   4. FLUSHALL on Redis (the epoch is lost): x-recovered:false; the next message starts a new
      epoch at offset 1.
-  5. Redis down: a SEND to a topic with history cannot be kept: ERROR "message not stored",
+  5. a third node whose [[history]] rules differ logs a warning at start (every node must
+     have the same rules); the first two, with the same rules, do not.
+  6. Redis down: a SEND to a topic with history cannot be kept: ERROR "message not stored",
      no RECEIPT, and the subscriber on the sending node gets nothing (never a silent loss).
 """
 
 import threading
 import time
 
-from cluster_lib import Cluster, Resp, collect, quiet, wait_until
+from cluster_lib import Cluster, Node, Resp, collect, quiet, wait_until
 
 HISTORY = """
 [[history]]
@@ -172,6 +174,17 @@ def after_flushall(cl, a, last):
         c.disconnect()
 
 
+def rules_differ(cl):
+    other = Node(cl.work.path, "c", cl.redis.url, HISTORY.replace("5000", "4000")).start()
+    try:
+        wait_until(lambda: "rules differ" in other.broker.log(), 10.0, "the rules warning")
+    finally:
+        other.stop()
+    other.broker.assert_clean_exit()
+    for n in cl.nodes:
+        assert "rules differ" not in n.broker.log(), f"node {n.name} warned with the same rules"
+
+
 def redis_down(cl, a):
     reader = a.client("down")
     subscribe(reader, "/topic/room.1", "d")
@@ -196,10 +209,12 @@ def main():
         print("2: wildcard recovery across two rooms on the other node")
         too_far_back(a, b)
         print("3: too far back: x-recovered:false, then live")
+        rules_differ(cl)  # before FLUSHALL, which forgets the first node's rules too
+        print("5: a node with other [[history]] rules warns")
         after_flushall(cl, a, last)
         print("4: FLUSHALL: x-recovered:false, new epoch")
         redis_down(cl, a)
-        print("5: Redis down: ERROR message not stored")
+        print("6: Redis down: ERROR message not stored")
 
 
 if __name__ == "__main__":
