@@ -75,11 +75,13 @@ def cut(conn):
     conn.sock.close()
 
 
-def recover_one_topic(a, b):
+def recover_one_topic(cl, a, b):
     reader = a.client("reader")
     subscribe(reader, "/topic/room.1")
     observer = b.client("observer")
     subscribe(observer, "/topic/room.1")
+    # Every node delivers what Redis publishes back: both must listen before the first SEND.
+    wait_until(lambda: cl.redis.numsub("stompbox:0:t:/topic/room.1") == 2, what="NUMSUB 2")
     publisher = publish_steadily([a, b, b, b], "/topic/room.1", TOTAL)
     got = collect(reader, 300)
     cut(reader)
@@ -104,17 +106,18 @@ def recover_one_topic(a, b):
     return last
 
 
-def recover_wildcard(a, b):
+def recover_wildcard(cl, a, b):
     reader = a.client("wild")
     subscribe(reader, "/topic/room.*", "w")
-    publisher = publish_steadily([b, a], "/topic/room.w1", 30)
-    other = publish_steadily([a, b], "/topic/room.w2", 30)
-    got = collect(reader, 10)
+    wait_until(lambda: cl.redis.numpat() == 1, what="NUMPAT 1")
+    publisher = publish_steadily([b, a], "/topic/room.w1", 30, period_s=0.01)
+    other = publish_steadily([a, b], "/topic/room.w2", 30, period_s=0.01)
+    got, last = [], {}
+    while len(got) < 10 or len(last) < 2:  # cut once both rooms were seen
+        got += collect(reader, 1)
+        last[got[-1].headers["destination"]] = got[-1].headers["x-position"]
+    assert len(got) < 50, f"{len(got)} messages before both rooms were seen"
     cut(reader)
-    last = {}
-    for f in got:
-        last[f.headers["destination"]] = f.headers["x-position"]
-    assert len(last) == 2, f"the first 10 messages came from {sorted(last)}"
     publisher.join()
     other.join()
     again = b.client("wild")
@@ -129,15 +132,15 @@ def recover_wildcard(a, b):
     again.disconnect()
 
 
-def too_far_back(a, b):
+def too_far_back(cl, a, b):
     pub = a.client("pub")
     for i in range(400):
         pub.send("/topic/small.1", str(i), receipt=f"s{i}")
         pub.expect("RECEIPT")
     reader = b.client("late")
-    first_epoch = None
     probe = b.client("probe")
     subscribe(probe, "/topic/small.1", "p")
+    wait_until(lambda: cl.redis.numsub("stompbox:0:t:/topic/small.1") == 1, what="NUMSUB 1")
     pub.send("/topic/small.1", "400", receipt="last")
     pub.expect("RECEIPT")
     first_epoch = position(collect(probe, 1)[0])[0]
@@ -160,6 +163,7 @@ def after_flushall(cl, a, last):
         r.close()
     reader = a.client("after")
     subscribe(reader, "/topic/room.1", "x")
+    wait_until(lambda: cl.redis.numsub("stompbox:0:t:/topic/room.1") == 1, what="NUMSUB 1")
     pub = a.client("pub")
     pub.send("/topic/room.1", "fresh", receipt="f")
     pub.expect("RECEIPT")
@@ -203,11 +207,11 @@ def redis_down(cl, a):
 def main():
     with Cluster(2, cluster_config=HISTORY) as cl:
         a, b = cl.nodes
-        last = recover_one_topic(a, b)
+        last = recover_one_topic(cl, a, b)
         print("1: 1,000 messages recovered on the other node, in order, once each")
-        recover_wildcard(a, b)
+        recover_wildcard(cl, a, b)
         print("2: wildcard recovery across two rooms on the other node")
-        too_far_back(a, b)
+        too_far_back(cl, a, b)
         print("3: too far back: x-recovered:false, then live")
         rules_differ(cl)  # before FLUSHALL, which forgets the first node's rules too
         print("5: a node with other [[history]] rules warns")
