@@ -41,7 +41,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
                   "max_connections_per_ip", "max_connections_per_user", "send_rate",
                   "send_burst", "send_rate_policy", "flow_control", "max_stores_in_flight", "max_held_bytes",
                   "max_transaction_bytes", "max_transactions_per_session",
-                  "max_session_held_bytes"}},
+                  "max_session_held_bytes", "max_recovery_held_bytes"}},
       {"limits.pre_connect", {"max_command_bytes", "max_header_line_bytes", "max_headers",
                               "max_body_bytes", "max_frame_bytes"}},
       {"timeouts", {"handshake_ms", "connect_ms", "close_ms"}},
@@ -196,6 +196,7 @@ void read_broker(const toml::table& root, broker::config& b) {
   read(root, "limits.max_transaction_bytes", b.max_transaction_bytes);
   read(root, "limits.max_transactions_per_session", b.max_transactions_per_session);
   read(root, "limits.max_session_held_bytes", b.max_session_held_bytes);
+  read(root, "limits.max_recovery_held_bytes", b.max_recovery_held_bytes);
   read(root, "limits.flow_control", b.flow_control);
   read(root, "limits.max_stores_in_flight", b.max_stores_in_flight);
   read(root, "limits.max_held_bytes", b.max_held_bytes);
@@ -359,11 +360,6 @@ std::optional<int> parse_command_line(int argc, char** argv, settings& out) {
   if (out.data_dir.empty()) throw config_error("the data directory must not be empty");
   detail::check_consistency(out);
   if (!out.cluster_redis.empty()) out.cluster_redis_options = detail::make_redis_options(out);
-  // The history is per node and in memory for now; a cluster needs it shared (Redis streams),
-  // or a client reconnecting to another node would be told of positions that do not exist.
-  if (!out.cluster_redis.empty() && !out.broker.history.empty())
-    throw config_error("[[history]] is not available with a cluster yet (--cluster-redis / "
-                       "[cluster] redis): topic history is kept per node");
   // Renewals run every third of it, on a one-second tick.
   if (out.cluster_queue_claim < std::chrono::seconds(3))
     throw config_error("[cluster] queue_claim_ms must be at least 3000");

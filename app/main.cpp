@@ -24,6 +24,7 @@
 #include "app/wiring.hpp"
 #include "auth/password.hpp"
 #include "broker/broker.hpp"
+#include "cluster/redis_history.hpp"
 #include "cluster/redis_link.hpp"
 #include "transport/server.hpp"
 
@@ -99,12 +100,21 @@ int passwd(int argc) {
 }
 
 int run(const app::settings& s) {
+  // In a cluster the topic history is shared in Redis (one source of truth), not in memory.
+  broker::config broker_config = s.broker;
+  std::shared_ptr<cluster::redis_history> shared_history;
+  if (!s.cluster_redis.empty() && !s.broker.history.empty()) {
+    shared_history = std::make_shared<cluster::redis_history>(s.broker.history,
+                                                              s.cluster_redis_options.db);
+    broker_config.history_store = shared_history;
+  }
   // The broker outlives the io_context: handlers still queued at exit hold connections, whose
   // sessions need the broker when they are destroyed.
-  broker::broker broker(s.broker);
+  broker::broker broker(std::move(broker_config));
   net::io_context ioc(static_cast<int>(s.threads));
   // Attached before the listeners open: every session's subscriptions reach the other nodes.
   std::shared_ptr<cluster::redis_link> cluster = start_cluster(ioc, broker, s);
+  if (shared_history) shared_history->attach(cluster);
   transport::server server(ioc, broker, s.server);
   server.start();  // throws when a port cannot be bound
   const char* scheme = s.server.tls_cert.empty() ? "" : "s";
@@ -158,6 +168,7 @@ int run(const app::settings& s) {
   // The link's timers and strand belong to `ioc`: it must go before `ioc` does, and the broker
   // (which outlives both) must not keep it.
   if (cluster) broker.attach_cluster(nullptr);
+  if (shared_history) shared_history->attach(nullptr);
   cluster.reset();
   broker.flush();  // durable appends still in the store's queue are committed before exit
   spdlog::info("stopped");

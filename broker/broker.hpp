@@ -124,6 +124,10 @@ struct config {
   /// `x-position:EPOCH:OFFSET` and a SUBSCRIBE with `x-recover-from` gets what it missed (see
   /// detail::history_gate). Empty (default): nothing kept, no x-position, today's cost.
   std::vector<history_rule> history;
+  /// A recovering SUBSCRIBE of a shared history (a cluster) holds the live messages that arrive
+  /// while the history is read, at most this many bytes (charged to max_held_bytes too); past
+  /// it the recovery is answered x-recovered:false (TOML `[limits] max_recovery_held_bytes`).
+  std::size_t max_recovery_held_bytes = 4 * 1024 * 1024;
   /// Where that history lives; null = broker::memory_history over `history` (lost at exit).
   std::shared_ptr<::broker::history> history_store;
   /// The wall clock for credential expiry and idempotency; null = system_clock (tests inject).

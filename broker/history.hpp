@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "broker/message.hpp"
@@ -51,8 +53,9 @@ struct history_read {
   std::optional<std::chrono::system_clock::time_point> seen_at;
 };
 
-/// The port for topic history (as store::store is for user queues): the in-memory
-/// implementation now, a shared one (Redis streams) later. Thread-safe. The caller (the
+/// The port for topic history (as store::store is for user queues): in memory on one node
+/// (memory_history), or shared by the nodes of a cluster (shared(): cluster::redis_history,
+/// Redis streams). Thread-safe. The caller (the
 /// broker's detail::history_gate) serialises next_position + append with the fan-out of the same
 /// topic, so offsets reach subscribers in order; implementations need not order anything.
 class history {
@@ -85,6 +88,34 @@ class history {
   /// so that what a topic costs ends with its messages; such a topic's next message starts a
   /// new epoch at offset 1. Only while no topic step runs (the gate held exclusively).
   virtual void purge(std::chrono::system_clock::time_point now) = 0;
+
+  /// A history shared by the nodes of a cluster: the shared store assigns positions (so
+  /// next_position/append are not used) and hands each message, stamped, back to every node's
+  /// subscribers, this node's included, through broker::deliver_remote. False: in memory.
+  virtual bool shared() const { return false; }
+
+  /// shared() only: keeps `m` (of a topic that keeps() history) at the topic's next position
+  /// and has it delivered on every node. `done` runs once, on any thread: {} once kept, else
+  /// error::message_not_stored (then no node delivers it).
+  virtual void append_shared(const message_ptr& m, std::function<void(std::error_code)> done);
+
+  /// read_after answered through `done` (once, on any thread), for an implementation that reads
+  /// over the network. Called after the recovering subscription was registered: a shared
+  /// history first makes sure this node hears the topic's live messages (its pub/sub
+  /// subscription is in effect), so the read and the live messages held meanwhile overlap and
+  /// nothing falls between them. Default: read_after at once.
+  virtual void read_after_async(const std::string& name, const history_position& from,
+                                std::chrono::system_clock::time_point now,
+                                std::function<void(history_read)> done) {
+    done(read_after(name, from, now));
+  }
+
+  /// topics_matching answered through `done` (once, on any thread); the same ordering promise
+  /// as read_after_async. Default: topics_matching at once.
+  virtual void topics_matching_async(const topic_matcher& pattern,
+                                     std::function<void(std::vector<std::string>)> done) {
+    done(topics_matching(pattern));
+  }
 };
 
 }  // namespace broker

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <random>
 
+#include "broker/error.hpp"
+
 namespace broker {
 namespace {
 
@@ -38,6 +40,11 @@ std::string format_position(std::string_view epoch, std::uint64_t offset) {
   s += ':';
   s += std::to_string(offset);
   return s;
+}
+
+// The history port's default for what only a shared history does: nothing is kept.
+void history::append_shared(const message_ptr&, std::function<void(std::error_code)> done) {
+  done(make_error_code(error::message_not_stored));
 }
 
 memory_history::memory_history(std::vector<history_rule> rules,

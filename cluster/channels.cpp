@@ -53,6 +53,18 @@ std::string queue_channel(int db, std::string_view name) {
   return prefix(db) + "qn:" + std::string(name);
 }
 
+std::string history_meta(int db, std::string_view name) {
+  return prefix(db) + "h:" + std::string(name);
+}
+
+std::string history_stream(int db, std::string_view name) {
+  return prefix(db) + "hs:" + std::string(name);
+}
+
+std::string history_topics(int db) { return prefix(db) + "htopics"; }
+
+std::string history_rules(int db) { return prefix(db) + "hrules"; }
+
 std::string_view queue_of_channel(int db, std::string_view channel) {
   const std::string head = prefix(db) + "qn:";
   if (!channel.starts_with(head)) return {};

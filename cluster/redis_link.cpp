@@ -51,7 +51,10 @@ void redis_link::start() {
   commands_ = std::make_shared<redis_connection>(
       strand_, ep_, "commands",
       [weak] {
-        if (auto l = weak.lock()) l->queues_->reconnected();
+        auto l = weak.lock();
+        if (!l) return;
+        l->queues_->reconnected();
+        if (l->on_connected_) l->on_connected_();
       },
       nullptr);
   queues_->set_connection(commands_);
@@ -64,7 +67,9 @@ void redis_link::start() {
       [weak] {
         if (auto l = weak.lock()) l->subscribe_all();
       },
-      nullptr);
+      [weak] {
+        if (auto l = weak.lock()) l->fail_pongs();  // their PINGs went with the connection
+      });
   subscriber_->set_push_handler([weak](const redisReply* r) {
     if (auto l = weak.lock()) l->on_push(r);
   });
@@ -98,6 +103,7 @@ void redis_link::stop_when_settled(std::chrono::steady_clock::time_point deadlin
   commands_->stop();
   subscriber_->stop();
   if (appends_) appends_->stop();
+  fail_pongs();
 }
 
 void redis_link::interest(broker::interest_kind kind, const std::string& key, bool on) {
@@ -216,7 +222,48 @@ void redis_link::queue_room(const std::string& name) {
   });
 }
 
+void redis_link::eval(const redis::script& s, std::vector<std::string> args,
+                      std::function<void(const redisReply*)> done) {
+  boost::asio::post(strand_, [self = shared_from_this(), &s, args = std::move(args),
+                              done = std::move(done)]() mutable {
+    if (!self->commands_->eval(s, std::move(args), done)) done(nullptr);
+  });
+}
+
+// Redis answers a subscribed connection's commands in order, so the PONG comes after the
+// confirmations of every SUBSCRIBE sent before it: from then on, each message published on
+// those channels reaches this node.
+void redis_link::when_subscribed(std::function<void(bool)> done) {
+  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
+    if (!self->subscriber_->push_command({"PING"})) return done(false);
+    self->pongs_.push_back(std::move(done));
+  });
+}
+
+void redis_link::on_connected(std::function<void()> fn) {
+  boost::asio::post(strand_, [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->on_connected_ = std::move(fn);
+    if (self->on_connected_ && self->commands_ && self->commands_->up()) self->on_connected_();
+  });
+}
+
+void redis_link::fail_pongs() {
+  std::deque<std::function<void(bool)>> failed;
+  failed.swap(pongs_);
+  for (auto& done : failed) done(false);
+}
+
 void redis_link::on_push(const redisReply* r) {
+  // PING's answer: ["pong", ""] while subscribed, +PONG otherwise.
+  const bool pong = (r->type == REDIS_REPLY_STATUS && reply_text(r) == "PONG") ||
+                    (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+                     reply_text(r->element[0]) == "pong");
+  if (pong) {
+    if (pongs_.empty()) return;
+    auto done = std::move(pongs_.front());
+    pongs_.pop_front();
+    return done(true);
+  }
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
   const std::string_view kind = reply_text(r->element[0]);
   if (kind == "message") {
@@ -242,7 +289,9 @@ void redis_link::deliver(std::string_view payload, const std::string* glob) {
     spdlog::warn("cluster: an envelope that does not decode ({} bytes) ignored", payload.size());
     return;
   }
-  if (e.origin == node_id_) {  // our own, heard back: delivered locally already
+  // Our own, heard back: delivered locally already; but a topic with history is delivered by
+  // every node only when it comes back from Redis (with the position Redis gave it).
+  if (e.origin == node_id_ && e.position.empty()) {
     stats_.ignored.fetch_add(1, std::memory_order_relaxed);
     return;
   }

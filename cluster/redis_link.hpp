@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,6 +73,22 @@ class redis_link final : public broker::cluster_link,
   bool ready() const override;
   std::string metrics_text() const override;
 
+  /// For redis_history: runs script `s` on the commands connection; `done` runs once on the
+  /// link's strand with the reply, null when Redis could not be asked or the connection was
+  /// lost. Any thread.
+  void eval(const redis::script& s, std::vector<std::string> args,
+            std::function<void(const struct redisReply*)> done);
+  /// For redis_history: `done(true)` on the strand once every pub/sub subscription asked for
+  /// before this call is in effect in Redis (a PING on the subscriber connection, answered
+  /// after their confirmations); false when that connection is down or drops meanwhile.
+  /// Any thread.
+  void when_subscribed(std::function<void(bool)> done);
+
+  /// For redis_history: `fn` runs on the strand after every (re)connect of the commands
+  /// connection (and at once if it is up now). One at a time: a new call replaces it; null
+  /// clears it. Any thread.
+  void on_connected(std::function<void()> fn);
+
   /// This process's node id (random, 16 hex digits).
   const std::string& node_id() const noexcept { return node_id_; }
   const link_stats& stats() const noexcept { return stats_; }
@@ -79,6 +97,7 @@ class redis_link final : public broker::cluster_link,
   void change(bool pattern, const std::string& channel, const std::string& stomp_pattern, bool on);
   void subscribe_all();
   void on_push(const struct redisReply* reply);
+  void fail_pongs();
   void deliver(std::string_view payload, const std::string* glob);
   void schedule_ping();
   void schedule_room_poll();
@@ -100,6 +119,8 @@ class redis_link final : public broker::cluster_link,
   // Strand only: references per exact channel, and per glob the STOMP patterns it stands for.
   std::map<std::string, int> channels_;
   std::map<std::string, std::map<std::string, int>> globs_;
+  std::function<void()> on_connected_;          // strand
+  std::deque<std::function<void(bool)>> pongs_;  // strand: when_subscribed, in PING order
   link_stats stats_;
 };
 

@@ -50,6 +50,12 @@ std::error_code broker_core::route(const message_ptr& m, user_router::done_fn on
   }
   if (history.keeps(m->target)) {  // a topic with [[history]]: stamped, kept, then fanned out
     bump(counters.messages_published);
+    if (history.shared()) {  // a cluster: Redis stamps and keeps it, every node fans it out
+      history.route_shared(m, [done = std::move(on_stored)](std::error_code ec) {
+        if (done) done(ec, 0);
+      });
+      return {};
+    }
     history.route(m, now());
     return {};
   }

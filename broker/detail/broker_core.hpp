@@ -94,10 +94,11 @@ struct broker_core {
                       std::function<void(std::error_code, bool full)> done);
 
   /// Whether `m` is stored before it counts as accepted (route's `on_stored` reports it): user
-  /// queues, and /queue/ when clustered (the shared queue in Redis).
+  /// queues, /queue/ when clustered (the shared queue in Redis), topics with a shared history.
   bool stored_first(const message_ptr& m) const {
     return m->target.kind == destination_kind::user_queue ||
-           (cluster && m->target.kind == destination_kind::queue);
+           (cluster && m->target.kind == destination_kind::queue) ||
+           (history.shared() && history.keeps(m->target));  // the RECEIPT once in Redis
   }
 
   /// Whether `who` may do `what` with canonical `d` (user destinations as resolved()).

@@ -4,7 +4,9 @@
 #include "broker/detail/history_gate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <map>
 #include <set>
 
 namespace broker::detail {
@@ -17,7 +19,78 @@ bool parse_topic(std::string_view raw, std::string& name) {
   return true;
 }
 
+// One concrete topic's read in a wildcard recovery; `named`: the client's list names it.
+struct topic_read {
+  std::string name;
+  bool named = false;
+  history_read read;
+};
+
+// A wildcard subscription recovers per concrete topic. A topic the list names recovers after
+// its offset, as a plain subscription does; any that cannot (another epoch, no history there,
+// history no longer reaching back) makes the whole recovery incomplete. A matching topic with
+// history that the list does not name is one the client never received a message of: it gets
+// what was kept of it from the moment of the newest message the list names (the client was in
+// step then); when none of the named messages is still kept, that moment is unknown and the
+// recovery is incomplete if such a topic has any message. Incomplete: nothing from history.
+// Messages of several topics come in the order they were kept.
+recovery combine_pattern(std::vector<topic_read>& reads) {
+  std::vector<kept_message> all;
+  std::optional<std::chrono::system_clock::time_point> in_step;
+  for (topic_read& t : reads) {
+    if (!t.named) continue;
+    if (!t.read.complete) return {};
+    if (t.read.seen_at && (!in_step || *t.read.seen_at > *in_step)) in_step = t.read.seen_at;
+    std::move(t.read.messages.begin(), t.read.messages.end(), std::back_inserter(all));
+  }
+  for (topic_read& t : reads) {
+    if (t.named || t.read.messages.empty()) continue;
+    if (!in_step) return {};
+    for (kept_message& k : t.read.messages) {
+      if (k.appended >= *in_step) all.push_back(std::move(k));
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const kept_message& a, const kept_message& b) {
+    return a.appended < b.appended;
+  });
+  recovery out;
+  out.recovered = true;
+  for (kept_message& k : all) out.messages.push_back(std::move(k.msg));
+  return out;
+}
+
+bool position_of(const message_ptr& m, history_position& out) {
+  const auto value = m->wire->common().get("x-position");
+  return value && parse_position(*value, out);
+}
+
 }  // namespace
+
+std::vector<message_ptr> live_after_recovery(const recover_request& from,
+                                             const std::vector<message_ptr>& recovered,
+                                             const std::vector<message_ptr>& held) {
+  // A plain x-recover-from names the subscription's one topic: keyed "" for every message.
+  const auto key = [&from](const message_ptr& m) {
+    return from.listed ? m->target.name : std::string();
+  };
+  std::map<std::string, history_position> last;  // per topic: the newest the client has
+  for (const auto& [name, pos] : from.positions) last[name] = pos;
+  history_position p;
+  for (const message_ptr& m : recovered) {
+    if (position_of(m, p)) last[key(m)] = p;
+  }
+  std::vector<message_ptr> out;
+  for (const message_ptr& m : held) {
+    if (!position_of(m, p)) continue;
+    auto [it, first] = last.try_emplace(key(m), p);
+    if (!first) {
+      if (p.epoch != it->second.epoch || p.offset <= it->second.offset) continue;  // had it
+      it->second = p;
+    }
+    out.push_back(m);
+  }
+  return out;
+}
 
 bool parse_recover_from(std::string_view value, recover_request& out) {
   out = {};
@@ -108,48 +181,96 @@ recovery history_gate::read_one(const destination& d, const recover_request& fro
   return out;
 }
 
-// A wildcard subscription recovers per concrete topic. A topic the list names recovers after
-// its offset, as a plain subscription does; any that cannot (another epoch, no history there,
-// history no longer reaching back) makes the whole recovery incomplete. A matching topic with
-// history that the list does not name is one the client never received a message of: it gets
-// what was kept of it from the moment of the newest message the list names (the client was in
-// step then); when none of the named messages is still kept, that moment is unknown and the
-// recovery is incomplete if such a topic has any message. Incomplete: nothing from history.
-// Messages of several topics come in the order they were kept.
+// The rule is combine_pattern's; here the reads.
 recovery history_gate::read_pattern(const destination& d, const recover_request& from,
                                     std::chrono::system_clock::time_point now) {
   if (!history_) return {};
   const topic_matcher pattern(d.path());
-  std::vector<kept_message> all;
+  std::vector<topic_read> reads;
   std::set<std::string> named;
-  std::optional<std::chrono::system_clock::time_point> in_step;
   for (const auto& [name, pos] : from.positions) {
     destination topic;
     if (parse_destination(name, topic) || !pattern.matches(topic.path())) continue;  // not ours
     if (!keeps(topic)) return {};
-    history_read r = history_->read_after(name, pos, now);
-    if (!r.complete) return {};
-    if (r.seen_at && (!in_step || *r.seen_at > *in_step)) in_step = r.seen_at;
+    reads.push_back({name, true, history_->read_after(name, pos, now)});
     named.insert(name);
-    std::move(r.messages.begin(), r.messages.end(), std::back_inserter(all));
   }
   for (const std::string& name : history_->topics_matching(pattern)) {
     if (named.contains(name)) continue;
-    history_read r = history_->read_after(name, history_position{}, now);  // all kept
-    if (r.messages.empty()) continue;
-    if (!in_step) return {};
-    for (kept_message& k : r.messages) {
-      if (k.appended >= *in_step) all.push_back(std::move(k));
-    }
+    reads.push_back({name, false, history_->read_after(name, history_position{}, now)});  // all
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const kept_message& a, const kept_message& b) {
-                     return a.appended < b.appended;
-                   });
-  recovery out;
-  out.recovered = true;
-  for (kept_message& k : all) out.messages.push_back(std::move(k.msg));
-  return out;
+  return combine_pattern(reads);
+}
+
+void history_gate::route_shared(const message_ptr& m, std::function<void(std::error_code)> done) {
+  history_->append_shared(m, std::move(done));
+}
+
+void history_gate::subscribe_shared(const subscriber& who, const destination& d,
+                                    const recover_request& from,
+                                    std::chrono::system_clock::time_point now,
+                                    std::uint64_t& handle, std::function<void(recovery)> done) {
+  std::shared_ptr<queue> unused;  // topics have none
+  // Registered first: the registry tells the cluster link, which subscribes on Redis before
+  // the history answers the read (history::read_after_async).
+  handle = reg_.subscribe(who, d, true, 0, unused);
+  if (d.wildcard) return read_pattern_async(d, from, now, std::move(done));
+  read_one_async(d, from, now, std::move(done));
+}
+
+void history_gate::read_one_async(const destination& d, const recover_request& from,
+                                  std::chrono::system_clock::time_point now,
+                                  std::function<void(recovery)> done) {
+  if (!keeps(d)) return done({});
+  const auto it = std::find_if(from.positions.begin(), from.positions.end(), [&](const auto& p) {
+    return !from.listed || p.first == d.name;
+  });
+  if (it == from.positions.end()) return done({});
+  history_->read_after_async(d.name, it->second, now, [done = std::move(done)](history_read r) {
+    if (!r.complete) return done({});
+    recovery out;
+    out.recovered = true;
+    for (kept_message& k : r.messages) out.messages.push_back(std::move(k.msg));
+    done(std::move(out));
+  });
+}
+
+// The named topics and the matching ones the history knows, each read asynchronously; the
+// last answer decides (combine_pattern).
+void history_gate::read_pattern_async(const destination& d, const recover_request& from,
+                                      std::chrono::system_clock::time_point now,
+                                      std::function<void(recovery)> done) {
+  const topic_matcher pattern(d.path());
+  auto reads = std::make_shared<std::vector<topic_read>>();
+  auto positions = std::make_shared<std::vector<history_position>>();
+  for (const auto& [name, pos] : from.positions) {
+    destination topic;
+    if (parse_destination(name, topic) || !pattern.matches(topic.path())) continue;  // not ours
+    if (!keeps(topic)) return done({});
+    reads->push_back({name, true, {}});
+    positions->push_back(pos);
+  }
+  history_->topics_matching_async(pattern, [h = history_, reads, positions, now,
+                                            done = std::move(done)](std::vector<std::string> names) {
+    for (std::string& name : names) {
+      const bool named = std::any_of(reads->begin(), reads->end(),
+                                     [&](const topic_read& t) { return t.named && t.name == name; });
+      if (named) continue;
+      reads->push_back({std::move(name), false, {}});
+      positions->push_back({});  // all kept
+    }
+    if (reads->empty()) return done(combine_pattern(*reads));
+    auto left = std::make_shared<std::atomic<std::size_t>>(reads->size());
+    for (std::size_t i = 0; i < reads->size(); ++i) {
+      h->read_after_async((*reads)[i].name, (*positions)[i], now,
+                          [reads, left, i, done](history_read r) {
+                            (*reads)[i].read = std::move(r);
+                            if (left->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                              done(combine_pattern(*reads));
+                            }
+                          });
+    }
+  });
 }
 
 }  // namespace broker::detail

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -35,6 +36,16 @@ struct recovery {
   std::vector<message_ptr> messages;
 };
 
+/// What a recovering subscription of a shared history (a cluster) delivers after `recovered`
+/// (recovery::messages, in order): of the live messages `held` while the history was read, per
+/// concrete topic those whose x-position offset is past both the offset `from` names for it
+/// and the last recovered one; the rest were in the read already. Held messages of another
+/// epoch than the one the read or `from` names, or without a position, are dropped. Thread-safe
+/// (pure).
+std::vector<message_ptr> live_after_recovery(const recover_request& from,
+                                             const std::vector<message_ptr>& recovered,
+                                             const std::vector<message_ptr>& held);
+
 /// Where topic history meets routing: the offsets a topic's messages get are in the order its
 /// live fan-out reaches subscribers, and a recovering subscription is registered in the same
 /// step as its history is read, so it gets each message exactly once, history then live.
@@ -61,6 +72,21 @@ class history_gate {
   recovery subscribe(const subscriber& who, const destination& d, const recover_request& from,
                      std::chrono::system_clock::time_point now, std::uint64_t& handle);
 
+  /// The history is shared by the nodes of a cluster (history::shared): route_shared and
+  /// subscribe_shared replace route and subscribe.
+  bool shared() const { return history_ && history_->shared(); }
+
+  /// shared(): keeps `m` in the shared history, which delivers it on every node (this one
+  /// included, stamped). `done` as history::append_shared.
+  void route_shared(const message_ptr& m, std::function<void(std::error_code)> done);
+
+  /// shared(): registers `who` for `d` (as subscribe), then reads the history asynchronously;
+  /// `done` gets what subscribe would return, on any thread. Live messages reach the
+  /// subscription meanwhile: the caller holds them and merges (live_after_recovery).
+  void subscribe_shared(const subscriber& who, const destination& d, const recover_request& from,
+                        std::chrono::system_clock::time_point now, std::uint64_t& handle,
+                        std::function<void(recovery)> done);
+
   /// Lets the history forget topics with nothing kept (history::purge); from broker::tick.
   /// Holds every topic step back while it runs (one pass over the topics).
   void purge(std::chrono::system_clock::time_point now);
@@ -71,6 +97,12 @@ class history_gate {
                     std::chrono::system_clock::time_point now);
   recovery read_pattern(const destination& d, const recover_request& from,
                         std::chrono::system_clock::time_point now);
+  void read_one_async(const destination& d, const recover_request& from,
+                      std::chrono::system_clock::time_point now,
+                      std::function<void(recovery)> done);
+  void read_pattern_async(const destination& d, const recover_request& from,
+                          std::chrono::system_clock::time_point now,
+                          std::function<void(recovery)> done);
 
   const std::shared_ptr<history> history_;
   registry& reg_;

@@ -274,6 +274,7 @@ void stomp_session::deliver(std::uint64_t handle, const message_ptr& m) {
     bump(core_.counters.messages_expired);
     return;
   }
+  if (sub->hold) return hold_live(*sub, m);  // its recovery is being read (a cluster)
   send_message(*sub, m, 0);
 }
 

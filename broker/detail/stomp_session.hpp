@@ -42,6 +42,8 @@ struct subscription {
   std::shared_ptr<queue> q;       ///< the queue, for /queue/ subscriptions
   std::string user_key;           ///< resolved name, for user destinations
   std::shared_ptr<struct user_feed> feed;  ///< user queues: what is delivered and may be next
+  /// While a shared history is read for it (a cluster): the live messages held meanwhile.
+  std::shared_ptr<struct recovery_hold> hold;
 };
 
 /// How one user-queue subscription is fed from the store (see user_router): pulled in pages
@@ -172,6 +174,11 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void subscribe_user(subscription& sub, std::size_t prefetch);
   void subscribe_recovering(const stomp::frame& f, subscription sub,
                             const struct recover_request& from);
+  void subscribe_recovering_shared(const stomp::frame& f, subscription sub,
+                                   const struct recover_request& from);
+  void hold_live(const subscription& sub, const message_ptr& m);
+  void finish_recovery(const std::string& id, const std::shared_ptr<struct recovery_hold>& hold,
+                       struct recovery r);
   // user_feed.cpp: pulling and pacing a user-queue subscription.
   void pump(user_feed& feed);
   void on_user_page(std::uint64_t handle, const std::vector<stored_delivery>& page,

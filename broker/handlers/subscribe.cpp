@@ -34,6 +34,17 @@ bool parse_prefetch(std::optional<std::string_view> value, std::size_t& out) {
 
 }  // namespace
 
+/// The live messages of a recovering subscription of a shared history, held until its read
+/// is delivered; their bytes are charged to the server's budget while held.
+struct recovery_hold {
+  stomp::frame receipt_of;  ///< the SUBSCRIBE's receipt header, for the RECEIPT sent at the end
+  recover_request from;
+  std::vector<message_ptr> live;
+  std::vector<held_bytes> charged;
+  std::size_t bytes = 0;
+  bool overflow = false;  ///< more than max_recovery_held_bytes: answered x-recovered:false
+};
+
 // Everything a SUBSCRIBE must satisfy; fills `sub` (all but the handle) and `prefetch`.
 std::error_code stomp_session::check_subscribe(const stomp::frame& f, subscription& sub,
                                                std::size_t& prefetch, std::string& detail) const {
@@ -117,6 +128,7 @@ void stomp_session::handle_subscribe(const stomp::frame& f) {
 // delivery can run: the RECEIPT with x-recovered, and the messages missed.
 void stomp_session::subscribe_recovering(const stomp::frame& f, subscription sub,
                                          const recover_request& from) {
+  if (core_.history.shared()) return subscribe_recovering_shared(f, std::move(sub), from);
   recovery r = core_.history.subscribe(subscriber{no_, conn_, weak_from_this()}, sub.dest, from,
                                        core_.now(), sub.handle);
   const std::uint64_t handle = sub.handle;
@@ -126,6 +138,68 @@ void stomp_session::subscribe_recovering(const stomp::frame& f, subscription sub
   send_receipt(f, {{"x-recovered", r.recovered ? "true" : "false"}});
   // deliver skips expired messages and stops once the session ends (a slow consumer).
   for (const message_ptr& m : r.messages) deliver(handle, m);
+}
+
+// A cluster: registered first (live messages held from then on), the history read when the
+// node hears the topic on Redis; then, on this strand, the RECEIPT, what was read, and the held
+// messages the read did not have (live_after_recovery). Exactly once, in order.
+void stomp_session::subscribe_recovering_shared(const stomp::frame& f, subscription sub,
+                                                const recover_request& from) {
+  auto hold = std::make_shared<recovery_hold>();
+  hold->receipt_of.command = f.command;
+  if (const auto receipt = f.get("receipt")) hold->receipt_of.add("receipt", std::string(*receipt));
+  hold->from = from;
+  sub.hold = hold;
+  const std::string id = sub.id;
+  subscription& added = subscriptions_.emplace(id, std::move(sub)).first->second;
+  // The answer may come at once (Redis down) but runs on this strand, after we return.
+  core_.history.subscribe_shared(
+      subscriber{no_, conn_, weak_from_this()}, added.dest, from, core_.now(), added.handle,
+      [conn = conn_, self = weak_from_this(), id, hold](recovery r) mutable {
+        if (auto c = conn.lock()) {
+          c->post([self, id, hold, r = std::move(r)]() mutable {
+            if (auto s = self.lock()) s->finish_recovery(id, hold, std::move(r));
+          });
+        }
+      });
+  by_handle_.emplace(added.handle, id);
+}
+
+void stomp_session::hold_live(const subscription& sub, const message_ptr& m) {
+  recovery_hold& hold = *sub.hold;
+  if (hold.overflow) return;
+  const std::size_t bytes = held_size(*m);
+  std::optional<held_bytes> charged;
+  if (hold.bytes + bytes <= core_.cfg.max_recovery_held_bytes) {
+    charged = held_bytes::try_hold(core_.held, bytes);
+  }
+  if (!charged) {  // the client reloads: what is held is of no use any more
+    hold.overflow = true;
+    hold.live.clear();
+    hold.charged.clear();
+    hold.bytes = 0;
+    return;
+  }
+  hold.bytes += bytes;
+  hold.charged.push_back(std::move(*charged));
+  hold.live.push_back(m);
+}
+
+void stomp_session::finish_recovery(const std::string& id,
+                                    const std::shared_ptr<recovery_hold>& hold, recovery r) {
+  if (state_ != state::connected) return;
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end() || it->second.hold != hold) return;  // unsubscribed since
+  subscription& sub = it->second;
+  sub.hold.reset();  // live from here on
+  const std::uint64_t handle = sub.handle;
+  if (hold->overflow) r = {};
+  send_receipt(hold->receipt_of, {{"x-recovered", r.recovered ? "true" : "false"}});
+  // Not recovered: only what came live since the SUBSCRIBE (the client reloads).
+  const std::vector<message_ptr> live =
+      r.recovered ? live_after_recovery(hold->from, r.messages, hold->live) : hold->live;
+  for (const message_ptr& m : r.messages) deliver(handle, m);
+  for (const message_ptr& m : live) deliver(handle, m);
 }
 
 void stomp_session::handle_unsubscribe(const stomp::frame& f) {

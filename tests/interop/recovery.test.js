@@ -10,7 +10,6 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -237,21 +236,4 @@ describe('@stomp/stompjs 7 recovers topic messages across a cut', () => {
     await shutdown(publisher);
     await shutdown(sub.client);
   });
-});
-
-// The history is per node and in memory: until it is shared (Redis streams), a cluster with
-// [[history]] would tell a client reconnecting to another node of positions that do not exist.
-it('refuses [[history]] together with a cluster, at start', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stompbox-recovery-cluster-'));
-  try {
-    const config = path.join(dir, 'stompbox.toml');
-    fs.writeFileSync(config, '[[history]]\npattern = "/topic/room.*"\n\n' +
-      '[cluster]\nredis = "redis://127.0.0.1:1/0"\n');
-    const run = spawnSync(process.env.STOMPBOX_BIN, ['--config', config, '--data-dir', ':memory:'],
-      { timeout: 10000, encoding: 'utf8' });
-    assert.equal(run.status, 2, `exit status ${run.status} (${run.signal}): ${run.stderr}`);
-    assert.match(run.stderr, /\[\[history\]\] is not available with a cluster yet/);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });

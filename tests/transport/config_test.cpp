@@ -128,15 +128,20 @@ TEST_F(Config, HistoryTablesAreReadInOrderAndChecked) {
   }
 }
 
-TEST_F(Config, HistoryIsRefusedWithACluster) {
-  const auto file = write("[[history]]\npattern = \"/topic/a\"\n");
+// Shared in Redis then (cluster::redis_history, cluster.topic_recovery); a node's bound on the
+// live messages a recovering SUBSCRIBE holds meanwhile is [limits] max_recovery_held_bytes.
+TEST_F(Config, HistoryIsSharedWithAClusterAndItsRecoveryHoldIsBounded) {
+  const auto file = write("[[history]]\npattern = \"/topic/a\"\n"
+                          "[limits]\nmax_recovery_held_bytes = 12345\n");
   std::vector<std::string> args{"stompbox", "--config", file, "--cluster-redis",
                                 "redis://127.0.0.1:6379"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   app::settings s;
-  EXPECT_THROW(app::parse_command_line(static_cast<int>(argv.size()), argv.data(), s),
-               app::config_error);
+  app::parse_command_line(static_cast<int>(argv.size()), argv.data(), s);
+  EXPECT_EQ(s.broker.history.size(), 1u);
+  EXPECT_EQ(s.broker.max_recovery_held_bytes, 12345u);
+  EXPECT_EQ(app::settings{}.broker.max_recovery_held_bytes, 4u * 1024 * 1024);  // default
 }
 
 TEST_F(Config, FlagsOverrideTheFile) {
