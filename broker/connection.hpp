@@ -8,6 +8,9 @@
 
 namespace broker {
 
+struct message;
+using message_ptr = std::shared_ptr<const message>;
+
 /// Why a connection ended. Exactly one per connection; logged once and counted.
 enum class close_reason {
   normal,             ///< DISCONNECT, or the client closed cleanly (WebSocket 1000)
@@ -56,6 +59,16 @@ class connection {
   /// Runs `fn` on this connection's strand, later. Thread-safe: this is how other sessions and
   /// application threads reach a session. `fn` is dropped if the connection has closed.
   virtual void post(std::function<void()> fn) = 0;
+
+  /// Topic fan-out: has session::deliver(handle, m) run on this connection's strand, later, in
+  /// the order of the calls, without a closure per delivery (a burst costs one strand hand-off).
+  /// Thread-safe; dropped once the connection has closed. Returns false when this transport has
+  /// no inbox: the caller then post()s the delivery itself.
+  virtual bool deliver_later(std::uint64_t handle, const message_ptr& m) {
+    (void)handle;
+    (void)m;
+    return false;
+  }
 
   /// Queues one encoded frame for writing. Strand only. Applies the pending-bytes cap and the
   /// slow-consumer policy (which may close the connection through session::on_slow_consumer).

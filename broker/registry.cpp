@@ -117,55 +117,61 @@ void registry::count_locked(const topic_entry& t) {
 }
 
 std::error_code registry::route_topic(const message_ptr& m) const {
-  std::vector<std::pair<std::uint64_t, topic_target>> snapshot;
+  std::vector<std::shared_ptr<connection>> reached;
   {
     std::shared_lock lock(mutex_);
     if (auto t = topics_.find(m->target.name); t != topics_.end()) {
-      snapshot.assign(t->second.targets.begin(), t->second.targets.end());
+      reached.reserve(t->second.targets.size());
+      for (const auto& [handle, target] : t->second.targets) post_locked(handle, target, m, reached);
       count_locked(t->second);
     }
     for (const auto& [handle, w] : wildcards_) {
-      if (w.matcher.matches(m->target.path())) snapshot.emplace_back(handle, w.target);
+      if (w.matcher.matches(m->target.path())) post_locked(handle, w.target, m, reached);
     }
   }
-  post_all(m, snapshot);
+  reached.clear();  // may end connections: after mutex_ (see post_locked)
   if (cluster_) cluster_->publish(m, 0);  // after local routing: the other nodes' subscribers
   return {};
 }
 
 void registry::route_remote(const message_ptr& m, std::string_view pattern) const {
-  std::vector<std::pair<std::uint64_t, topic_target>> snapshot;
-  {
-    std::shared_lock lock(mutex_);
-    if (pattern.empty()) {
-      if (auto t = topics_.find(m->target.name); t != topics_.end()) {
-        snapshot.assign(t->second.targets.begin(), t->second.targets.end());
-        count_locked(t->second);
-      }
-    } else {
-      // Only the subscriptions this pattern stands for: a message that came through several
-      // (a channel and a pattern, or two patterns) reaches each subscription once.
-      for (const auto& [handle, w] : wildcards_) {
-        if (w.pattern == pattern && w.matcher.matches(m->target.path())) {
-          snapshot.emplace_back(handle, w.target);
-        }
+  std::vector<std::shared_ptr<connection>> reached;
+  std::shared_lock lock(mutex_);
+  if (pattern.empty()) {
+    if (auto t = topics_.find(m->target.name); t != topics_.end()) {
+      reached.reserve(t->second.targets.size());
+      for (const auto& [handle, target] : t->second.targets) post_locked(handle, target, m, reached);
+      count_locked(t->second);
+    }
+  } else {
+    // Only the subscriptions this pattern stands for: a message that came through several
+    // (a channel and a pattern, or two patterns) reaches each subscription once.
+    for (const auto& [handle, w] : wildcards_) {
+      if (w.pattern == pattern && w.matcher.matches(m->target.path())) {
+        post_locked(handle, w.target, m, reached);
       }
     }
   }
-  post_all(m, snapshot);
+  lock.unlock();
+  reached.clear();  // may end connections: after mutex_ (see post_locked)
 }
 
-void registry::post_all(const message_ptr& m,
-                        const std::vector<std::pair<std::uint64_t, topic_target>>& targets) const {
-  // Delivery happens on each target's strand; the session re-checks that the subscription
-  // still exists there (it may have unsubscribed since the snapshot).
-  for (const auto& [handle, t] : targets) {
-    if (auto conn = t.conn.lock()) {
-      conn->post([s = t.session, handle = handle, m] {
-        if (auto target = s.lock()) target->deliver(handle, m);
-      });
-    }
+// Under the shared lock, without a snapshot of the targets: deliver_later and post only append
+// to the target's inbox or strand queue (lock order: registry::mutex_ -> the connection's
+// inbox/post lock) and never run a session. The session re-checks on its strand that the
+// subscription still exists. `reached` keeps each connection alive until the caller has released
+// mutex_: dropping the last reference here would destroy its session, whose cleanup takes
+// mutex_ exclusively.
+void registry::post_locked(std::uint64_t handle, const topic_target& t, const message_ptr& m,
+                           std::vector<std::shared_ptr<connection>>& reached) {
+  auto conn = t.conn.lock();
+  if (!conn) return;
+  if (!conn->deliver_later(handle, m)) {
+    conn->post([s = t.session, handle, m] {
+      if (auto target = s.lock()) target->deliver(handle, m);
+    });
   }
+  reached.push_back(std::move(conn));
 }
 
 std::shared_ptr<queue> registry::queue_for(const std::string& name) {

@@ -35,10 +35,11 @@ struct subscriber {
 /// per session so a session's cleanup costs only its own subscriptions.
 ///
 /// Thread-safe. LOCK ORDER (the only one in broker/): registry::mutex_ -> queue::mutex_ ->
-/// connection::post's internal lock; registry::mutex_ -> the cluster link's internal lock (its
+/// connection::post's and deliver_later's internal locks; registry::mutex_ -> the cluster link's internal lock (its
 /// interest() only posts, so on/off for one topic reach it in the order the table changed). No registry function calls connection::send/close or a
-/// session while holding mutex_; topic routing snapshots its targets under a shared lock and
-/// posts after releasing it; queue calls happen after mutex_ is released.
+/// session while holding mutex_; topic routing hands each target its delivery under the shared
+/// lock (connection::deliver_later or post: both only queue) and drops its references to the
+/// connections after releasing it; queue calls happen after mutex_ is released.
 class registry {
  public:
   /// `queue_max_messages` and `queue_max_bytes` (0 = none) bound each queue's waiting
@@ -118,8 +119,8 @@ class registry {
   std::shared_ptr<queue> remove_locked(std::uint64_t handle, const owned& o);
   std::error_code route_topic(const message_ptr& m) const;
   static void count_locked(const topic_entry& t);
-  void post_all(const message_ptr& m,
-                const std::vector<std::pair<std::uint64_t, topic_target>>& targets) const;
+  static void post_locked(std::uint64_t handle, const topic_target& t, const message_ptr& m,
+                          std::vector<std::shared_ptr<connection>>& reached);
 
   const std::size_t queue_max_messages_;
   const std::size_t queue_max_bytes_;

@@ -46,6 +46,13 @@ class session {
   /// What the session is now, for the operator's console. Default: nothing known.
   virtual session_summary summary() const { return {}; }
 
+  /// A topic message for the subscription registered as `handle`, taken from the connection's
+  /// inbox (connection::deliver_later). A handle this session no longer has is ignored.
+  virtual void deliver(std::uint64_t handle, const message_ptr& m) {
+    (void)handle;
+    (void)m;
+  }
+
   /// An administrator ends the session: ERROR "closed by an administrator", then the
   /// connection closes (close_reason::shutdown). Default: nothing (the transport then closes).
   virtual void close_by_admin() {}

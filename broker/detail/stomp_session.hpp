@@ -110,7 +110,7 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void close_by_admin() override;
 
   /// A topic message for the subscription registered as `handle`. Strand only.
-  void deliver(std::uint64_t handle, const message_ptr& m);
+  void deliver(std::uint64_t handle, const message_ptr& m) override;
   /// A queue message, in flight to this session as `delivery`. Strand only. Settles it with the
   /// queue (auto ack) or remembers it until ACK/NACK.
   void deliver_queued(const std::shared_ptr<queue>& q, std::uint64_t handle,

@@ -90,6 +90,34 @@ void connection_base::post(std::function<void()> fn) {
   });
 }
 
+bool connection_base::deliver_later(std::uint64_t handle, const broker::message_ptr& m) {
+  // Only the first delivery of a burst posts: the drain takes every one queued until it runs.
+  if (inbox_.push(handle, m) == delivery_inbox::pushed::first)
+    net::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  return true;  // refused (closed) counts as handled: a closed connection drops deliveries
+}
+
+// Hands the whole batch to the session in order; each send() applies the pending-bytes cap and
+// the slow-consumer policy as it goes, so the inbox is bounded by the same accounting as the
+// write queue (it only holds what arrived since the drain was posted).
+void connection_base::drain_inbox() {
+  inbox_.take(draining_);
+  const auto session = session_;  // finish() may release session_ while the batch is delivered
+  gathering_ = true;  // one write for the batch, not one for its first frame and one for the rest
+  for (const auto& d : draining_) {
+    if (phase_ == phase::closed || !session) break;
+    session->deliver(d.handle, d.message);
+  }
+  gathering_ = false;
+  draining_.clear();
+  if (phase_ == phase::open && in_flight_ == 0 && !queue_.empty()) {
+    last_write_ = clock::now();
+    start_write();
+  }
+  // A burst's capacity is kept for the next one; a large one is not held by an idle connection.
+  if (draining_.capacity() > 64) draining_ = {};
+}
+
 void connection_base::open_session() {
   phase_ = phase::open;
   last_read_ = last_write_ = clock::now();
@@ -158,8 +186,10 @@ void connection_base::send(broker::outgoing frame) {
   pending_bytes_ += frame.size();
   queue_.push_back(std::move(frame));
   // Start the write first: the cap measures what waits behind the frames in flight, so one
-  // frame of the accepted maximum always goes to a reader that reads, whatever the cap.
-  if (in_flight_ == 0) {
+  // frame of the accepted maximum always goes to a reader that reads, whatever the cap. (While
+  // an inbox batch is delivered the write starts after it, with the whole batch gathered; the
+  // cap then counts the front frame as the one going, see waiting_bytes.)
+  if (in_flight_ == 0 && !gathering_) {
     last_write_ = clock::now();
     start_write();
   }
@@ -314,6 +344,7 @@ void connection_base::finish(close_reason why) {
   timer_.cancel();
   cut();
   queue_.clear();
+  inbox_.close();
   pending_bytes_ = 0;
   ticket_.release();
   server_->remove(this);

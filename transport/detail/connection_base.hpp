@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include "broker/connection.hpp"
 #include "broker/session.hpp"
 #include "transport/detail/admission.hpp"
+#include "transport/detail/delivery_inbox.hpp"
 #include "transport/detail/frame_queue.hpp"
 #include "transport/server.hpp"
 
@@ -33,6 +35,7 @@ class connection_base : public broker::connection,
   ~connection_base() override;
 
   void post(std::function<void()> fn) override;
+  bool deliver_later(std::uint64_t handle, const broker::message_ptr& m) override;
   void send(broker::outgoing frame) override;
   void close(broker::close_reason why) override;
   void connected(std::chrono::milliseconds send_every,
@@ -117,6 +120,7 @@ class connection_base : public broker::connection,
  private:
   using clock = std::chrono::steady_clock;
 
+  void drain_inbox();
   void apply_cap();
   std::size_t waiting_bytes() const noexcept;
   void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
@@ -128,6 +132,8 @@ class connection_base : public broker::connection,
   boost::asio::any_io_executor strand_;
   std::shared_ptr<server_state> server_;
   std::shared_ptr<broker::session> session_;
+  delivery_inbox inbox_;  ///< topic deliveries from any thread, drained on the strand
+  std::vector<delivery_inbox::delivery> draining_;  ///< the batch being delivered (strand)
   admission_ticket ticket_;  ///< the place counted for this connection, released by finish()
   broker::peer_info peer_;
   boost::asio::steady_timer timer_;
@@ -144,6 +150,7 @@ class connection_base : public broker::connection,
   bool connected_ = false;
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
+  bool gathering_ = false;     ///< drain_inbox is queueing a batch: send() starts no write
   unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
   bool timed_pause_ = false;   ///< one of the pauses ends at paused_until_ (send_rate)
   clock::time_point paused_until_;
