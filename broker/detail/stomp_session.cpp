@@ -36,6 +36,16 @@ stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection
   core_.counters.sessions.fetch_add(1, std::memory_order_relaxed);
 }
 
+session_extras& stomp_session::rare() {
+  if (!rare_) rare_ = std::make_unique<session_extras>();
+  return *rare_;
+}
+
+const session_extras& stomp_session::rare() const {
+  static const session_extras none;
+  return rare_ ? *rare_ : none;
+}
+
 // A transport that never called on_closed still must not lose queue messages.
 stomp_session::~stomp_session() {
   cleanup();
@@ -43,15 +53,15 @@ stomp_session::~stomp_session() {
 }
 
 void stomp_session::on_bytes(std::string_view bytes) {
-  if (waiting_login_) {  // the read in progress when reading paused: kept for after CONNECTED
+  if (awaiting_login()) {  // the read in progress when reading paused: kept for after CONNECTED
     // A transport without flow control (SockJS) keeps handing bytes over: at most one frame's
     // worth waits for the login.
-    if (unread_.size() + bytes.size() > core_.cfg.frame_limits.max_frame) {
+    if (rare().unread.size() + bytes.size() > core_.cfg.frame_limits.max_frame) {
       fail(stomp::error::frame_too_large, nullptr,
            "too many bytes sent before the CONNECT was answered", close_reason::frame_too_large);
       return;
     }
-    unread_.append(bytes);
+    rare().unread.append(bytes);
     return;
   }
   parse_frames(bytes);
@@ -78,8 +88,8 @@ void stomp_session::parse_frames(std::string_view bytes) {
     partial_.reset();  // whole now: charged from here on by whoever keeps it (not twice)
     partial_hostage_ = false;
     on_frame(f);
-    if (waiting_login_) {  // nothing after a CONNECT runs before its answer
-      unread_.append(in);
+    if (awaiting_login()) {  // nothing after a CONNECT runs before its answer
+      rare().unread.append(in);
       return;
     }
   }
@@ -197,8 +207,10 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
 // What the session holds for its peer and will never use once closing: its open transactions
 // and its partial frame. Unstored SENDs stay charged until the store answers (or cleanup).
 void stomp_session::drop_held() {
-  for (const auto& [id, tx] : transactions_) held_.release(tx.bytes);
-  transactions_.clear();
+  if (rare_) {
+    for (const auto& [id, tx] : rare_->transactions) held_.release(tx.bytes);
+    rare_->transactions.clear();
+  }
   partial_.reset();
   partial_hostage_ = false;
 }
@@ -243,7 +255,7 @@ void stomp_session::cleanup() {
                                          std::memory_order_relaxed);
   subscriptions_.clear();
   by_handle_.clear();
-  pending_.clear();
+  if (rare_) rare_->pending.clear();
   drop_held();
   held_.reset();  // unstored SENDs too: on_stored finds nothing left to release
 }
@@ -303,7 +315,7 @@ std::size_t stomp_session::send_message(const subscription& sub, const message_p
   std::string ack;
   if (sub.ack != ack_mode::automatic) {
     const std::uint64_t seq = ++next_ack_;
-    pending_.emplace(seq, pending_ack{sub.id, m->id, delivery, user_seq});
+    rare().pending.emplace(seq, pending_ack{sub.id, m->id, delivery, user_seq});
     ack = std::to_string(seq);
   }
   core_.counters.frame_out(server_command::message);

@@ -90,19 +90,23 @@ void stomp_session::check_login_later(pending_login login, auth::credentials cre
          "too many logins are being checked at once; retry later", close_reason::server_error);
     return;
   }
-  waiting_login_ = std::move(login);
+  rare().waiting_login = std::move(login);
   if (auto conn = conn_.lock()) conn->pause_reading();
 }
 
 void stomp_session::on_login_answer(const std::optional<auth::principal>& who,
                                     std::error_code ec) {
-  if (!waiting_login_) return;
-  pending_login login = std::move(*waiting_login_);
-  waiting_login_.reset();
+  if (!awaiting_login()) return;
+  pending_login login = std::move(*rare().waiting_login);
+  rare().waiting_login.reset();
   if (auto conn = conn_.lock()) conn->resume_reading();  // posted: runs after what follows
   if (state_ != state::awaiting_connect) return;  // timed out or closed meanwhile
   on_login_checked(login, who, ec);
-  std::string rest = std::exchange(unread_, {});
+  std::string rest = std::exchange(rare().unread, {});
+  // Only the login used the extras: an idle session should not keep them.
+  if (rare_->pending.empty() && rare_->transactions.empty() && rare_->unsettled_stores.empty() &&
+      rare_->full_queues.empty() && !rare_->deferred_disconnect && !rare_->waiting_login)
+    rare_.reset();
   if (state_ == state::connected && !rest.empty()) on_bytes(rest);
 }
 
