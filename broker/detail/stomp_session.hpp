@@ -231,7 +231,9 @@ class stomp_session final : public session, public std::enable_shared_from_this<
 
   broker_core& core_;
   std::weak_ptr<connection> conn_;
-  peer_info peer_;  // copied: the connection may be gone when we log
+  // The peer's address, copied: the connection may be gone when we log. Only it: the rest of
+  // peer_info (the handshake's token) is read from the connection at CONNECT.
+  std::string remote_;
   stomp::parser parser_;
   stomp::version version_ = stomp::version::v1_0;
   state state_ = state::awaiting_connect;

@@ -149,7 +149,7 @@ void stomp_session::check_expiry() {
     return;
   }
   bump(core_.counters.tokens_expired);
-  spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
+  spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, remote_,
                printable(principal_.name));
   fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);
 }

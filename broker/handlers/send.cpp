@@ -150,7 +150,7 @@ void stomp_session::hold(pause_cause c) {
   if (!first) return;
   bump(core_.counters.publisher_pauses);
   core_.counters.paused_publishers.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("session {} ({}): reading paused ({})", id_, peer_.remote,
+  spdlog::debug("session {} ({}): reading paused ({})", id_, remote_,
                 c == pause_queue   ? "queue full"
                 : c == pause_store ? "store backlog"
                                    : "limits.max_held_bytes");
@@ -162,7 +162,7 @@ void stomp_session::release(pause_cause c) {
   paused_ &= ~static_cast<unsigned>(c);
   if (paused_ != 0) return;
   core_.counters.paused_publishers.fetch_sub(1, std::memory_order_relaxed);
-  spdlog::debug("session {} ({}): reading resumed", id_, peer_.remote);
+  spdlog::debug("session {} ({}): reading resumed", id_, remote_);
   if (auto conn = conn_.lock()) conn->resume_reading();
 }
 
@@ -198,7 +198,7 @@ void stomp_session::over_budget(const stomp::frame* cause, bool partial) {
   if (!core_.cfg.flow_control) {
     if (!cause) {  // fail logs only frames: say what was refused
       spdlog::warn("session {} ({}): partial frame refused: limits.max_held_bytes is over", id_,
-                   peer_.remote);
+                   remote_);
     }
     return fail(error::server_memory_full, cause,
                 "the server holds limits.max_held_bytes (" + std::to_string(core_.held.limit()) +
@@ -224,7 +224,7 @@ void stomp_session::on_budget_check() {
   if (partial_hostage_ && partial_.bytes() > 0 && ++budget_ticks_ >= partial_frame_patience) {
     spdlog::warn("session {} ({}): partial frame of {} bytes refused after {} s paused: "
                  "limits.max_held_bytes is over",
-                 id_, peer_.remote, partial_.bytes(), budget_ticks_);
+                 id_, remote_, partial_.bytes(), budget_ticks_);
     fail(error::server_memory_full, nullptr,
          "a partial frame waited too long for room under limits.max_held_bytes (" +
              std::to_string(core_.held.limit()) + " bytes)",
