@@ -42,20 +42,12 @@ void shared_timer::cancel(client& c) {
   }
 }
 
-void shared_timer::shutdown() {
-  std::lock_guard lock(mu_);
-  stopped_ = true;
-  armed_for_ = clock::time_point::min();  // schedule() never re-arms
-  timer_.cancel();
-}
-
 std::size_t shared_timer::size() {
   std::lock_guard lock(mu_);
   return due_.size();
 }
 
 void shared_timer::arm_locked() {
-  if (stopped_) return;
   if (due_.empty()) {
     armed_for_ = clock::time_point::max();
     return;
@@ -64,14 +56,13 @@ void shared_timer::arm_locked() {
   timer_.expires_at(armed_for_);  // cancels the wait for a later deadline
   // Weak: the timer may be destroyed (server gone) while a completed wait is queued.
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec == boost::asio::error::operation_aborted) return;  // re-armed or stopped
+    if (ec == boost::asio::error::operation_aborted) return;  // re-armed or cancelled
     if (auto self = weak.lock()) self->on_wait(ec);
   });
 }
 
 void shared_timer::on_wait(const boost::system::error_code&) {
   std::lock_guard lock(mu_);
-  if (stopped_) return;
   const auto now = clock::now();
   while (!due_.empty() && due_.begin()->due_ <= now) {
     client& c = *due_.begin();

@@ -48,8 +48,6 @@ class shared_timer : public std::enable_shared_from_this<shared_timer> {
   void schedule(client& c, clock::time_point when);
   /// Forgets c's deadline, if any. After it returns, expired() is not running nor will run.
   void cancel(client& c);
-  /// Stops the timer; deadlines scheduled afterwards never fire. For the server's stop.
-  void shutdown();
 
   /// Deadlines waiting (tests, metrics).
   std::size_t size();
@@ -67,8 +65,7 @@ class shared_timer : public std::enable_shared_from_this<shared_timer> {
   std::mutex mu_;
   tree due_;
   boost::asio::steady_timer timer_;
-  clock::time_point armed_for_ = clock::time_point::max();
-  bool stopped_ = false;
+  clock::time_point armed_for_ = clock::time_point::max();  // max: not armed
 };
 
 }  // namespace transport::detail
