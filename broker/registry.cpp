@@ -22,6 +22,14 @@ void registry::set_cluster(cluster_link* link) {
   for (const auto& [name, q] : queues_) q->set_link(link);  // null at shutdown: none keeps it
 }
 
+// A session's reverse index. Made with two buckets, not the 13 libstdc++ makes on the first
+// insert: most sessions hold one or two subscriptions (an idle connection's memory).
+registry::handle_map& registry::handles_of_locked(std::uint64_t session_no) {
+  auto [it, fresh] = by_session_.try_emplace(session_no);
+  if (fresh) it->second.reserve(1);
+  return it->second;
+}
+
 std::uint64_t registry::subscribe(const subscriber& who, const destination& d, bool auto_ack,
                                   std::size_t prefetch, std::shared_ptr<queue>& q) {
   const std::uint64_t handle = next_handle();
@@ -29,7 +37,7 @@ std::uint64_t registry::subscribe(const subscriber& who, const destination& d, b
     q = queue_for(d.name);
     {
       std::unique_lock lock(mutex_);
-      by_session_[who.session_no].emplace(handle, owned{d.kind, false, d.name, q});
+      handles_of_locked(who.session_no).emplace(handle, owned{d.kind, false, d.name, q});
       if (cluster_) cluster_->interest(interest_kind::queue, d.name, true);
     }
     // Outside mutex_: adding a consumer may post deliveries.
@@ -43,7 +51,7 @@ std::uint64_t registry::subscribe(const subscriber& who, const destination& d, b
   } else {
     topics_[d.name].targets.emplace(handle, std::move(t));
   }
-  by_session_[who.session_no].emplace(handle, owned{d.kind, d.wildcard, d.name, nullptr});
+  handles_of_locked(who.session_no).emplace(handle, owned{d.kind, d.wildcard, d.name, nullptr});
   if (cluster_) {  // the link counts references: one call per subscription
     cluster_->interest(d.wildcard ? interest_kind::topic_pattern : interest_kind::topic, d.name,
                        true);

@@ -115,6 +115,7 @@ class registry {
     std::shared_ptr<queue> q;
   };
   using handle_map = std::unordered_map<std::uint64_t, owned>;
+  handle_map& handles_of_locked(std::uint64_t session_no);
 
   std::shared_ptr<queue> remove_locked(std::uint64_t handle, const owned& o);
   std::error_code route_topic(const message_ptr& m) const;

@@ -49,6 +49,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <functional>
 #include <string_view>
 #include <utility>
@@ -232,6 +233,7 @@ parser::step parser::parse_command(std::string_view& input) {
   content_length_ = 0;
   header_count_ = 0;
   distinct_count_ = 0;
+  table_holds_frame_ = false;
   if (++frame_no_ == 0) {  // the stamps wrapped: empty the table for real, once in 2^32 frames
     names_.assign(names_.size(), name_slot{});
     frame_no_ = 1;
@@ -288,8 +290,18 @@ parser::step parser::parse_header_line(std::string_view line) {
 }
 
 // Looks `name` up among this frame's distinct names; when absent, records it as header `index`
-// and returns false.
+// and returns false. The headers in use are exactly the distinct names (a repeat is dropped),
+// so a frame with few of them compares them one by one: no table, and no memory held by an idle
+// parser. From `linear_names` on, the hash table (filled with the names so far) keeps a header
+// line at one look-up however many names the frame has.
 bool parser::seen_before(std::string_view name, std::size_t index) {
+  if (distinct_count_ < linear_names) {
+    for (std::size_t i = 0; i < index; ++i)
+      if (frame_.headers[i].name == name) return true;
+    ++distinct_count_;
+    return false;
+  }
+  if (distinct_count_ == linear_names && !table_holds_frame_) fill_names(index);
   if ((distinct_count_ + 1) * 2 > names_.size()) grow_names();
   const std::size_t mask = names_.size() - 1;
   for (std::size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
@@ -300,6 +312,20 @@ bool parser::seen_before(std::string_view name, std::size_t index) {
       return false;
     }
     if (frame_.headers[s.header].name == name) return true;
+  }
+}
+
+// The frame outgrew the one-by-one comparison: its first `count` headers (all distinct) go
+// into the table.
+void parser::fill_names(std::size_t count) {
+  table_holds_frame_ = true;
+  if ((count + 1) * 2 > names_.size())
+    names_.assign(std::bit_ceil(std::max<std::size_t>(16, 4 * count)), name_slot{});
+  const std::size_t mask = names_.size() - 1;
+  for (std::size_t h = 0; h < count; ++h) {
+    std::size_t i = std::hash<std::string_view>{}(frame_.headers[h].name) & mask;
+    while (names_[i].frame == frame_no_) i = (i + 1) & mask;
+    names_[i] = name_slot{frame_no_, static_cast<std::uint32_t>(h)};
   }
 }
 

@@ -78,6 +78,7 @@ class parser {
   step parse_headers(std::string_view& input);
   step parse_header_line(std::string_view line);
   bool seen_before(std::string_view name, std::size_t index);
+  void fill_names(std::size_t count);
   void grow_names();
   step start_body();
   step parse_body(std::string_view& input);
@@ -103,7 +104,9 @@ class parser {
     std::uint32_t frame = 0;   // frame_no_ of the frame that filled it
     std::uint32_t header = 0;  // index in frame_.headers
   };
+  static constexpr std::size_t linear_names = 8;  // up to this many names: no table
   std::vector<name_slot> names_;
+  bool table_holds_frame_ = false;  // names_ was filled for this frame (past linear_names)
   std::uint32_t frame_no_ = 0;
   frame frame_;                        // the frame being built; swapped into `out` when whole
 };

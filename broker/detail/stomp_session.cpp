@@ -26,14 +26,27 @@ std::string frame_snippet(const stomp::frame& f) {
 stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection>& conn)
     : core_(core),
       conn_(conn),
-      peer_(conn->peer()),
+      remote_(conn->peer().remote),
       parser_(core.cfg.pre_connect_limits),
       no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1),
       held_(core.held, 0),
       partial_(core.held, 0),
       send_bucket_(core.cfg.send_rate, core.cfg.send_burst) {
+  // Two buckets, not the 13 libstdc++ makes on the first insert: most sessions hold one or two
+  // subscriptions, and an idle one should not carry 100 bytes of empty buckets.
+  by_handle_.reserve(1);
   bump(core_.counters.sessions_opened);
   core_.counters.sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+session_extras& stomp_session::rare() {
+  if (!rare_) rare_ = std::make_unique<session_extras>();
+  return *rare_;
+}
+
+const session_extras& stomp_session::rare() const {
+  static const session_extras none;
+  return rare_ ? *rare_ : none;
 }
 
 // A transport that never called on_closed still must not lose queue messages.
@@ -43,15 +56,15 @@ stomp_session::~stomp_session() {
 }
 
 void stomp_session::on_bytes(std::string_view bytes) {
-  if (waiting_login_) {  // the read in progress when reading paused: kept for after CONNECTED
+  if (awaiting_login()) {  // the read in progress when reading paused: kept for after CONNECTED
     // A transport without flow control (SockJS) keeps handing bytes over: at most one frame's
     // worth waits for the login.
-    if (unread_.size() + bytes.size() > core_.cfg.frame_limits.max_frame) {
+    if (rare().unread.size() + bytes.size() > core_.cfg.frame_limits.max_frame) {
       fail(stomp::error::frame_too_large, nullptr,
            "too many bytes sent before the CONNECT was answered", close_reason::frame_too_large);
       return;
     }
-    unread_.append(bytes);
+    rare().unread.append(bytes);
     return;
   }
   parse_frames(bytes);
@@ -68,7 +81,7 @@ void stomp_session::parse_frames(std::string_view bytes) {
       const std::error_code ec = parser_.error();
       const std::size_t at = bytes.size() - in.size();
       const std::string_view near = bytes.substr(at >= 32 ? at - 32 : 0);
-      spdlog::warn("session {} ({}): {} near \"{}\"", id_, peer_.remote, ec.message(),
+      spdlog::warn("session {} ({}): {} near \"{}\"", id_, remote_, ec.message(),
                    printable(near));
       fail(ec, nullptr, "the frame could not be parsed: " + ec.message(),
            stomp::is_limit_error(ec) ? close_reason::frame_too_large
@@ -78,8 +91,8 @@ void stomp_session::parse_frames(std::string_view bytes) {
     partial_.reset();  // whole now: charged from here on by whoever keeps it (not twice)
     partial_hostage_ = false;
     on_frame(f);
-    if (waiting_login_) {  // nothing after a CONNECT runs before its answer
-      unread_.append(in);
+    if (awaiting_login()) {  // nothing after a CONNECT runs before its answer
+      rare().unread.append(in);
       return;
     }
   }
@@ -175,7 +188,7 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
   if (state_ == state::closing || state_ == state::closed) return;
   if (cause) {
     // `detail` often quotes the peer's value (a destination, a transaction name).
-    spdlog::warn("session {} ({}): {}: {} in \"{}\"", id_, peer_.remote, ec.message(),
+    spdlog::warn("session {} ({}): {}: {} in \"{}\"", id_, remote_, ec.message(),
                  printable(detail, 200),
                  frame_snippet(*cause));
   }
@@ -197,8 +210,10 @@ void stomp_session::fail(std::error_code ec, const stomp::frame* cause, std::str
 // What the session holds for its peer and will never use once closing: its open transactions
 // and its partial frame. Unstored SENDs stay charged until the store answers (or cleanup).
 void stomp_session::drop_held() {
-  for (const auto& [id, tx] : transactions_) held_.release(tx.bytes);
-  transactions_.clear();
+  if (rare_) {
+    for (const auto& [id, tx] : rare_->transactions) held_.release(tx.bytes);
+    rare_->transactions.clear();
+  }
   partial_.reset();
   partial_hostage_ = false;
 }
@@ -243,7 +258,7 @@ void stomp_session::cleanup() {
                                          std::memory_order_relaxed);
   subscriptions_.clear();
   by_handle_.clear();
-  pending_.clear();
+  if (rare_) rare_->pending.clear();
   drop_held();
   held_.reset();  // unstored SENDs too: on_stored finds nothing left to release
 }
@@ -305,7 +320,7 @@ std::size_t stomp_session::send_message(const subscription& sub, const message_p
   std::string ack;
   if (sub.ack != ack_mode::automatic) {
     const std::uint64_t seq = ++next_ack_;
-    pending_.emplace(seq, pending_ack{sub.id, m->id, delivery, user_seq});
+    rare().pending.emplace(seq, pending_ack{sub.id, m->id, delivery, user_seq});
     ack = std::to_string(seq);
   }
   core_.counters.frame_out(server_command::message);

@@ -16,6 +16,7 @@
 #include "broker/byte_budget.hpp"
 #include "broker/connection.hpp"
 #include "broker/destination.hpp"
+#include "broker/detail/lazy_deque.hpp"
 #include "broker/detail/user_router.hpp"
 #include "broker/message.hpp"
 #include "broker/queue.hpp"
@@ -92,6 +93,20 @@ struct pending_login {
   stomp::frame frame;
   stomp::version version = stomp::version::v1_0;
   stomp::heart_beat theirs;
+};
+
+/// What only some sessions use (acks of client modes, transactions, durable SENDs, publisher
+/// flow control, a login checked on the login threads), made on first use: an idle
+/// subscriber's session holds none of it, one pointer instead (stomp_session::rare()).
+struct session_extras {
+  std::map<std::uint64_t, pending_ack> pending;  // by ack sequence: delivery order
+  std::unordered_map<std::string, open_transaction> transactions;
+  // Tickets of the durable SENDs awaiting the store's commit, with their held_size.
+  std::map<std::uint64_t, std::size_t> unsettled_stores;
+  std::optional<stomp::frame> deferred_disconnect;  // DISCONNECT waiting for them
+  std::vector<std::shared_ptr<queue>> full_queues;  // filled by us, we wait for their room
+  std::optional<pending_login> waiting_login;  // CONNECT on the login threads; reading paused
+  std::string unread;  // bytes read after that CONNECT, parsed once it is answered
 };
 
 /// The STOMP session: one per connection. Every member runs on the connection's strand (see
@@ -214,11 +229,18 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   void cleanup();
   void drop_held();
   subscription* find_by_handle(std::uint64_t handle);
+  /// session_extras, made on first use. The const one reads an empty set when none was made.
+  session_extras& rare();
+  const session_extras& rare() const;
+  /// A CONNECT is on the login threads (without making session_extras: every read asks).
+  bool awaiting_login() const noexcept { return rare_ && rare_->waiting_login; }
   void forget(const subscription& sub);
 
   broker_core& core_;
   std::weak_ptr<connection> conn_;
-  peer_info peer_;  // copied: the connection may be gone when we log
+  // The peer's address, copied: the connection may be gone when we log. Only it: the rest of
+  // peer_info (the handshake's token) is read from the connection at CONNECT.
+  std::string remote_;
   stomp::parser parser_;
   stomp::version version_ = stomp::version::v1_0;
   state state_ = state::awaiting_connect;
@@ -227,12 +249,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   auth::principal principal_;
   std::map<std::string, subscription> subscriptions_;  // by subscription id
   std::unordered_map<std::uint64_t, std::string> by_handle_;
-  std::map<std::uint64_t, pending_ack> pending_;  // by ack sequence: delivery order
   std::uint64_t next_ack_ = 0;
-  std::unordered_map<std::string, open_transaction> transactions_;
   std::uint64_t store_tickets_ = 0;   // durable SENDs ever submitted (their tickets)
-  // Tickets of those awaiting the store's commit, with their held_size.
-  std::map<std::uint64_t, std::size_t> unsettled_stores_;
   // What this session holds for its peer (config::max_session_held_bytes): its open
   // transactions' frames and its durable SENDs awaiting the store. Charged to core_.held.
   held_bytes held_;
@@ -240,16 +258,13 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   bool partial_hostage_ = false;  // paused because that frame grew while the budget was over
   unsigned budget_ticks_ = 0;     // budget checks since the pause
   // COMMIT RECEIPTs waiting for the stores of every ticket up to theirs.
-  std::deque<std::pair<std::uint64_t, std::string>> receipts_after_stores_;  // ticket, receipt
+  lazy_deque<std::pair<std::uint64_t, std::string>> receipts_after_stores_;  // ticket, receipt
   std::uint64_t next_mark_ = 0;                  // outgoing::written_mark of durable deliveries
-  std::deque<unwritten_delivery> unwritten_;     // in mark order
-  std::optional<stomp::frame> deferred_disconnect_;  // DISCONNECT waiting for them
+  lazy_deque<unwritten_delivery> unwritten_;     // in mark order
   token_bucket send_bucket_;    // config::send_rate / send_burst
   bool counted_user_ = false;   // principal_ holds a place in core_.user_sessions
   unsigned paused_ = 0;         // pause_cause bits: reading paused while non-zero
-  std::vector<std::shared_ptr<queue>> full_queues_;  // filled by us, we wait for their room
-  std::optional<pending_login> waiting_login_;  // CONNECT on the login threads; reading paused
-  std::string unread_;  // bytes read after that CONNECT, parsed once it is answered
+  std::unique_ptr<session_extras> rare_;  // see session_extras; null until needed
 };
 
 }  // namespace broker::detail

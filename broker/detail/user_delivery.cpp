@@ -62,7 +62,7 @@ void stomp_session::deliver_user(std::uint64_t handle, std::uint64_t seq, const 
 void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
   const std::uint64_t ticket = ++store_tickets_;
   const std::size_t bytes = held_size(*m);
-  unsettled_stores_.emplace(ticket, bytes);
+  rare().unsettled_stores.emplace(ticket, bytes);
   held_.add(bytes);
   // On the store's (the cluster link's) thread: back to this session's strand. `full`: the
   // clustered /queue/ reached its bound with `m` (flow control: the publisher pauses).
@@ -84,16 +84,17 @@ void stomp_session::send_durable(const message_ptr& m, stomp::frame cause) {
 
 void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std::uint64_t ticket,
                               const message_ptr& shared_full) {
-  if (auto it = unsettled_stores_.find(ticket); it != unsettled_stores_.end()) {
+  auto& unsettled = rare().unsettled_stores;
+  if (auto it = unsettled.find(ticket); it != unsettled.end()) {
     held_.release(it->second);
-    unsettled_stores_.erase(it);
+    rare().unsettled_stores.erase(it);
   }
   on_store_settled();  // flow control: may resume reading
   if (ec) {
     // A DISCONNECT or COMMIT waiting for this store never gets its RECEIPT: the client learns
     // of the loss.
-    if (deferred_disconnect_) state_ = state::connected;
-    deferred_disconnect_.reset();
+    if (rare().deferred_disconnect) state_ = state::connected;
+    rare().deferred_disconnect.reset();
     receipts_after_stores_.clear();
     if (ec == error::queue_full) {  // a clustered /queue/ at its bound (at twice it: flow control)
       const std::size_t bound = core_.cfg.queue_max_messages;
@@ -117,27 +118,27 @@ void stomp_session::on_stored(std::error_code ec, const stomp::frame& cause, std
                 "the message was not stored (" + ec.message() + "); send it again later",
                 close_reason::server_error);
   }
-  if (state_ == state::connected || deferred_disconnect_) send_receipt(cause);  // not after ERROR
+  if (state_ == state::connected || rare().deferred_disconnect) send_receipt(cause);  // not after ERROR
   if (shared_full) wait_shared_room(shared_full->target.name);
-  const std::uint64_t oldest = unsettled_stores_.empty() ? UINT64_MAX : unsettled_stores_.begin()->first;
+  const std::uint64_t oldest = unsettled.empty() ? UINT64_MAX : unsettled.begin()->first;
   while (!receipts_after_stores_.empty() && receipts_after_stores_.front().first < oldest) {
-    if (state_ == state::connected || deferred_disconnect_) {
+    if (state_ == state::connected || rare().deferred_disconnect) {
       stomp::frame receipt_of;
       receipt_of.add("receipt", receipts_after_stores_.front().second);
       send_receipt(receipt_of);
     }
     receipts_after_stores_.pop_front();
   }
-  if (deferred_disconnect_ && unsettled_stores_.empty()) {
-    const stomp::frame f = std::move(*deferred_disconnect_);
-    deferred_disconnect_.reset();
+  if (rare().deferred_disconnect && rare().unsettled_stores.empty()) {
+    const stomp::frame f = std::move(*rare().deferred_disconnect);
+    rare().deferred_disconnect.reset();
     disconnect(f);
   }
 }
 
 // The RECEIPT of `cause` (a COMMIT) once every durable SEND submitted so far is stored.
 void stomp_session::receipt_after_stores(const stomp::frame& cause) {
-  if (unsettled_stores_.empty()) return send_receipt(cause);
+  if (rare().unsettled_stores.empty()) return send_receipt(cause);
   const auto receipt = cause.get("receipt");
   if (!receipt) return;
   receipts_after_stores_.emplace_back(store_tickets_, std::string(*receipt));
@@ -148,7 +149,7 @@ void stomp_session::check_expiry() {
     return;
   }
   bump(core_.counters.tokens_expired);
-  spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, peer_.remote,
+  spdlog::info("session {} ({}): the credentials of \"{}\" expired", id_, remote_,
                printable(principal_.name));
   fail(error::token_expired, nullptr, "token expired", close_reason::auth_failed);
 }

@@ -17,13 +17,14 @@ std::error_code stomp_session::find_ack(const stomp::frame& f, std::uint64_t& se
     if (!id) return error::missing_id;
     const char* end = id->data() + id->size();
     const auto [ptr, ec] = std::from_chars(id->data(), end, seq);
-    if (ec != std::errc{} || ptr != end || !pending_.contains(seq)) return error::unknown_ack_id;
+    if (ec != std::errc{} || ptr != end || !rare().pending.contains(seq))
+      return error::unknown_ack_id;
     return {};
   }
   const auto message_id = f.get("message-id");
   const auto sub = f.get("subscription");
   if (!message_id || (!sub && version_ == stomp::version::v1_1)) return error::missing_id;
-  for (const auto& [s, p] : pending_) {
+  for (const auto& [s, p] : rare().pending) {
     if (p.message_id == *message_id && (!sub || p.subscription == *sub)) {
       seq = s;
       return {};
@@ -33,21 +34,21 @@ std::error_code stomp_session::find_ack(const stomp::frame& f, std::uint64_t& se
 }
 
 void stomp_session::settle(std::uint64_t seq, bool positive) {
-  const std::string sub_id = pending_.at(seq).subscription;
+  const std::string sub_id = rare().pending.at(seq).subscription;
   const subscription& sub = subscriptions_.at(sub_id);
   std::vector<std::uint64_t> deliveries;
   auto settle_one = [&](auto it) {
     if (it->second.delivery != 0) deliveries.push_back(it->second.delivery);
     // A user-queue message leaves the store on its first ACK from any of the user's sessions.
     if (it->second.user_seq != 0) settled_user(it->second, positive);
-    return pending_.erase(it);
+    return rare().pending.erase(it);
   };
   if (sub.ack == ack_mode::client) {
-    for (auto it = pending_.begin(); it != pending_.end() && it->first <= seq;) {
+    for (auto it = rare().pending.begin(); it != rare().pending.end() && it->first <= seq;) {
       it = it->second.subscription == sub_id ? settle_one(it) : std::next(it);
     }
   } else {
-    settle_one(pending_.find(seq));
+    settle_one(rare().pending.find(seq));
   }
   // Topic messages have nothing to settle: a NACKed topic message is simply dropped.
   if (sub.q && !deliveries.empty()) sub.q->settle(sub.handle, deliveries, !positive);

@@ -32,8 +32,10 @@ auth::credentials stomp_session::credentials_of(const stomp::frame& f) const {
   creds.login = std::string(f.get("login").value_or(""));
   creds.passcode = std::string(f.get("passcode").value_or(""));
   creds.bearer = bearer_from(f);
-  if (creds.bearer.empty()) creds.bearer = peer_.bearer_token;
-  creds.peer_address = peer_.remote;
+  if (creds.bearer.empty()) {  // the WebSocket handshake's token; the connection is alive here
+    if (auto conn = conn_.lock()) creds.bearer = conn->peer().bearer_token;
+  }
+  creds.peer_address = remote_;
   return creds;
 }
 
@@ -85,24 +87,28 @@ void stomp_session::check_login_later(pending_login login, auth::credentials cre
   };
   if (!core_.logins.try_submit(std::move(job))) {
     spdlog::warn("session ({}): {} password checks already wait: CONNECT refused",
-                 peer_.remote, core_.cfg.verify_queue);
+                 remote_, core_.cfg.verify_queue);
     fail(error::server_busy, &login.frame,
          "too many logins are being checked at once; retry later", close_reason::server_error);
     return;
   }
-  waiting_login_ = std::move(login);
+  rare().waiting_login = std::move(login);
   if (auto conn = conn_.lock()) conn->pause_reading();
 }
 
 void stomp_session::on_login_answer(const std::optional<auth::principal>& who,
                                     std::error_code ec) {
-  if (!waiting_login_) return;
-  pending_login login = std::move(*waiting_login_);
-  waiting_login_.reset();
+  if (!awaiting_login()) return;
+  pending_login login = std::move(*rare().waiting_login);
+  rare().waiting_login.reset();
   if (auto conn = conn_.lock()) conn->resume_reading();  // posted: runs after what follows
   if (state_ != state::awaiting_connect) return;  // timed out or closed meanwhile
   on_login_checked(login, who, ec);
-  std::string rest = std::exchange(unread_, {});
+  std::string rest = std::exchange(rare().unread, {});
+  // Only the login used the extras: an idle session should not keep them.
+  if (rare_->pending.empty() && rare_->transactions.empty() && rare_->unsettled_stores.empty() &&
+      rare_->full_queues.empty() && !rare_->deferred_disconnect && !rare_->waiting_login)
+    rare_.reset();
   if (state_ == state::connected && !rest.empty()) on_bytes(rest);
 }
 
@@ -111,7 +117,7 @@ void stomp_session::on_login_checked(const pending_login& login,
   const stomp::frame& f = login.frame;
   if (!who) {
     bump(core_.counters.auth_failures);
-    spdlog::info("session ({}): authentication of \"{}\" failed: {}", peer_.remote,
+    spdlog::info("session ({}): authentication of \"{}\" failed: {}", remote_,
                  printable(f.get("login").value_or("")), ec ? ec.message() : "refused");
     fail(error::access_refused, &f, "access refused", close_reason::auth_failed);
     return;

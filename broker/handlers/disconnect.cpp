@@ -6,8 +6,8 @@
 namespace broker::detail {
 
 void stomp_session::handle_disconnect(const stomp::frame& f) {
-  if (!unsettled_stores_.empty()) {
-    deferred_disconnect_ = f;
+  if (!rare().unsettled_stores.empty()) {
+    rare().deferred_disconnect = f;
     state_ = state::closing;  // read nothing more
     return;
   }

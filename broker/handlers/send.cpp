@@ -72,7 +72,7 @@ void stomp_session::handle_send(stomp::frame& f) {
     }
     send_durable(m, std::move(cause));
     if (cfg.flow_control && ((cfg.max_stores_in_flight > 0 &&
-                              unsettled_stores_.size() >= cfg.max_stores_in_flight) ||
+                              rare().unsettled_stores.size() >= cfg.max_stores_in_flight) ||
                              (limit > 0 && held_.bytes() >= limit))) {
       hold(pause_store);
     }
@@ -106,8 +106,8 @@ void stomp_session::send_to_queue(const message_ptr& m, const stomp::frame& caus
   }
   send_receipt(cause);
   if (!full) return;
-  if (std::find(full_queues_.begin(), full_queues_.end(), q) == full_queues_.end()) {
-    full_queues_.push_back(q);
+  if (auto& full = rare().full_queues; std::find(full.begin(), full.end(), q) == full.end()) {
+    full.push_back(q);
   }
   hold(pause_queue);
 }
@@ -119,16 +119,16 @@ void stomp_session::wait_shared_room(const std::string& queue_name) {
   if (state_ != state::connected) return;
   const std::shared_ptr<queue> q = core_.reg.queue_for(queue_name);
   q->wait_shared(queue_waiter{no_, conn_, weak_from_this()});
-  if (std::find(full_queues_.begin(), full_queues_.end(), q) == full_queues_.end()) {
-    full_queues_.push_back(q);
+  if (auto& full = rare().full_queues; std::find(full.begin(), full.end(), q) == full.end()) {
+    full.push_back(q);
   }
   hold(pause_queue);
   core_.cluster->watch_room(queue_name, q->low_watermark());
 }
 
 void stomp_session::on_queue_room(const std::shared_ptr<queue>& q) {
-  std::erase(full_queues_, q);
-  if (full_queues_.empty()) release(pause_queue);
+  std::erase(rare().full_queues, q);
+  if (rare().full_queues.empty()) release(pause_queue);
 }
 
 // Resumes at 90% of the bounds, so a publisher is not paused and resumed on every message. The
@@ -137,8 +137,9 @@ void stomp_session::on_queue_room(const std::shared_ptr<queue>& q) {
 void stomp_session::on_store_settled() {
   const std::size_t bound = core_.cfg.max_stores_in_flight;
   const std::size_t bytes = core_.cfg.max_session_held_bytes;
-  if (unsettled_stores_.size() > bound - bound / 10) return;
-  if (bytes > 0 && held_.bytes() > bytes - bytes / 10 && !unsettled_stores_.empty()) return;
+  if (rare().unsettled_stores.size() > bound - bound / 10) return;
+  if (bytes > 0 && held_.bytes() > bytes - bytes / 10 && !rare().unsettled_stores.empty())
+    return;
   release(pause_store);
 }
 
@@ -149,7 +150,7 @@ void stomp_session::hold(pause_cause c) {
   if (!first) return;
   bump(core_.counters.publisher_pauses);
   core_.counters.paused_publishers.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("session {} ({}): reading paused ({})", id_, peer_.remote,
+  spdlog::debug("session {} ({}): reading paused ({})", id_, remote_,
                 c == pause_queue   ? "queue full"
                 : c == pause_store ? "store backlog"
                                    : "limits.max_held_bytes");
@@ -161,7 +162,7 @@ void stomp_session::release(pause_cause c) {
   paused_ &= ~static_cast<unsigned>(c);
   if (paused_ != 0) return;
   core_.counters.paused_publishers.fetch_sub(1, std::memory_order_relaxed);
-  spdlog::debug("session {} ({}): reading resumed", id_, peer_.remote);
+  spdlog::debug("session {} ({}): reading resumed", id_, remote_);
   if (auto conn = conn_.lock()) conn->resume_reading();
 }
 
@@ -197,7 +198,7 @@ void stomp_session::over_budget(const stomp::frame* cause, bool partial) {
   if (!core_.cfg.flow_control) {
     if (!cause) {  // fail logs only frames: say what was refused
       spdlog::warn("session {} ({}): partial frame refused: limits.max_held_bytes is over", id_,
-                   peer_.remote);
+                   remote_);
     }
     return fail(error::server_memory_full, cause,
                 "the server holds limits.max_held_bytes (" + std::to_string(core_.held.limit()) +
@@ -223,7 +224,7 @@ void stomp_session::on_budget_check() {
   if (partial_hostage_ && partial_.bytes() > 0 && ++budget_ticks_ >= partial_frame_patience) {
     spdlog::warn("session {} ({}): partial frame of {} bytes refused after {} s paused: "
                  "limits.max_held_bytes is over",
-                 id_, peer_.remote, partial_.bytes(), budget_ticks_);
+                 id_, remote_, partial_.bytes(), budget_ticks_);
     fail(error::server_memory_full, nullptr,
          "a partial frame waited too long for room under limits.max_held_bytes (" +
              std::to_string(core_.held.limit()) + " bytes)",
@@ -233,8 +234,10 @@ void stomp_session::on_budget_check() {
 
 // Closing: leaves the queues' waiting lists; the connection's reading ends with it.
 void stomp_session::end_flow_control() {
-  for (const auto& q : full_queues_) q->forget_waiter(no_);
-  full_queues_.clear();
+  if (rare_) {
+    for (const auto& q : rare_->full_queues) q->forget_waiter(no_);
+    rare_->full_queues.clear();
+  }
   core_.budget_paused.remove(no_);
   if (paused_ != 0) core_.counters.paused_publishers.fetch_sub(1, std::memory_order_relaxed);
   paused_ = 0;

@@ -220,7 +220,10 @@ void stomp_session::handle_unsubscribe(const stomp::frame& f) {
     return fail(error::unknown_subscription, &f, "no subscription with that id");
   }
   // Forget its unacked messages: the queue takes them back (redelivered) when the consumer goes.
-  std::erase_if(pending_, [&](const auto& p) { return p.second.subscription == it->first; });
+  if (rare_) {
+    std::erase_if(rare_->pending,
+                  [&](const auto& p) { return p.second.subscription == it->first; });
+  }
   forget(it->second);
   subscriptions_.erase(it);
   send_receipt(f);

@@ -20,8 +20,8 @@ namespace broker::detail {
 bool stomp_session::buffer_in_transaction(stomp::frame& f) {
   const auto tx = f.get("transaction");
   if (!tx) return false;
-  auto it = transactions_.find(std::string(*tx));
-  if (it == transactions_.end()) {
+  auto it = rare().transactions.find(std::string(*tx));
+  if (it == rare().transactions.end()) {
     fail(error::unknown_transaction, &f, "no open transaction called " + std::string(*tx));
     return true;
   }
@@ -68,12 +68,13 @@ void stomp_session::handle_begin(const stomp::frame& f) {
   const auto tx = f.get("transaction");
   if (!tx) return fail(error::missing_transaction, &f, "BEGIN needs a transaction header");
   const std::size_t most = core_.cfg.max_transactions_per_session;
-  if (most > 0 && transactions_.size() >= most && !transactions_.contains(std::string(*tx))) {
+  auto& txs = rare().transactions;
+  if (most > 0 && txs.size() >= most && !txs.contains(std::string(*tx))) {
     return fail(error::too_many_transactions, &f,
                 "this session already holds limits.max_transactions_per_session (" +
                     std::to_string(most) + ") open transactions");
   }
-  if (!transactions_.try_emplace(std::string(*tx)).second) {
+  if (!rare().transactions.try_emplace(std::string(*tx)).second) {
     return fail(error::transaction_already_begun, &f,
                 "transaction " + std::string(*tx) + " is already open");
   }
@@ -83,13 +84,13 @@ void stomp_session::handle_begin(const stomp::frame& f) {
 void stomp_session::handle_commit(const stomp::frame& f) {
   const auto tx = f.get("transaction");
   if (!tx) return fail(error::missing_transaction, &f, "COMMIT needs a transaction header");
-  auto it = transactions_.find(std::string(*tx));
-  if (it == transactions_.end()) {
+  auto it = rare().transactions.find(std::string(*tx));
+  if (it == rare().transactions.end()) {
     return fail(error::unknown_transaction, &f, "no open transaction called " + std::string(*tx));
   }
   std::vector<stomp::frame> held = std::move(it->second.frames);
   held_.release(it->second.bytes);  // from here on charged where they go (queues, the store)
-  transactions_.erase(it);
+  rare().transactions.erase(it);
   for (stomp::frame& frame : held) {
     if (state_ != state::connected) return;
     std::uint64_t seq = 0;
@@ -105,12 +106,12 @@ void stomp_session::handle_commit(const stomp::frame& f) {
 void stomp_session::handle_abort(const stomp::frame& f) {
   const auto tx = f.get("transaction");
   if (!tx) return fail(error::missing_transaction, &f, "ABORT needs a transaction header");
-  auto it = transactions_.find(std::string(*tx));
-  if (it == transactions_.end()) {
+  auto it = rare().transactions.find(std::string(*tx));
+  if (it == rare().transactions.end()) {
     return fail(error::unknown_transaction, &f, "no open transaction called " + std::string(*tx));
   }
   held_.release(it->second.bytes);
-  transactions_.erase(it);
+  rare().transactions.erase(it);
   send_receipt(f);
 }
 

@@ -244,3 +244,30 @@ TEST(Limits, BodyErrorWinsWhenBothLimitsFallOnTheSameByte) {
 
 }  // namespace
 }  // namespace stomp::test
+
+
+namespace stomp::test {
+namespace {
+
+// Around the switch from comparing names one by one to the table (8 distinct names): every
+// count from 1 to 20 distinct names, each followed by repeats of all, keeps the first of each.
+TEST(Limits, DistinctNamesAroundTheTableSwitchKeepTheFirstValue) {
+  for (std::size_t distinct = 1; distinct <= 20; ++distinct) {
+    std::string s = "SEND\n";
+    for (std::size_t i = 0; i < distinct; ++i) s += "h" + std::to_string(i) + ":first\n";
+    for (std::size_t i = 0; i < distinct; ++i) s += "h" + std::to_string(i) + ":again\n";
+    s += "\n";
+    s.push_back('\0');
+    parser p;
+    frame f;
+    std::string_view in = s;
+    ASSERT_EQ(p.feed(in, f), parse_status::frame) << distinct;
+    ASSERT_EQ(f.headers.size(), distinct);
+    for (std::size_t i = 0; i < distinct; ++i) {
+      EXPECT_EQ(f.get("h" + std::to_string(i)).value_or(""), "first") << distinct << " " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stomp::test

@@ -28,16 +28,17 @@ std::uint64_t next_connection_id() noexcept {
 
 connection_base::connection_base(net::any_io_executor strand, std::shared_ptr<server_state> server,
                                  std::string transport_name, std::string remote)
-    : strand_(std::move(strand)),
+    : shared_timer::client(&connection_base::on_expired),
+      strand_(std::move(strand)),
       server_(std::move(server)),
-      timer_(strand_),
       id_(next_connection_id()),
       opened_(clock::now()) {
   peer_.transport = std::move(transport_name);
   peer_.remote = std::move(remote);
 }
 
-connection_base::~connection_base() = default;
+// The shared timer may be about to call expired() on another thread: cancel waits for it.
+connection_base::~connection_base() { server_->deadlines->cancel(*this); }
 
 void connection_base::start() {
   server_->counters.accepted.fetch_add(1, std::memory_order_relaxed);
@@ -341,7 +342,7 @@ void connection_base::finish(close_reason why) {
   const bool had_session = phase_ != phase::handshaking;
   phase_ = phase::closed;
   reason_ = why;
-  timer_.cancel();
+  server_->deadlines->cancel(*this);
   cut();
   queue_.clear();
   inbox_.close();
@@ -383,17 +384,26 @@ connection_base::clock::time_point connection_base::next_deadline() const noexce
   return clock::time_point::max();
 }
 
-// One timer per connection (idle connections must stay cheap): it is armed for the nearest
-// deadline, and reads/writes only move timestamps; on_timer re-checks and re-arms.
+// One deadline per connection, in the server's shared timer (idle connections must stay cheap:
+// no Asio timer, no pending wait of their own): it is set to the nearest deadline, and
+// reads/writes only move timestamps; on_timer re-checks and re-arms.
 void connection_base::arm_timer() {
   const auto next = next_deadline();
   if (next == clock::time_point::max()) {
-    timer_.cancel();
+    server_->deadlines->cancel(*this);
     return;
   }
-  timer_.expires_at(next);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->on_timer();
+  server_->deadlines->schedule(*this, next);
+}
+
+// Under the shared timer's lock, on any thread. A connection being destroyed (its last owner
+// gone) cannot be locked: its destructor is waiting to cancel this deadline.
+void connection_base::on_expired(shared_timer::client& c) noexcept {
+  auto& conn = static_cast<connection_base&>(c);
+  auto self = conn.weak_from_this().lock();
+  if (!self) return;
+  net::post(conn.strand_, [self = std::move(self)] {
+    if (self->phase_ != phase::closed) self->on_timer();
   });
 }
 

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "broker/connection.hpp"
@@ -16,6 +15,7 @@
 #include "transport/detail/admission.hpp"
 #include "transport/detail/delivery_inbox.hpp"
 #include "transport/detail/frame_queue.hpp"
+#include "transport/detail/shared_timer.hpp"
 #include "transport/server.hpp"
 
 namespace transport::detail {
@@ -23,12 +23,13 @@ namespace transport::detail {
 class server_state;
 
 /// What every connection does whatever its stream: the broker::connection port, the write queue
-/// with its pending-bytes cap, the one timer (handshake, CONNECT, heart-beats, close), and the
-/// close sequence. Stream types (plain/TLS, TCP/WebSocket) derive from it as templates and
+/// with its pending-bytes cap, the one deadline (handshake, CONNECT, heart-beats, close) kept in
+/// the server's shared_timer, and the close sequence. Stream types (plain/TLS, TCP/WebSocket) derive from it as templates and
 /// supply the I/O steps. Everything but post() runs on the connection's strand (the executor
 /// its socket was accepted with). Kept alive by its pending operations.
 class connection_base : public broker::connection,
-                        public std::enable_shared_from_this<connection_base> {
+                        public std::enable_shared_from_this<connection_base>,
+                        private shared_timer::client {
  public:
   connection_base(boost::asio::any_io_executor strand, std::shared_ptr<server_state> server,
                   std::string transport_name, std::string remote);
@@ -126,6 +127,7 @@ class connection_base : public broker::connection,
   void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
   void disconnect_slow();
   void arm_timer();
+  static void on_expired(shared_timer::client& c) noexcept;  // any thread: posts on_timer
   void on_timer();
   clock::time_point next_deadline() const noexcept;
 
@@ -136,7 +138,6 @@ class connection_base : public broker::connection,
   std::vector<delivery_inbox::delivery> draining_;  ///< the batch being delivered (strand)
   admission_ticket ticket_;  ///< the place counted for this connection, released by finish()
   broker::peer_info peer_;
-  boost::asio::steady_timer timer_;
   const std::uint64_t id_;
   const clock::time_point opened_;
   clock::time_point close_deadline_;

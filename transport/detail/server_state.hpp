@@ -13,6 +13,7 @@
 #include "broker/broker.hpp"
 #include "transport/detail/admission.hpp"
 #include "transport/detail/log_throttle.hpp"
+#include "transport/detail/shared_timer.hpp"
 #include "transport/detail/tls_context.hpp"
 #include "transport/proxy/cidr_set.hpp"
 #include "transport/sockjs/sockjs_table.hpp"
@@ -32,6 +33,8 @@ class server_state {
   boost::asio::io_context& ioc;
   broker::broker& broker;
   const server_config config;
+  /// Every connection's deadline (CONNECT timeout, heart-beats, close): one Asio timer.
+  const std::shared_ptr<shared_timer> deadlines = std::make_shared<shared_timer>(ioc);
   transport::stats counters;
   /// Loaded when tls_cert and tls_key are configured (start()); reloaded by server::reload_tls.
   tls_context tls;

@@ -159,7 +159,10 @@ class tcp_connection final : public connection_base {
   }
 
   Stream stream_;
-  boost::beast::flat_buffer buffer_;  // TLS reads only; cleared after each read
+  // TLS reads only (cleared after each read): a plain connection reads into the thread's
+  // buffer and holds none of it.
+  struct no_buffer {};
+  [[no_unique_address]] std::conditional_t<is_tls, boost::beast::flat_buffer, no_buffer> buffer_;
   std::vector<net::const_buffer> buffers_;
 };
 
