@@ -33,8 +33,10 @@ namespace {
 namespace net = boost::asio;
 
 // After SIGTERM/SIGINT: wait for the connections to close (WebSocket 1001, flushed), at most
-// this long, then stop the io_context regardless.
-constexpr auto shutdown_grace = std::chrono::seconds(5);
+// the close timeout plus this, then stop the cluster link and the io_context regardless. A
+// peer that never answers our close is cut at the close timeout; the margin lets its session's
+// last give-backs reach Redis before the link goes (equal timeouts raced: cluster.queue_competing).
+constexpr auto shutdown_margin = std::chrono::seconds(1);
 
 /// Polls until every connection has closed or the grace period is over, then runs `done`.
 void wait_for_drain(net::steady_timer& timer, transport::server& server,
@@ -146,7 +148,8 @@ int run(const app::settings& s) {
     if (metrics) metrics->stop();
     tick.cancel();
     // The cluster link goes after the sessions: their last ACKs and give-backs reach Redis.
-    wait_for_drain(drain, server, std::chrono::steady_clock::now() + shutdown_grace, [&] {
+    const auto grace = s.server.close_timeout + shutdown_margin;
+    wait_for_drain(drain, server, std::chrono::steady_clock::now() + grace, [&] {
       if (cluster) cluster->stop();
       // Connections left after the grace period keep the io_context busy: stop it once the
       // link has had its time to settle and disconnect.
