@@ -92,10 +92,11 @@ struct connection_gather {
   std::function<void(connection_list)> done;
 
   ~connection_gather() {
+    // Oldest first by id, which counts up at accept. Not by age: each strand measures its
+    // own age at a slightly different moment, so a younger connection described later can
+    // look older.
     std::sort(list.connections.begin(), list.connections.end(),
-              [](const auto& a, const auto& b) {  // oldest first; ids count up at accept
-                return a.age != b.age ? a.age > b.age : a.id < b.id;
-              });
+              [](const auto& a, const auto& b) { return a.id < b.id; });
     done(std::move(list));
   }
 };
