@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 
 #include "stomp/parser.hpp"
@@ -89,6 +90,24 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
   return 0;
 }
 
+// What escape() writes for c, or nothing when c stands for itself.
+std::string_view escape_sequence(char c, version v) noexcept {
+  switch (c) {
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case ':': return "\\c";
+    case '\r': return v >= version::v1_2 ? "\\r" : "";
+    default: return {};
+  }
+}
+
+// True if none of the 8 bytes at p has its high bit set.
+bool ascii8(const char* p) noexcept {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, sizeof word);
+  return (word & 0x8080808080808080ULL) == 0;
+}
+
 }  // namespace
 
 void escape(std::string_view in, version v, std::string& out) {
@@ -96,28 +115,16 @@ void escape(std::string_view in, version v, std::string& out) {
     out += in;
     return;
   }
-  for (char c : in) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case ':':
-        out += "\\c";
-        break;
-      case '\r':
-        if (v >= version::v1_2) {
-          out += "\\r";
-        } else {
-          out += c;
-        }
-        break;
-      default:
-        out += c;
-    }
+  // Copies the runs between special characters whole: most values have none.
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const std::string_view replacement = escape_sequence(in[i], v);
+    if (replacement.empty()) continue;
+    out.append(in.data() + copied, i - copied);
+    out += replacement;
+    copied = i + 1;
   }
+  out.append(in.data() + copied, in.size() - copied);
 }
 
 void serialize(const frame& f, version v, std::string& out) {
@@ -136,7 +143,11 @@ std::string serialize(const frame& f, version v) {
 bool is_valid_utf8(std::string_view bytes) noexcept {
   std::size_t i = 0;
   while (i < bytes.size()) {
-    if (static_cast<std::uint8_t>(bytes[i]) < 0x80) {  // ASCII fast path
+    if (i + 8 <= bytes.size() && ascii8(bytes.data() + i)) {  // ASCII fast path
+      i += 8;
+      continue;
+    }
+    if (static_cast<std::uint8_t>(bytes[i]) < 0x80) {
       ++i;
       continue;
     }

@@ -64,6 +64,21 @@ TEST(Utf8, ValidAndInvalid) {
                     "b"));  // lone continuation
 }
 
+TEST(Utf8, EveryPositionAfterAsciiRunsIsChecked) {
+  // The ASCII fast path takes 8 bytes at a time: a bad byte at any offset, and a sequence
+  // straddling a block, must still be seen.
+  for (std::size_t at = 0; at < 20; ++at) {
+    std::string s(24, 'a');
+    s[at] = '\xff';
+    EXPECT_FALSE(is_valid_utf8(s)) << at;
+    std::string euro(24, 'a');
+    euro.replace(at, 3, "\xe2\x82\xac");
+    EXPECT_TRUE(is_valid_utf8(euro)) << at;
+    euro.resize(at + 2);  // cut inside the sequence
+    EXPECT_FALSE(is_valid_utf8(euro)) << at;
+  }
+}
+
 frame sample_common() {
   return frame{"IGNORED",
                {{"destination", "/topic/a:b"}, {"message-id", "m\\1"}, {"x", "line\nbreak"}},
