@@ -1,4 +1,5 @@
 // STOMP over plain TCP against the real broker and server on 127.0.0.1, port 0.
+#include <filesystem>
 #include <future>
 #include <string>
 
@@ -54,6 +55,57 @@ TEST(Tcp, FrameSplitAcrossWritesAndOneMebibyteBody) {
   auto m = sub->read_frame();
   ASSERT_TRUE(m);
   EXPECT_EQ(m->body, body);
+}
+
+// A subscriber that stops reading gets a backlog; the writes that catch up copy runs of small
+// frames into one buffer and write large ones in place. Every frame must arrive whole, in
+// order, whatever mix of sizes (and up to 600 frames, more than one write's worth).
+void backlog_arrives_in_order(std::uint16_t port, bool tls) {
+  auto sub = make_tcp_client(port, tls, 4096);
+  auto pub = make_tcp_client(port, tls);
+  ASSERT_TRUE(sub->connect());
+  ASSERT_TRUE(pub->connect());
+  sub->send_frame(make_frame("SUBSCRIBE", {{"id", "1"}, {"destination", "/topic/mix"},
+                                           {"receipt", "r"}}));
+  ASSERT_TRUE(sub->read_frame());
+  const auto body_of = [](int i) {
+    const std::size_t size = i % 50 == 7 ? 10'000 : 20 + (i * 37) % 300;  // 1 in 50 is large
+    std::string b = std::to_string(i) + ":";
+    b.resize(size, static_cast<char>('a' + i % 26));
+    return b;
+  };
+  constexpr int count = 600;
+  for (int i = 0; i < count; ++i) {
+    std::vector<stomp::header> headers{{"destination", "/topic/mix"}};
+    if (i == count - 1) headers.push_back({"receipt", "all-sent"});
+    pub->send_frame(make_frame("SEND", headers, body_of(i)));
+  }
+  const auto receipt = pub->read_frame();
+  ASSERT_TRUE(receipt);
+  ASSERT_EQ(receipt->command, "RECEIPT");
+  for (int i = 0; i < count; ++i) {
+    const auto m = sub->read_frame();
+    ASSERT_TRUE(m) << "frame " << i;
+    ASSERT_EQ(m->command, "MESSAGE");
+    ASSERT_EQ(m->body, body_of(i));
+  }
+}
+
+TEST(Tcp, BackloggedSmallAndLargeFramesArriveWholeAndInOrder) {
+  test_server s;
+  backlog_arrives_in_order(s.tcp_port(), false);
+}
+
+TEST(Tcp, BackloggedFramesOverTlsArriveWholeAndInOrder) {
+  const auto files = make_self_signed_cert();
+  auto cfg = loopback_config();
+  cfg.tls_cert = files.cert;
+  cfg.tls_key = files.key;
+  {
+    test_server s(cfg);
+    backlog_arrives_in_order(s.tcp_port(), true);
+  }
+  std::filesystem::remove_all(files.dir);
 }
 
 TEST(Tcp, DisconnectWithReceiptThenClose) {

@@ -1,6 +1,7 @@
 #include "transport/detail/tcp_connection.hpp"
 
 #include <array>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -31,6 +32,14 @@ std::array<char, 64 * 1024>& shared_read_buffer() {
 
 // Frames gathered into one write; bounds the iovec array asio builds per write.
 constexpr std::size_t max_gather = 256;
+// When several frames wait, the small ones are copied into one buffer for the write. Asio puts
+// at most 64 buffers in one writev (two per frame: head and shared tail), and the TLS stream
+// encrypts one buffer per write_some, so a backlog of small frames otherwise costs a syscall
+// per 32 frames (per buffer over TLS); copied, a syscall carries up to 64 KiB. A larger frame
+// is written from where it is. The copy never holds more than the frames it copies, which
+// the pending-bytes cap already counts for this connection.
+constexpr std::size_t coalesce_below = 4 * 1024;
+constexpr std::size_t max_coalesced = 64 * 1024;
 
 /// STOMP over TCP on a plain socket or a TLS stream (Beast "flex" pattern: one template).
 template <class Stream>
@@ -117,15 +126,57 @@ class tcp_connection final : public connection_base {
   void start_write() override {
     buffers_.clear();
     in_flight_ = std::min(queue_.size(), max_gather);
-    for (std::size_t i = 0; i < in_flight_; ++i) {
-      const auto& f = queue_[i];
-      buffers_.emplace_back(f.head.data(), f.head.size());
-      if (f.tail && !f.tail->empty()) buffers_.emplace_back(f.tail->data(), f.tail->size());
+    if (in_flight_ > 1) {
+      gather_coalesced();
+    } else {
+      add_buffers(queue_.front());
     }
     net::async_write(stream_, buffers_, [self = self()](const error_code& ec, std::size_t) {
       if (self->buffers_.capacity() > 64) self->buffers_ = {};
+      // Nothing queued behind this write: an idle connection keeps no copy buffer.
+      if (self->queue_.size() <= self->in_flight_) self->coalesced_ = {};
       self->on_write_done(ec);
     });
+  }
+
+  void add_buffers(const broker::outgoing& f) {
+    buffers_.emplace_back(f.head.data(), f.head.size());
+    if (f.tail && !f.tail->empty()) buffers_.emplace_back(f.tail->data(), f.tail->size());
+  }
+
+  static bool coalescable(const broker::outgoing& f) { return f.size() < coalesce_below; }
+
+  // Runs of small frames become one buffer each (copies into coalesced_, sized first so it
+  // never moves under the buffers pointing into it); in_flight_ ends where the copy is full.
+  void gather_coalesced() {
+    std::size_t copy = 0;
+    std::size_t n = 0;
+    for (; n < in_flight_; ++n) {
+      const auto& f = queue_[n];
+      if (!coalescable(f)) continue;
+      if (copy + f.size() > max_coalesced) break;
+      copy += f.size();
+    }
+    in_flight_ = n;
+    coalesced_.clear();
+    coalesced_.reserve(copy);
+    std::size_t run_start = 0;
+    const auto end_run = [&] {
+      if (coalesced_.size() > run_start)
+        buffers_.emplace_back(coalesced_.data() + run_start, coalesced_.size() - run_start);
+      run_start = coalesced_.size();
+    };
+    for (std::size_t i = 0; i < in_flight_; ++i) {
+      const auto& f = queue_[i];
+      if (!coalescable(f)) {
+        end_run();
+        add_buffers(f);
+        continue;
+      }
+      coalesced_ += f.head;
+      if (f.tail) coalesced_ += *f.tail;
+    }
+    end_run();
   }
 
   void start_shutdown() override {
@@ -164,6 +215,7 @@ class tcp_connection final : public connection_base {
   struct no_buffer {};
   [[no_unique_address]] std::conditional_t<is_tls, boost::beast::flat_buffer, no_buffer> buffer_;
   std::vector<net::const_buffer> buffers_;
+  std::string coalesced_;  ///< small frames of the write in flight, copied (gather_coalesced)
 };
 
 }  // namespace
