@@ -1,10 +1,14 @@
 // STOMP over plain TCP against the real broker and server on 127.0.0.1, port 0.
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "stomp/serializer.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -106,6 +110,42 @@ TEST(Tcp, BackloggedFramesOverTlsArriveWholeAndInOrder) {
     backlog_arrives_in_order(s.tcp_port(), true);
   }
   std::filesystem::remove_all(files.dir);
+}
+
+// The deliveries of one read reach each subscriber once the read is handled, as one batch
+// (hold_drains): every subscriber gets every message of the read, in send order, across
+// destinations that both go through the delivery inbox.
+TEST(Tcp, OneReadOfManySendsReachesEverySubscriberInOrder) {
+  test_server s;
+  auto pub = make_tcp_client(s.tcp_port());
+  ASSERT_TRUE(pub->connect());
+  std::vector<std::unique_ptr<client>> subs;
+  for (int i = 0; i < 3; ++i) {
+    subs.push_back(make_tcp_client(s.tcp_port()));
+    ASSERT_TRUE(subs.back()->connect());
+    subs.back()->send_frame(make_frame("SUBSCRIBE", {{"id", "a"}, {"destination", "/topic/a"}}));
+    subs.back()->send_frame(make_frame("SUBSCRIBE", {{"id", "b"}, {"destination", "/topic/b"},
+                                                     {"receipt", "r"}}));
+    ASSERT_TRUE(subs.back()->read_frame());
+  }
+  std::vector<std::pair<std::string, std::string>> sends;
+  for (int i = 0; i < 40; ++i) {
+    sends.emplace_back(i % 3 == 0 ? "/topic/b" : "/topic/a", std::to_string(i));
+  }
+  std::string one_write;
+  for (const auto& [destination, body] : sends) {
+    one_write += stomp::serialize(make_frame("SEND", {{"destination", destination}}, body),
+                                  stomp::version::v1_2);
+  }
+  pub->send_bytes(one_write);
+  for (auto& sub : subs) {
+    for (const auto& [destination, body] : sends) {
+      const auto m = sub->read_frame();
+      ASSERT_TRUE(m);
+      EXPECT_EQ(m->get("destination"), destination);
+      EXPECT_EQ(m->body, body);
+    }
+  }
 }
 
 TEST(Tcp, DisconnectWithReceiptThenClose) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
@@ -24,7 +25,23 @@ std::uint64_t next_connection_id() noexcept {
   return last.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
+// The connections whose drain a hold_drains on this thread holds back; null when none is open.
+thread_local std::vector<std::shared_ptr<connection_base>>* held_drains = nullptr;
+
 }  // namespace
+
+hold_drains::hold_drains() : outermost_(held_drains == nullptr) {
+  thread_local std::vector<std::shared_ptr<connection_base>> held;
+  if (outermost_) held_drains = &held;
+}
+
+hold_drains::~hold_drains() {
+  if (!outermost_) return;
+  auto& held = *held_drains;
+  held_drains = nullptr;
+  for (const auto& c : held) c->post_held_drain();
+  held.clear();
+}
 
 connection_base::connection_base(net::any_io_executor strand, std::shared_ptr<server_state> server,
                                  std::string transport_name, std::string remote)
@@ -85,6 +102,7 @@ void connection_base::close_by_admin() {
 }
 
 void connection_base::post(std::function<void()> fn) {
+  post_held_drain();  // deliveries held back keep their place before fn
   net::post(strand_, [weak = weak_from_this(), fn = std::move(fn)] {
     auto self = weak.lock();
     if (self && self->phase_ != phase::closed) fn();
@@ -93,9 +111,25 @@ void connection_base::post(std::function<void()> fn) {
 
 bool connection_base::deliver_later(std::uint64_t handle, const broker::message_ptr& m) {
   // Only the first delivery of a burst posts: the drain takes every one queued until it runs.
-  if (inbox_.push(handle, m) == delivery_inbox::pushed::first)
-    net::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (inbox_.push(handle, m) == delivery_inbox::pushed::first) {
+    if (held_drains == nullptr) {
+      post_drain();
+    } else {
+      drain_held_.store(true, std::memory_order_relaxed);
+      held_drains->push_back(shared_from_this());
+    }
+  }
   return true;  // refused (closed) counts as handled: a closed connection drops deliveries
+}
+
+void connection_base::post_drain() {
+  net::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+// Posts the drain a hold_drains held back, unless someone already did (the hold's end, or a
+// post() that must come after the held deliveries).
+void connection_base::post_held_drain() {
+  if (drain_held_.exchange(false, std::memory_order_relaxed)) post_drain();
 }
 
 // Hands the whole batch to the session in order; each send() applies the pending-bytes cap and

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,22 @@
 namespace transport::detail {
 
 class server_state;
+
+/// While one exists on a thread (the outermost counts), the inbox drains that deliveries need
+/// are posted when it ends rather than at the first delivery: a socket read that carries many
+/// publishes then reaches each subscriber as one batch (one write) even when another I/O
+/// thread is idle and would otherwise drain the first delivery alone. Made around the handling
+/// of one socket read.
+class hold_drains {
+ public:
+  hold_drains();
+  ~hold_drains();
+  hold_drains(const hold_drains&) = delete;
+  hold_drains& operator=(const hold_drains&) = delete;
+
+ private:
+  bool outermost_;
+};
 
 /// What every connection does whatever its stream: the broker::connection port, the write queue
 /// with its pending-bytes cap, the one deadline (handshake, CONNECT, heart-beats, close) kept in
@@ -121,7 +138,10 @@ class connection_base : public broker::connection,
  private:
   using clock = std::chrono::steady_clock;
 
+  friend class hold_drains;
   void drain_inbox();
+  void post_drain();
+  void post_held_drain();
   void apply_cap();
   std::size_t waiting_bytes() const noexcept;
   void count_by_transport(std::int64_t delta) noexcept;  // stats::open_by_transport
@@ -152,6 +172,9 @@ class connection_base : public broker::connection,
   bool slow_ = false;          ///< the cap fired; the session is being told
   bool slow_pending_ = false;  ///< on_slow_consumer posted, not yet run: drop sends
   bool gathering_ = false;     ///< drain_inbox is queueing a batch: send() starts no write
+  /// A hold_drains on some thread holds this connection's drain back; set and cleared from any
+  /// thread.
+  std::atomic<bool> drain_held_{false};
   unsigned pauses_ = 0;        ///< pause_reading() calls not yet resumed (flow control)
   bool timed_pause_ = false;   ///< one of the pauses ends at paused_until_ (send_rate)
   clock::time_point paused_until_;

@@ -109,7 +109,10 @@ class tcp_connection final : public connection_base {
     const auto n = stream_.read_some(net::buffer(buf.data(), chunk), ec);
     if (ec == net::error::would_block || ec == net::error::try_again) return do_read();
     if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
-    deliver_read(std::string_view(buf.data(), n));
+    {
+      const hold_drains one_batch_per_read;
+      deliver_read(std::string_view(buf.data(), n));
+    }
     do_read();
   }
 

@@ -352,7 +352,12 @@ class ws_connection final : public connection_base, private framing::frame_decod
     const auto n = plain_->read_some(net::buffer(buf), ec);
     if (ec == net::error::would_block || ec == net::error::try_again) return do_read();
     if (ec) return on_read_error(ec, broker::close_reason::peer_gone);
-    if (on_frames(std::span<char>(buf.data(), n))) do_read();
+    bool more = false;
+    {
+      const hold_drains one_batch_per_read;
+      more = on_frames(std::span<char>(buf.data(), n));
+    }
+    if (more) do_read();
   }
 
   // Decodes what was read; false when the peer closed or broke the protocol (our close is on
