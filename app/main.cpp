@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -113,11 +114,24 @@ int run(const app::settings& s) {
   // The broker outlives the io_context: handlers still queued at exit hold connections, whose
   // sessions need the broker when they are destroyed.
   broker::broker broker(std::move(broker_config));
-  net::io_context ioc(static_cast<int>(s.threads));
+  // One event loop per I/O thread. This one (the main thread's) also runs the timers, signals,
+  // the cluster link and the metrics; connections are placed on all of them in turn. A loop of
+  // its own per thread, rather than one shared by every thread, keeps a connection's handlers
+  // and its socket on one thread, and a burst of deliveries queued on a loop is written in
+  // batches instead of being taken a frame at a time by whichever thread is idle.
+  net::io_context ioc(1);
+  std::vector<std::unique_ptr<net::io_context>> more_loops;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::vector<net::io_context*> loops{&ioc};
+  for (unsigned i = 1; i < s.threads; ++i) {
+    loops.push_back(more_loops.emplace_back(std::make_unique<net::io_context>(1)).get());
+    keep_running.push_back(net::make_work_guard(*loops.back()));
+  }
   // Attached before the listeners open: every session's subscriptions reach the other nodes.
   std::shared_ptr<cluster::redis_link> cluster = start_cluster(ioc, broker, s);
   if (shared_history) shared_history->attach(cluster);
   transport::server server(ioc, broker, s.server);
+  if (loops.size() > 1) server.run_connections_on(loops);
   server.start();  // throws when a port cannot be bound
   const char* scheme = s.server.tls_cert.empty() ? "" : "s";
   if (s.server.ws_enabled)
@@ -163,8 +177,14 @@ int run(const app::settings& s) {
   schedule_tick(tick, broker);
 
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < s.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  for (auto& loop : more_loops) threads.emplace_back([&l = *loop] { l.run(); });
   ioc.run();
+  // The main loop ends once every connection has closed (or was given up on): the other loops
+  // finish what is queued on them and end too, or are stopped with what was given up on.
+  keep_running.clear();
+  if (server.connection_count() > 0) {
+    for (auto& loop : more_loops) loop->stop();
+  }
   for (auto& t : threads) t.join();
   // Login threads post their answers to connection strands of `ioc`: they end before it does.
   broker.stop_logins();

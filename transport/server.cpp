@@ -27,6 +27,10 @@ server::~server() {
   for (auto& l : listeners_) l->stop();
 }
 
+void server::run_connections_on(std::vector<net::io_context*> loops) {
+  state_->loops = std::move(loops);
+}
+
 void server::start() {
   const auto& cfg = state_->config;
   if (!cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
@@ -40,6 +44,7 @@ void server::start() {
         state_->ioc, cfg.ws_host, cfg.ws_port, cfg.listen_backlog,
         [state](net::ip::tcp::socket s) { detail::accept_peer(std::move(s), state, true); });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, true); });
+    l->place_on([state]() -> net::io_context& { return state->connection_loop(); });
     state_->bound_ws_port = l->port();
     listeners_.push_back(std::move(l));
   }
@@ -48,6 +53,7 @@ void server::start() {
         state_->ioc, cfg.tcp_host, cfg.tcp_port, cfg.listen_backlog,
         [state](net::ip::tcp::socket s) { detail::accept_peer(std::move(s), state, false); });
     l->on_fd_limit([state](net::ip::tcp::socket& s) { detail::refuse_at_fd_limit(s, *state, false); });
+    l->place_on([state]() -> net::io_context& { return state->connection_loop(); });
     state_->bound_tcp_port = l->port();
     listeners_.push_back(std::move(l));
   }

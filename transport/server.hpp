@@ -185,6 +185,11 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
+  /// Before start(): accepted connections are placed on these event loops in turn (each run by
+  /// a thread of its own, as app/main does for --threads) instead of the server's io_context.
+  /// Every loop must outlive the connections on it.
+  void run_connections_on(std::vector<boost::asio::io_context*> loops);
+
   /// Binds and starts accepting. Throws std::system_error (or std::runtime_error for TLS files)
   /// when a listener cannot be bound: a start-up failure.
   void start();

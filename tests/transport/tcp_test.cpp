@@ -1,4 +1,5 @@
 // STOMP over plain TCP against the real broker and server on 127.0.0.1, port 0.
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -6,8 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "broker/broker.hpp"
 #include "stomp/serializer.hpp"
 #include "tests/support/stomp_client.hpp"
 #include "tests/support/test_server.hpp"
@@ -183,6 +187,53 @@ TEST(Tcp, ShutdownClosesTheSocket) {
   auto stopped = std::async(std::launch::async, [&] { return s.stop(); });
   EXPECT_TRUE(c->wait_closed());
   EXPECT_TRUE(stopped.get());
+}
+
+// --threads N runs one event loop per thread and places connections on them in turn
+// (server::run_connections_on): clients on different loops exchange messages, and after stop()
+// every loop runs out of work once its connections are gone.
+TEST(EventLoops, ConnectionsOnEveryLoopExchangeMessagesAndStopEndsEveryLoop) {
+  namespace net = boost::asio;
+  broker::broker b{broker::config{}};
+  net::io_context first(1);
+  net::io_context second(1);
+  auto second_busy = net::make_work_guard(second);
+  transport::server server(first, b, loopback_config());
+  server.run_connections_on({&first, &second});
+  server.start();
+  auto first_ran = std::async(std::launch::async, [&] { return first.run(); });
+  auto second_ran = std::async(std::launch::async, [&] { return second.run(); });
+
+  std::vector<std::unique_ptr<client>> subs;
+  for (int i = 0; i < 4; ++i) {  // two on each loop
+    subs.push_back(i % 2 == 0 ? make_tcp_client(server.tcp_port())
+                              : make_ws_client(server.ws_port()));
+    ASSERT_TRUE(subs.back()->connect());
+    subs.back()->send_frame(make_frame("SUBSCRIBE", {{"id", "1"}, {"destination", "/topic/x"},
+                                                     {"receipt", "r"}}));
+    ASSERT_TRUE(subs.back()->read_frame());
+  }
+  auto pub = make_tcp_client(server.tcp_port());
+  ASSERT_TRUE(pub->connect());
+  for (int i = 0; i < 20; ++i) {
+    pub->send_frame(make_frame("SEND", {{"destination", "/topic/x"}}, std::to_string(i)));
+  }
+  for (auto& sub : subs) {
+    for (int i = 0; i < 20; ++i) {
+      const auto m = sub->read_frame();
+      ASSERT_TRUE(m);
+      EXPECT_EQ(m->body, std::to_string(i));
+    }
+  }
+
+  server.stop();
+  for (auto& sub : subs) EXPECT_TRUE(sub->wait_closed());
+  EXPECT_TRUE(pub->wait_closed());
+  ASSERT_EQ(first_ran.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  second_busy.reset();
+  ASSERT_EQ(second_ran.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_GT(second_ran.get(), 0u);  // connections ran there: it was not left idle
+  EXPECT_GT(first_ran.get(), 0u);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ void listener::stop() {
 
 void listener::do_accept() {
   // Each connection gets its own strand: its handlers never run concurrently.
-  acceptor_.async_accept(net::make_strand(ioc_),
+  acceptor_.async_accept(net::make_strand(next_loop_ ? next_loop_() : ioc_),
                          [self = shared_from_this()](const boost::system::error_code& ec,
                                                      tcp::socket socket) {
                            self->on_accept(ec, std::move(socket));

@@ -28,6 +28,10 @@ class listener : public std::enable_shared_from_this<listener> {
   /// Sets what tells a peer "no" when the process is out of descriptors (before run()).
   /// Without it such a peer is closed without a word.
   void on_fd_limit(refuse_fn fn) { on_fd_limit_ = std::move(fn); }
+  /// Sets the event loop each accepted socket is to run on (before run()); without it, ours.
+  void place_on(std::function<boost::asio::io_context&()> next_loop) {
+    next_loop_ = std::move(next_loop);
+  }
   /// Starts the accept loop.
   void run();
   /// Closes the acceptor (asynchronously, on its strand).
@@ -46,6 +50,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::steady_timer backoff_;
   accept_fn on_accept_;
   refuse_fn on_fd_limit_;
+  std::function<boost::asio::io_context&()> next_loop_;
   fd_reserve reserve_;
   log_throttle fd_log_;
   std::uint16_t port_ = 0;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -31,6 +32,14 @@ class server_state {
   server_state(boost::asio::io_context& ioc, broker::broker& b, server_config cfg);
 
   boost::asio::io_context& ioc;
+  /// The event loops connections run on (server::run_connections_on), in turn; empty: ioc.
+  std::vector<boost::asio::io_context*> loops;
+  std::atomic<std::size_t> next_loop{0};
+  /// The loop for the next connection.
+  boost::asio::io_context& connection_loop() noexcept {
+    if (loops.empty()) return ioc;
+    return *loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+  }
   broker::broker& broker;
   const server_config config;
   /// Every connection's deadline (CONNECT timeout, heart-beats, close): one Asio timer.

@@ -18,7 +18,7 @@ using error_code = boost::system::error_code;
 std::shared_ptr<sockjs_session> sockjs_session::create(const std::shared_ptr<server_state>& server,
                                                        std::string id,
                                                        const broker::peer_info& peer) {
-  return std::make_shared<sockjs_session>(net::make_strand(server->ioc), server, std::move(id),
+  return std::make_shared<sockjs_session>(net::make_strand(server->connection_loop()), server, std::move(id),
                                           peer);
 }
 
