@@ -37,6 +37,7 @@ BROKER_CPU=${BROKER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}                   # a CPU list for taskset, e.g. 1-3 with GEN_PROCS=3
 GEN_PROCS=${GEN_PROCS:-1}               # generator processes per run (split S, U, N)
 WITH_RABBIT=${WITH_RABBIT:-1}
+QUIET_WAIT=${QUIET_WAIT:-60}            # seconds to wait for an idle machine before each run
 BUILD_DIR=${BUILD_DIR:-/tmp/build-compare-release}
 DOC=${DOC:-$repo/docs/benchmarks.md}
 # Ports below the ephemeral range (32768+) so the generator's own sockets never hold them.
@@ -148,9 +149,28 @@ stop_broker() { stop_pid "$broker_pid"; broker_pid=; }
 
 # ---- one measurement -----------------------------------------------------------------------
 run_id=0
+# Waits (up to QUIET_WAIT s) until the machine is idle: a broker that just ran (RabbitMQ
+# dropping thousands of connections, above all) keeps a core busy for seconds after its run, and
+# the next run would share that core.
+wait_quiet() {
+  python3 - "$QUIET_WAIT" <<'PY' || log "machine still busy after ${QUIET_WAIT}s: measuring anyway"
+import sys, time
+def busy():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+deadline = time.time() + float(sys.argv[1])
+while time.time() < deadline:
+    b0, t0 = busy(); time.sleep(0.5); b1, t1 = busy()
+    if (b1 - b0) <= 0.1 * (t1 - t0): sys.exit(0)  # under 10% of all cores busy
+sys.exit(1)
+PY
+}
+
 measure() {  # measure LABEL TARGET REP PINNED SCENARIO-ARGS...
   local label=$1 target=$2 rep=$3 pinned=$4; shift 4
   run_id=$((run_id + 1))
+  wait_quiet
   start_broker "$target"
   local pid=${broker_pid:-$rabbit_pid} extra=() gen=()
   if [[ $target == rabbitmq ]]; then
