@@ -3,7 +3,7 @@
 # Web-STOMP, with stompbox-bench as the load generator. Writes medians and ratios into
 # docs/benchmarks.md between <!-- broker-bench:start --> and <!-- broker-bench:end -->.
 #
-#   bench/compare.sh            # full run (about 30 minutes on 2 cores; WITH_RABBIT=0: 20)
+#   bench/compare.sh            # full run (about 35 minutes on 2 cores; WITH_RABBIT=0: 13)
 #   QUICK=1 bench/compare.sh    # about 2 minutes: fewer cases, 1 repetition, short runs
 #   BUILD_DIR=/path SKIP_BUILD=1 bench/compare.sh   # measure an existing Release build
 #
