@@ -145,7 +145,9 @@ def report(results, doc, meta):
            "go to the nodes in turn (publishers included), so most deliveries cross Redis. "
            "Nodes run `bench/load/bench.toml`"
            + (f" plus `max_stores_in_flight = {meta['stores_in_flight']}`"
-              if meta["stores_in_flight"] else " (broker defaults but `send_rate = 0`)")
+              if meta["stores_in_flight"]
+              else " (broker defaults but `send_rate = 0` and a user-queue bound above the"
+                   " generator's window)")
            + ".", "",
            "CPU columns are % of one core: the nodes (summed) and redis-server over the whole run "
            "(connection ramp, publishing, drain), the generator during publishing only.", "",

@@ -46,7 +46,8 @@ run "fanout ws" fanout --url "$url" --subscribers 10 --duration 2 --drain 5
 run "fanout tcp, fixed rate" fanout --tcp "127.0.0.1:$tcp_port" --subscribers 10 --rate 2000 \
     --duration 2 --drain 5
 
-run "notify" notify --url "$url" --users 10 --publishers 2 --duration 2 --drain 5
+# Few users, many publishers: each user queue holds far more than its default bound at once.
+run "notify" notify --url "$url" --users 3 --publishers 4 --duration 2 --drain 5
 run "queue" queue --url "$url" --subscribers 5 --publishers 2 --duration 2 --drain 5
 run "idle" idle --url "$url" --connections 200 --hold 2
 
