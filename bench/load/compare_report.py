@@ -9,6 +9,7 @@
       "## Broker" appended when the markers are missing). META is a JSON file of run facts.
 """
 import json
+import os
 import re
 import statistics
 import sys
@@ -22,9 +23,10 @@ TARGETS = [("stompbox", "stompbox"), ("baseline", "baseline"), ("rabbitmq", "Rab
 
 def write_block(doc, lines, start, end, heading=""):
     """Puts `lines` (starting with `start`, ending with `end`) in place of the block between
-    those markers in `doc`; appended (after `heading`, when given) when the markers are missing."""
+    those markers in `doc`; appended (after `heading`, when given) when the markers are missing,
+    to a new file when `doc` does not exist (DOC=/tmp/x.md keeps the repository untouched)."""
     block = "\n".join(lines)
-    text = open(doc).read()
+    text = open(doc).read() if os.path.exists(doc) else ""
     if start in text and end in text:
         text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
     else:
