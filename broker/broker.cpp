@@ -29,6 +29,18 @@ publish_result refused(publish_status s, std::string why) {
   return publish_result{s, {}, std::move(why)};
 }
 
+// A user queue over its bound drops its oldest messages (documented, and counted in
+// store_dropped_total): to the user those are lost notifications, so the log says it too, once
+// per tick that saw drops, with the knob to turn.
+void report_overflow(detail::broker_core& core) {
+  const std::uint64_t dropped = core.store->stats().dropped_overflow;
+  if (dropped <= core.overflow_reported) return;
+  const std::uint64_t n = dropped - core.overflow_reported;
+  core.overflow_reported = dropped;
+  spdlog::warn("user queues: {} oldest message{} dropped over [store] user_queue_max_messages = {}",
+               n, n == 1 ? "" : "s", core.cfg.user_queue_max_messages);
+}
+
 }  // namespace
 
 const char* to_string(publish_status s) noexcept {
@@ -247,6 +259,7 @@ void broker::tick() {
     }
   }
   core.users.retry_failed_loads();
+  report_overflow(core);
   core.history.purge(now);
   const std::size_t expired = core.reg.purge_expired();
   core.counters.messages_expired.fetch_add(expired, std::memory_order_relaxed);

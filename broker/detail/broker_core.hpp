@@ -122,6 +122,7 @@ struct broker_core {
   message_id message_ids;               ///< MESSAGE message-id values
   message_id session_ids;               ///< CONNECTED session values
   std::atomic<std::uint64_t> next_session_no{0};  ///< registry key per session
+  std::uint64_t overflow_reported = 0;  ///< store_stats::dropped_overflow logged (broker::tick)
   /// Password checks off the I/O threads. Last: stopped (joined) first, while all the rest that
   /// its jobs reach is alive; broker::~broker stops it earlier still.
   login_pool logins{cfg.verify_threads, cfg.verify_queue};

@@ -1,6 +1,8 @@
 // Durable per-user queues: stored first, replayed oldest first on subscribe, live after, no
 // duplicates; acks remove, unacked come back redelivered; retention; restarts; store failures.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -158,6 +160,39 @@ TEST_F(UserQueue, RetentionKeepsTheNewestAndCountsTheDropped) {
   subscribe(alice, "/user/queue/inbox");
   EXPECT_EQ(bodies(alice), (strings{"m2", "m3", "m4"}));
   EXPECT_EQ(store->stats().dropped_overflow, 2u);
+}
+
+// Dropped notifications are lost to their user: the log says so, once per tick that saw drops.
+TEST_F(UserQueue, DroppedOverTheBoundAreLoggedOncePerTick) {
+  temp_dir dir;
+  auto store = store_in(dir);
+  broker::config cfg;
+  cfg.store = store;
+  cfg.user_queue_max_messages = 3;
+  start(cfg);
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(20);
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", log));
+  const auto warnings = [&] {
+    std::vector<std::string> out;
+    for (const auto& line : log->last_formatted())
+      if (line.find("user_queue_max_messages") != std::string::npos) out.push_back(line);
+    return out;
+  };
+  b->tick();
+  EXPECT_TRUE(warnings().empty());
+  client& sender = as("backend");
+  send_n(sender, 5);
+  b->tick();
+  b->tick();  // nothing dropped since: no second line
+  send_n(sender, 1);
+  b->tick();
+  spdlog::set_default_logger(previous);
+  const auto lines = warnings();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("2 oldest messages"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("user_queue_max_messages = 3"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("1 oldest message "), std::string::npos) << lines[1];
 }
 
 TEST_F(UserQueue, OtherUsersQueuesAreSeparate) {

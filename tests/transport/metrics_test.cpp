@@ -51,6 +51,7 @@ TEST(MetricsText, FamiliesHaveHelpAndTypeAndPrefixedNames) {
   s.frames_in[static_cast<std::size_t>(broker::client_command::send)] = 7;
   s.closes[static_cast<std::size_t>(broker::close_reason::heartbeat_timeout)] = 4;
   s.store.last_commit_latency = std::chrono::microseconds(1500);
+  s.store.dropped_overflow = 5;
   s.store_writable = false;
   const std::string text = transport::detail::render_metrics(s);
 
@@ -86,6 +87,7 @@ TEST(MetricsText, FamiliesHaveHelpAndTypeAndPrefixedNames) {
   EXPECT_EQ(v.at("stompbox_heartbeat_disconnects_total"), 4);
   EXPECT_DOUBLE_EQ(v.at("stompbox_store_commit_latency_seconds"), 0.0015);
   EXPECT_EQ(v.at("stompbox_store_writable"), 0);
+  EXPECT_EQ(v.at("stompbox_store_dropped_total{reason=\"overflow\"}"), 5);
 }
 
 /// A test_server plus the metrics listener on port 0, on an io_context of its own.
