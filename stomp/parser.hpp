@@ -63,6 +63,10 @@ class parser {
     return head_bytes_ + buffer_.size() + (phase_ == phase::body ? frame_.body.size() : 0);
   }
 
+  /// Holds nothing of a frame and has not failed: a new parser with the same version and
+  /// limits would go on exactly as this one (so an idle connection need not keep one).
+  bool idle() const noexcept { return phase_ == phase::command && buffer_.empty() && !error_; }
+
   /// Forgets any partial frame and error; keeps version and limits.
   void reset();
 

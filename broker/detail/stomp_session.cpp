@@ -27,7 +27,6 @@ stomp_session::stomp_session(broker_core& core, const std::shared_ptr<connection
     : core_(core),
       conn_(conn),
       remote_(conn->peer().remote),
-      parser_(core.cfg.pre_connect_limits),
       no_(core.next_session_no.fetch_add(1, std::memory_order_relaxed) + 1),
       held_(core.held, 0),
       partial_(core.held, 0),
@@ -69,16 +68,27 @@ void stomp_session::on_bytes(std::string_view bytes) {
   }
   parse_frames(bytes);
   charge_partial_frame();
+  if (parser_ && parser_->idle()) parser_.reset();  // nothing partial: made again by the next read
+}
+
+stomp::parser& stomp_session::parser() {
+  if (!parser_) {
+    const bool connected = state_ != state::awaiting_connect;
+    parser_ = std::make_unique<stomp::parser>(connected ? core_.cfg.frame_limits
+                                                        : core_.cfg.pre_connect_limits);
+    parser_->set_version(version_);
+  }
+  return *parser_;
 }
 
 void stomp_session::parse_frames(std::string_view bytes) {
   std::string_view in = bytes;
   while (state_ == state::awaiting_connect || state_ == state::connected) {
     stomp::frame f;
-    const stomp::parse_status status = parser_.feed(in, f);
+    const stomp::parse_status status = parser().feed(in, f);
     if (status == stomp::parse_status::need_more) return;
     if (status == stomp::parse_status::error) {
-      const std::error_code ec = parser_.error();
+      const std::error_code ec = parser_->error();
       const std::size_t at = bytes.size() - in.size();
       const std::string_view near = bytes.substr(at >= 32 ? at - 32 : 0);
       spdlog::warn("session {} ({}): {} near \"{}\"", id_, remote_, ec.message(),

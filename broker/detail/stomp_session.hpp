@@ -156,6 +156,8 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   enum class state { awaiting_connect, connected, closing, closed };
 
   void parse_frames(std::string_view bytes);
+  /// parser_, made with the limits and version of the session's state when there is none.
+  stomp::parser& parser();
   void charge_partial_frame();
   void over_budget(const stomp::frame* cause, bool partial);
   void on_frame(stomp::frame& f);
@@ -241,7 +243,9 @@ class stomp_session final : public session, public std::enable_shared_from_this<
   // The peer's address, copied: the connection may be gone when we log. Only it: the rest of
   // peer_info (the handshake's token) is read from the connection at CONNECT.
   std::string remote_;
-  stomp::parser parser_;
+  // Exists while a read is parsed or a frame is partial (parser()): most connections are idle
+  // between reads, and a parser is about 250 bytes.
+  std::unique_ptr<stomp::parser> parser_;
   stomp::version version_ = stomp::version::v1_0;
   state state_ = state::awaiting_connect;
   std::uint64_t no_;  // registry key

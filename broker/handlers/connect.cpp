@@ -133,8 +133,10 @@ void stomp_session::on_login_checked(const pending_login& login,
     counted_user_ = true;
   }
   version_ = login.version;
-  parser_.set_version(login.version);
-  parser_.set_limits(core_.cfg.frame_limits);
+  if (parser_) {  // else the next read makes one for the connected state
+    parser_->set_version(login.version);
+    parser_->set_limits(core_.cfg.frame_limits);
+  }
   state_ = state::connected;
   id_ = "session-" + core_.session_ids.next();
   if (principal_.expires) {  // broker::tick closes the session then

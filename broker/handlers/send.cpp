@@ -174,7 +174,7 @@ void stomp_session::release(pause_cause c) {
 // crossed the budget: one per crossing) wait as long as it takes.
 void stomp_session::charge_partial_frame() {
   const bool reading = state_ == state::awaiting_connect || state_ == state::connected;
-  const std::size_t now = reading ? parser_.buffered() : 0;
+  const std::size_t now = reading && parser_ ? parser_->buffered() : 0;
   const std::size_t had = partial_.bytes();
   if (now <= had) {
     partial_.release(had - now);

@@ -164,6 +164,26 @@ TEST_F(Connect, PreConnectLimitsAreSmallerThanConnectedOnes) {
   EXPECT_TRUE(after.conn->closes().empty());
 }
 
+// The session keeps no parser between reads (an idle connection would carry it): each later
+// read parses with the negotiated version's escaping and the connected limits, also a frame
+// split across reads.
+TEST_F(Connect, LaterReadsParseWithTheNegotiatedVersionAndLimits) {
+  client c(b, q);
+  c.connect("1.2");
+  c.send(make("SUBSCRIBE", {{"destination", "/topic/esc"}, {"id", "s"}}));
+  std::string bytes = "SEND\ndestination:/topic/esc\nnote:a\\cb\n\n";
+  bytes += std::string(100 * 1024, 'x');
+  bytes += '\0';
+  c.raw(std::string_view(bytes).substr(0, 20));
+  c.raw(std::string_view(bytes).substr(20));
+  q.drain();
+  const stomp::frame m = c.take_one();
+  ASSERT_EQ(m.command, "MESSAGE");
+  EXPECT_EQ(m.get("note"), "a:b");
+  EXPECT_EQ(m.body.size(), 100u * 1024);
+  EXPECT_TRUE(c.conn->closes().empty());
+}
+
 TEST_F(Connect, ServerCommandsFromClientsAreRefused) {
   client c(b, q);
   c.connect();

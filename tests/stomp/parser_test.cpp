@@ -15,6 +15,28 @@ TEST(Parser, CrLfLinesInEveryVersion) {
   }
 }
 
+// idle(): nothing of a frame held, so the session may drop the parser and make a new one.
+TEST(Parser, IdleOnlyBetweenFramesAndNeverAfterAnError) {
+  parser p;
+  frame f;
+  EXPECT_TRUE(p.idle());
+  const auto feed = [&](std::string_view in) { return p.feed(in, f); };
+  for (std::string_view part : {"S", "SEND\n", "SEND\ndestination:/q\n\n", "\r"}) {
+    parser fresh;
+    std::string_view in = part;
+    EXPECT_EQ(fresh.feed(in, f), parse_status::need_more) << part;
+    EXPECT_FALSE(fresh.idle()) << part;  // a partial line, head or body
+  }
+  EXPECT_EQ(feed(bytes("SEND\ndestination:/q\n\nbody\0")), parse_status::frame);
+  EXPECT_TRUE(p.idle());
+  EXPECT_EQ(feed("\r"), parse_status::need_more);  // half of a heart-beat EOL
+  EXPECT_FALSE(p.idle());
+  EXPECT_EQ(feed("\n"), parse_status::need_more);
+  EXPECT_TRUE(p.idle());
+  EXPECT_EQ(feed(bytes("hello\n\n\0")), parse_status::error);
+  EXPECT_FALSE(p.idle());
+}
+
 TEST(Parser, ContentLengthBodyMayHoldNul) {
   const frame f = parse_one(bytes("SEND\ncontent-length:5\n\na\0b\0c\0"));
   EXPECT_EQ(f.body, bytes("a\0b\0c"));
