@@ -36,6 +36,16 @@ std::shared_ptr<broker::store::sqlite_store> store_in(const temp_dir& dir,
 }
 
 struct UserQueue : users {
+  /// Starts the broker on a store in `dir` that keeps at most `max` messages per user queue.
+  std::shared_ptr<broker::store::sqlite_store> start_bounded(const temp_dir& dir,
+                                                             std::size_t max) {
+    auto store = store_in(dir);
+    broker::config cfg;
+    cfg.store = store;
+    cfg.user_queue_max_messages = max;
+    start(cfg);
+    return store;
+  }
   void send_n(client& sender, int n, const std::string& prefix = "m",
               const std::string& to = "/user/alice/queue/inbox") {
     for (int i = 0; i < n; ++i) send(sender, to, prefix + std::to_string(i));
@@ -149,11 +159,7 @@ TEST_F(UserQueue, NackKeepsTheMessageForTheNextSubscribe) {
 
 TEST_F(UserQueue, RetentionKeepsTheNewestAndCountsTheDropped) {
   temp_dir dir;
-  auto store = store_in(dir);
-  broker::config cfg;
-  cfg.store = store;
-  cfg.user_queue_max_messages = 3;
-  start(cfg);
+  auto store = start_bounded(dir, 3);
   client& sender = as("backend");
   send_n(sender, 5);
   client& alice = as("alice");
@@ -165,11 +171,7 @@ TEST_F(UserQueue, RetentionKeepsTheNewestAndCountsTheDropped) {
 // Dropped notifications are lost to their user: the log says so, once per tick that saw drops.
 TEST_F(UserQueue, DroppedOverTheBoundAreLoggedOncePerTick) {
   temp_dir dir;
-  auto store = store_in(dir);
-  broker::config cfg;
-  cfg.store = store;
-  cfg.user_queue_max_messages = 3;
-  start(cfg);
+  start_bounded(dir, 3);
   auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(20);
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", log));
