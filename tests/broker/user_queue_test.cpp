@@ -1,14 +1,13 @@
 // Durable per-user queues: stored first, replayed oldest first on subscribe, live after, no
 // duplicates; acks remove, unacked come back redelivered; retention; restarts; store failures.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <stdexcept>
 
 #include "broker/store/sqlite_store.hpp"
+#include "tests/support/log_capture.hpp"
 #include "user_fixture.hpp"
 
 namespace {
@@ -172,25 +171,16 @@ TEST_F(UserQueue, RetentionKeepsTheNewestAndCountsTheDropped) {
 TEST_F(UserQueue, DroppedOverTheBoundAreLoggedOncePerTick) {
   temp_dir dir;
   start_bounded(dir, 3);
-  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(20);
-  const auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", log));
-  const auto warnings = [&] {
-    std::vector<std::string> out;
-    for (const auto& line : log->last_formatted())
-      if (line.find("user_queue_max_messages") != std::string::npos) out.push_back(line);
-    return out;
-  };
+  const test_support::log_capture log;
   b->tick();
-  EXPECT_TRUE(warnings().empty());
+  EXPECT_TRUE(log.lines_with("user_queue_max_messages").empty());
   client& sender = as("backend");
   send_n(sender, 5);
   b->tick();
   b->tick();  // nothing dropped since: no second line
   send_n(sender, 1);
   b->tick();
-  spdlog::set_default_logger(previous);
-  const auto lines = warnings();
+  const auto lines = log.lines_with("user_queue_max_messages");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[0].find("2 oldest messages"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("user_queue_max_messages = 3"), std::string::npos) << lines[0];

@@ -4,12 +4,11 @@
 // link of the Redis store, log in, refuse wrong credentials with one clear log line, verify the
 // server's certificate, and reconnect on READONLY.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -22,6 +21,7 @@
 #include "cluster/redis/connection.hpp"
 #include "tests/cluster/redis_async_client.hpp"
 #include "cluster/store/detail/redis_link.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace {
@@ -81,12 +81,7 @@ class RedisLogin : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!server_) GTEST_SKIP() << "redis-server or openssl missing";
-    log_ = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
-    previous_ = spdlog::default_logger();
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", log_));
-  }
-  void TearDown() override {
-    if (previous_) spdlog::set_default_logger(previous_);
+    log_.emplace();
   }
 
   static options plain(std::string user, std::string pw) {
@@ -106,10 +101,7 @@ class RedisLogin : public ::testing::Test {
 
   /// Log lines containing `text`.
   int logged(const std::string& text) const {
-    int n = 0;
-    for (const auto& line : log_->last_formatted())
-      if (line.find(text) != std::string::npos) ++n;
-    return n;
+    return static_cast<int>(log_->lines_with(text).size());
   }
 
   /// The blocking link's answer to PING, or its error.
@@ -123,8 +115,7 @@ class RedisLogin : public ::testing::Test {
 
   static fs::path dir_;
   static std::unique_ptr<test_support::redis_server> server_;
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> log_;
-  std::shared_ptr<spdlog::logger> previous_;
+  std::optional<test_support::log_capture> log_;  // from SetUp, once the test runs
 };
 
 fs::path RedisLogin::dir_;
